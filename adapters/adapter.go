@@ -1,0 +1,157 @@
+// Package adapters declares what a storage backend provides to the server:
+// reads of bound queries as streamed rows, counts, and writes, plus the error
+// kinds every backend classifies its failures into. Concrete backends live in
+// adapters/postgres and adapters/sqlite; only the composition root knows them.
+//
+// Adapters never parse URLs and never log; they return typed errors.
+package adapters
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/odata/semantic"
+)
+
+// Adapter is one storage backend.
+type Adapter interface {
+	// Model introspects the database and builds the model with the overlay.
+	Model(ctx context.Context, ov metadata.Overlay) (*metadata.Model, []metadata.Warning, error)
+	// Query runs q and streams its rows. Each row holds the values of
+	// Page.Columns (q.Select followed by any extra order/key columns the
+	// adapter needed for the keyset). The caller must Close the rows.
+	// Rows beyond limit (0 = no limit) are not fetched: pass page size + 1 to
+	// detect a next page without counting.
+	Query(ctx context.Context, q *semantic.Query, limit int64) (Rows, error)
+	// Count returns the number of rows matching q's filter, search and
+	// restriction, ignoring paging, $top and $skip.
+	Count(ctx context.Context, q *semantic.Query) (int64, error)
+	// Insert creates a row and returns it as stored (all properties).
+	Insert(ctx context.Context, w *Write) (Row, error)
+	// Update changes the row addressed by w.Key and returns it as stored.
+	// It returns an Error of kind NotFound when no row matches.
+	Update(ctx context.Context, w *Write) (Row, error)
+	// Delete removes the row addressed by w.Key (NotFound when absent).
+	Delete(ctx context.Context, w *Write) error
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the connection pool.
+	Close() error
+}
+
+// Rows is a forward-only stream of rows.
+type Rows interface {
+	// Columns are the properties of each row's values, in order.
+	Columns() []*metadata.Property
+	Next() bool
+	// Row returns the current row; it is only valid until the next call to
+	// Next (byte slices are reused).
+	Row() []Value
+	Err() error
+	Close() error
+}
+
+// Row is one materialised row (write results, key lookups).
+type Row struct {
+	Columns []*metadata.Property
+	Values  []Value
+}
+
+// Value is one primitive value as read from storage, without boxing. Which
+// field is meaningful depends on the property's Edm type:
+//
+//	Boolean                      Bool
+//	Byte, SByte, Int16/32/64     Int
+//	Single, Double               Float
+//	Decimal                      Text (canonical decimal text from storage)
+//	String, Guid                 Text
+//	Binary                       Text (raw bytes)
+//	Date, DateTimeOffset         Time (UTC; Date at midnight)
+//	TimeOfDay, Duration          Dur
+type Value struct {
+	Null  bool
+	Bool  bool
+	Int   int64
+	Float float64
+	Text  []byte
+	Time  time.Time
+	Dur   time.Duration
+}
+
+// Write is one insert, update or delete.
+type Write struct {
+	Set *metadata.EntitySet
+	// Key addresses the row (update, delete); values in Set.Key order.
+	Key []semantic.Const
+	// Values to write, by property. For Replace, properties of the set not
+	// present become null or their default.
+	Values map[*metadata.Property]semantic.Const
+	// Replace is a PUT: full replacement.
+	Replace bool
+	// Upsert: create the row when an update finds none.
+	Upsert bool
+	// Restrict is the caller's row filter: the row must match it before and
+	// after the write, else NotFound (update/delete) or Forbidden (insert).
+	Restrict semantic.Expr
+	// IfMatch, when non-empty, is the ETag the row must currently have
+	// (PreconditionFailed otherwise); "*" matches any existing row.
+	IfMatch string
+}
+
+// ErrorKind classifies backend failures.
+type ErrorKind int
+
+// Error kinds, each mapped to one HTTP status by the server.
+const (
+	Internal           ErrorKind = iota // 500
+	NotFound                            // 404
+	Conflict                            // 409: unique or foreign-key violation
+	Constraint                          // 400: check or not-null violation, bad value for the column
+	Forbidden                           // 403
+	PreconditionFailed                  // 412
+	Timeout                             // 504: statement timeout
+	Unavailable                         // 503: connection failure, serialization failure after retry
+	NotImplemented                      // 501
+	Canceled                            // the client went away
+)
+
+// Error is a classified backend error. Msg is safe to show to clients (no SQL
+// text, no driver internals); Cause is for the log only.
+type Error struct {
+	Kind       ErrorKind
+	Msg        string
+	Constraint string // the violated constraint's name, when known
+	Cause      error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s: %v", e.Msg, e.Cause)
+	}
+	return e.Msg
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Errorf builds an Error of the given kind.
+func Errorf(kind ErrorKind, cause error, format string, args ...any) *Error {
+	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...), Cause: cause}
+}
+
+// KindOf returns the kind of err (Internal when it is not an *Error).
+func KindOf(err error) ErrorKind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	if errors.Is(err, context.Canceled) {
+		return Canceled
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return Timeout
+	}
+	return Internal
+}

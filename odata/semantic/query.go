@@ -1,0 +1,294 @@
+// Package semantic binds a syntax tree from package odata to a metadata.Model
+// and produces a typed Query: names resolved, Edm types assigned and checked,
+// numeric operands promoted, null comparisons normalised, limits enforced.
+// Binding never mutates the syntax tree.
+//
+// Package semantic knows nothing about SQL or HTTP.
+package semantic
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/odata"
+)
+
+// Query is one bound read request against an entity set.
+type Query struct {
+	Set *metadata.EntitySet
+	// Key is set for a key lookup (Set(key)); values are in Set.Key order.
+	Key []Const
+	// Select lists the properties to return, in Set.Properties order.
+	// It is every property when $select is absent or "*".
+	Select []*metadata.Property
+	// SelectExplicit is true when $select named properties (it shapes
+	// @odata.context).
+	SelectExplicit bool
+	Filter         Expr // nil when absent
+	Search         Search
+	// Restrict is a row filter imposed by authorization; it is ANDed into
+	// every read, count, page and key lookup and is not part of the user's
+	// query (never echoed in links).
+	Restrict Expr
+	// OrderBy is the user's $orderby (may be empty). Adapters append the key
+	// properties not already present so that the order is total.
+	OrderBy []Order
+	Top     *int64 // $top; nil = no limit
+	Skip    int64  // $skip
+	Count   bool   // $count=true
+	// CountOnly is set for Set/$count.
+	CountOnly bool
+	// After is the keyset position decoded from $skiptoken: rows strictly
+	// after it in the total order. Nil on the first page.
+	After *Keyset
+}
+
+// Order is one sort key.
+type Order struct {
+	Expr Expr
+	Desc bool
+}
+
+// Keyset is a position in a total order: the sort values of the last row
+// returned (one per item of the total order: user OrderBy then the key
+// properties not already in it), or an Offset when the order has
+// expressions whose values are not carried.
+type Keyset struct {
+	Values []Const
+	Offset int64 // used when Values is nil
+}
+
+// Expr is a bound, typed expression. Type is the Edm type of its value;
+// boolean expressions have type metadata.Boolean.
+type Expr interface {
+	Type() metadata.Type
+	boundExpr()
+}
+
+// Prop reads a property of the current entity.
+type Prop struct{ P *metadata.Property }
+
+// Const is a typed constant. When Null is false, V holds, by Type:
+//
+//	Boolean                        bool
+//	Byte, SByte, Int16/32/64       int64
+//	Decimal                        string (canonical decimal text, e.g. "-12.50")
+//	Single, Double                 float64 (may be ±Inf or NaN)
+//	String                         string
+//	Date                           time.Time (midnight UTC of the date)
+//	DateTimeOffset                 time.Time (in UTC)
+//	TimeOfDay                      time.Duration since midnight
+//	Duration                       time.Duration
+//	Guid                           string (lower-case canonical form)
+//	Binary                         []byte
+type Const struct {
+	T    metadata.Type
+	Null bool
+	V    any
+}
+
+// CmpOp is a comparison operator.
+type CmpOp int
+
+// Comparison operators.
+const (
+	Eq CmpOp = iota
+	Ne
+	Gt
+	Ge
+	Lt
+	Le
+)
+
+var cmpNames = [...]string{"eq", "ne", "gt", "ge", "lt", "le"}
+
+func (op CmpOp) String() string { return cmpNames[op] }
+
+// Compare is L op R; both operands have the same type after promotion and
+// neither is a null constant (comparisons with null are rewritten to IsNull
+// or to constant false). OData semantics: for eq/ne null equals null and
+// differs from any value; for gt/ge/lt/le a null operand makes the result false.
+type Compare struct {
+	Op   CmpOp
+	L, R Expr
+}
+
+// IsNull is "X eq null" (or "X ne null" when Not).
+type IsNull struct {
+	X   Expr
+	Not bool
+}
+
+// Logical is L and R / L or R.
+type Logical struct {
+	Or   bool
+	L, R Expr
+}
+
+// Not is logical negation. OData: not of a comparison with a null operand
+// is still evaluated on the comparison's two-valued result.
+type Not struct{ X Expr }
+
+// ArithOp is an arithmetic operator.
+type ArithOp int
+
+// Arithmetic operators.
+const (
+	Add ArithOp = iota
+	Sub
+	Mul
+	Div   // on integers: truncating integer division
+	DivBy // always decimal/floating division (4.01)
+	Mod
+)
+
+var arithNames = [...]string{"add", "sub", "mul", "div", "divby", "mod"}
+
+func (op ArithOp) String() string { return arithNames[op] }
+
+// Arith is L op R with result type T (operands promoted to T, except for
+// date/time arithmetic where T says the result type).
+type Arith struct {
+	Op   ArithOp
+	L, R Expr
+	T    metadata.Type
+}
+
+// Neg is unary minus.
+type Neg struct{ X Expr }
+
+// In is "X in (values)"; HasNull is set when the list contained null.
+type In struct {
+	X       Expr
+	Values  []Const // non-null, converted to X's type
+	HasNull bool
+}
+
+// Func identifies a canonical function.
+type Func string
+
+// Canonical functions the binder accepts.
+const (
+	FnContains           Func = "contains"
+	FnStartsWith         Func = "startswith"
+	FnEndsWith           Func = "endswith"
+	FnLength             Func = "length"
+	FnIndexOf            Func = "indexof"
+	FnSubstring          Func = "substring"
+	FnToLower            Func = "tolower"
+	FnToUpper            Func = "toupper"
+	FnTrim               Func = "trim"
+	FnConcat             Func = "concat"
+	FnYear               Func = "year"
+	FnMonth              Func = "month"
+	FnDay                Func = "day"
+	FnHour               Func = "hour"
+	FnMinute             Func = "minute"
+	FnSecond             Func = "second"
+	FnFractionalSeconds  Func = "fractionalseconds"
+	FnDate               Func = "date"
+	FnTime               Func = "time"
+	FnTotalOffsetMinutes Func = "totaloffsetminutes"
+	FnNow                Func = "now"
+	FnMaxDateTime        Func = "maxdatetime"
+	FnMinDateTime        Func = "mindatetime"
+	FnRound              Func = "round"
+	FnFloor              Func = "floor"
+	FnCeiling            Func = "ceiling"
+)
+
+// Call is a canonical function call with its result type.
+type Call struct {
+	Fn   Func
+	Args []Expr
+	T    metadata.Type
+}
+
+func (e *Prop) Type() metadata.Type    { return e.P.Type }
+func (e *Const) Type() metadata.Type   { return e.T }
+func (e *Compare) Type() metadata.Type { return metadata.Boolean }
+func (e *IsNull) Type() metadata.Type  { return metadata.Boolean }
+func (e *Logical) Type() metadata.Type { return metadata.Boolean }
+func (e *Not) Type() metadata.Type     { return metadata.Boolean }
+func (e *Arith) Type() metadata.Type   { return e.T }
+func (e *Neg) Type() metadata.Type     { return e.X.Type() }
+func (e *In) Type() metadata.Type      { return metadata.Boolean }
+func (e *Call) Type() metadata.Type    { return e.T }
+
+func (*Prop) boundExpr()    {}
+func (*Const) boundExpr()   {}
+func (*Compare) boundExpr() {}
+func (*IsNull) boundExpr()  {}
+func (*Logical) boundExpr() {}
+func (*Not) boundExpr()     {}
+func (*Arith) boundExpr()   {}
+func (*Neg) boundExpr()     {}
+func (*In) boundExpr()      {}
+func (*Call) boundExpr()    {}
+
+// Search is a bound $search expression.
+type Search interface{ boundSearch() }
+
+// SearchTerm matches entities where any of Props contains Text,
+// case-insensitively (the $search case policy).
+type SearchTerm struct {
+	Text  string
+	Props []*metadata.Property
+}
+
+// SearchAnd, SearchOr and SearchNot combine terms.
+type (
+	SearchAnd struct{ L, R Search }
+	SearchOr  struct{ L, R Search }
+	SearchNot struct{ X Search }
+)
+
+func (*SearchTerm) boundSearch() {}
+func (*SearchAnd) boundSearch()  {}
+func (*SearchOr) boundSearch()   {}
+func (*SearchNot) boundSearch()  {}
+
+// Error is a binding error: the request is well-formed but does not fit the
+// model or the limits. Kind says how the server should answer.
+type Error struct {
+	Kind   ErrorKind
+	Option string     // "$filter", "$select", "path", ...
+	Span   odata.Span // where in the option's text
+	Msg    string
+	Target string // the offending name, when there is one
+}
+
+// ErrorKind classifies binding errors.
+type ErrorKind int
+
+// Binding error kinds.
+const (
+	BadRequest     ErrorKind = iota // 400: unknown property, type mismatch, bad literal
+	NotFound                        // 404: unknown entity set
+	NotImplemented                  // 501: valid but unsupported (lambda, cast, ...)
+	LimitExceeded                   // 400: a configured limit; Msg names it
+)
+
+func (e *Error) Error() string {
+	if e.Option == "" {
+		return e.Msg
+	}
+	return fmt.Sprintf("%s:1:%d: %s", e.Option, e.Span.Start+1, e.Msg)
+}
+
+// Limits bound the size of what a client may ask for. Zero fields take the
+// defaults of DefaultLimits.
+type Limits struct {
+	MaxExprLength int // bytes of one $filter/$orderby/$search value (default 16384)
+	MaxNodes      int // syntax nodes in one expression (default 1000)
+	MaxDepth      int // nesting depth (default 100)
+	MaxInList     int // items in one "in" list (default 1000)
+	MaxOrderBy    int // $orderby items (default 16)
+}
+
+// DefaultLimits are the documented defaults.
+var DefaultLimits = Limits{MaxExprLength: 16384, MaxNodes: 1000, MaxDepth: 100, MaxInList: 1000, MaxOrderBy: 16}
+
+// Now is the clock used for now(); tests may replace it.
+var Now = func() time.Time { return time.Now().UTC() }
