@@ -46,6 +46,10 @@ type Adapter interface {
 type Rows interface {
 	// Columns are the properties of each row's values, in order.
 	Columns() []*metadata.Property
+	// Count is the total number of matching rows (filter, search and
+	// restriction; no paging) when the query asked for it (q.Count), read in
+	// the same snapshot as the rows; -1 otherwise.
+	Count() int64
 	Next() bool
 	// Row returns the current row; it is only valid until the next call to
 	// Next (byte slices are reused).

@@ -157,6 +157,48 @@ func SanitizeName(s string) string {
 	return out
 }
 
+// Name ranks: on a case-insensitive collision the lower rank keeps its name.
+const (
+	rankConfigured = iota // named in the overlay
+	rankStorage           // the storage name, already valid
+	rankDerived           // sanitised or schema-prefixed
+)
+
+// nameRequest is a wanted name and how strongly it is held.
+type nameRequest struct {
+	want string
+	rank int
+}
+
+// assignNames gives every request a name that is unique ignoring case. Names
+// are granted by rank, then in request order, and a loser gets a numeric
+// suffix. So a configured or already valid name never yields to a derived
+// one: adding a table "order lines" does not rename an existing set
+// "order_lines" (Salesforce mappings would break).
+func assignNames(reqs []nameRequest) []string {
+	order := make([]int, len(reqs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return reqs[order[a]].rank < reqs[order[b]].rank })
+	out := make([]string, len(reqs))
+	taken := map[string]bool{}
+	// Pass 1: every request whose name is free gets it, by rank.
+	for _, i := range order {
+		if k := strings.ToLower(reqs[i].want); !taken[k] {
+			taken[k] = true
+			out[i] = reqs[i].want
+		}
+	}
+	// Pass 2: the losers get suffixes, avoiding every granted name.
+	for _, i := range order {
+		if out[i] == "" {
+			out[i] = uniqueName(reqs[i].want, taken)
+		}
+	}
+	return out
+}
+
 // uniqueName returns name, or name with a numeric suffix, so that it does
 // not collide case-insensitively with taken (Salesforce API names ignore case).
 func uniqueName(name string, taken map[string]bool) string {
@@ -204,47 +246,58 @@ func Build(src Source, ov Overlay) (*Model, []Warning, error) {
 		}
 		return tables[i].Name < tables[j].Name
 	})
-	// Table names present in more than one schema get a schema prefix.
-	schemasOf := map[string]int{}
-	for _, t := range tables {
-		schemasOf[t.Name]++
-	}
-
 	var sets []*EntitySet
 	byStorage := map[string]*EntitySet{} // "schema.table" -> set
 	colNames := map[*EntitySet]map[string]*Property{}
-	takenSets := map[string]bool{}
 	usedOverlays := map[string]bool{}
+
+	type visibleTable struct {
+		t   Table
+		so  SetOverlay
+		obj string
+	}
+	var visible []visibleTable
 	for _, t := range tables {
-		obj := qualified(t.Schema, t.Name)
 		so, key, ok := lookupOverlay(ov.Sets, t.Schema, t.Name)
 		if ok {
 			usedOverlays[key] = true
 		}
-		if so.Hide {
+		if !so.Hide {
+			visible = append(visible, visibleTable{t: t, so: so, obj: qualified(t.Schema, t.Name)})
+		}
+	}
+	// Table names exposed from more than one schema get a schema prefix.
+	schemasOf := map[string]int{}
+	for _, v := range visible {
+		schemasOf[v.t.Name]++
+	}
+	setReqs := make([]nameRequest, len(visible))
+	for i, v := range visible {
+		if name := v.so.Name; name != "" {
+			if !ValidName(name) {
+				return nil, nil, fmt.Errorf("config: entity set name %q for %s is not a valid name (letters, digits, single underscores, starts with a letter, at most %d characters)", name, v.obj, MaxNameLength)
+			}
+			setReqs[i] = nameRequest{want: name, rank: rankConfigured}
 			continue
 		}
-		name := so.Name
-		if name != "" {
-			if !ValidName(name) {
-				return nil, nil, fmt.Errorf("config: entity set name %q for %s is not a valid name (letters, digits, single underscores, starts with a letter, at most %d characters)", name, obj, MaxNameLength)
-			}
-		} else {
-			base := t.Name
-			if schemasOf[t.Name] > 1 && t.Schema != "" {
-				base = t.Schema + "_" + t.Name
-			}
-			name = SanitizeName(base)
-			if name != base {
-				warn(obj, "name %q is not a valid Salesforce API name; exposed as %q", base, name)
-			}
+		base, rank := v.t.Name, rankStorage
+		if schemasOf[v.t.Name] > 1 && v.t.Schema != "" {
+			base, rank = v.t.Schema+"_"+v.t.Name, rankDerived
 		}
-		if takenSets[strings.ToLower(name)] {
-			n2 := uniqueName(name, takenSets)
-			warn(obj, "entity set name %q is taken; exposed as %q", name, n2)
-			name = n2
-		} else {
-			takenSets[strings.ToLower(name)] = true
+		name := SanitizeName(base)
+		if name != base {
+			warn(v.obj, "name %q is not a valid Salesforce API name; exposed as %q", base, name)
+			rank = rankDerived
+		}
+		setReqs[i] = nameRequest{want: name, rank: rank}
+	}
+	setNames := assignNames(setReqs)
+
+	for vi, v := range visible {
+		t, so, obj := v.t, v.so, v.obj
+		name := setNames[vi]
+		if name != setReqs[vi].want {
+			warn(obj, "entity set name %q is taken; exposed as %q", setReqs[vi].want, name)
 		}
 
 		set := &EntitySet{
@@ -253,7 +306,8 @@ func Build(src Source, ov Overlay) (*Model, []Warning, error) {
 			ReadOnly:    ov.ReadOnly || so.ReadOnly || t.Kind != KindTable,
 		}
 		cols := map[string]*Property{}
-		takenProps := map[string]bool{}
+		var exposed []Column
+		var propReqs []nameRequest
 		for _, c := range t.Columns {
 			cobj := obj + "." + c.Name
 			po := so.Properties[c.Name]
@@ -271,23 +325,27 @@ func Build(src Source, ov Overlay) (*Model, []Warning, error) {
 			if c.Note != "" {
 				warn(cobj, "%s", c.Note)
 			}
-			pname := po.Name
-			if pname != "" {
-				if !ValidName(pname) {
-					return nil, nil, fmt.Errorf("config: property name %q for %s is not a valid name", pname, cobj)
+			req := nameRequest{want: po.Name, rank: rankConfigured}
+			if req.want != "" {
+				if !ValidName(req.want) {
+					return nil, nil, fmt.Errorf("config: property name %q for %s is not a valid name", req.want, cobj)
 				}
 			} else {
-				pname = SanitizeName(c.Name)
-				if pname != c.Name {
-					warn(cobj, "name %q is not a valid Salesforce API name; exposed as %q", c.Name, pname)
+				req = nameRequest{want: SanitizeName(c.Name), rank: rankStorage}
+				if req.want != c.Name {
+					warn(cobj, "name %q is not a valid Salesforce API name; exposed as %q", c.Name, req.want)
+					req.rank = rankDerived
 				}
 			}
-			if takenProps[strings.ToLower(pname)] {
-				n2 := uniqueName(pname, takenProps)
-				warn(cobj, "property name %q is taken; exposed as %q", pname, n2)
-				pname = n2
-			} else {
-				takenProps[strings.ToLower(pname)] = true
+			exposed = append(exposed, c)
+			propReqs = append(propReqs, req)
+		}
+		propNames := assignNames(propReqs)
+		for ci, c := range exposed {
+			po := so.Properties[c.Name]
+			pname := propNames[ci]
+			if pname != propReqs[ci].want {
+				warn(obj+"."+c.Name, "property name %q is taken; exposed as %q", propReqs[ci].want, pname)
 			}
 			p := &Property{
 				Name: pname, Column: c.Name, Type: c.Type, Nullable: c.Nullable,

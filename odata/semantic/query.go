@@ -57,6 +57,9 @@ type Order struct {
 type Keyset struct {
 	Values []Const
 	Offset int64 // used when Values is nil
+	// Returned is the number of rows sent on earlier pages, so that $top
+	// bounds the total across pages.
+	Returned int64
 }
 
 // Expr is a bound, typed expression. Type is the Edm type of its value;

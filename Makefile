@@ -1,0 +1,47 @@
+# odatagw — see README.md. `make run` serves the demo; `make test` runs every test.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X github.com/odatagw/odatagw/server/app.Version=$(VERSION)
+FUZZTIME ?= 10s
+
+.PHONY: build run test test-go fuzz lint check-imports bench bench-load docker clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/odatagw ./cmd/odatagw
+
+run: build
+	./bin/odatagw serve
+
+# All tests against a real PostgreSQL (ODATAGW_TEST_DSN, else 127.0.0.1:5432, else a
+# throwaway initdb cluster), then short fuzz runs of the parser and the HTTP handler.
+test:
+	scripts/with-postgres.sh $(MAKE) --no-print-directory test-go fuzz
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFilter$$' -fuzztime $(FUZZTIME) ./odata
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSearch$$' -fuzztime $(FUZZTIME) ./odata
+	$(GO) test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME) ./test
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+	$$( $(GO) env GOPATH )/bin/staticcheck ./...
+
+# Go benchmarks (parser, binder, SQL rendering, JSON writer, token codec).
+bench:
+	scripts/with-postgres.sh $(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Load benchmark against PostgreSQL and the SAP CAP peer (see bench/README.md).
+bench-load: build
+	bash bench/run.sh
+
+docker:
+	docker build -t odatagw:$(VERSION) .
+
+clean:
+	rm -rf bin data

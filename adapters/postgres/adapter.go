@@ -1,0 +1,338 @@
+// Package postgres is the PostgreSQL backend: introspection of tables and
+// views into a metadata.Source, the SQL dialect, and an executor (sqlx +
+// lib/pq) that streams rows and classifies errors by SQLSTATE.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/odatagw/odatagw/adapters"
+	"github.com/odatagw/odatagw/adapters/sqlexec"
+	"github.com/odatagw/odatagw/metadata"
+)
+
+// Options configure the PostgreSQL adapter.
+type Options struct {
+	DSN              string
+	Schemas          []string
+	StatementTimeout time.Duration // per statement; 0 = none
+	MaxOpenConns     int
+	MaxIdleConns     int
+	Zone             *time.Location // zone of timestamp-without-time-zone columns
+	// Observe, when set, is called after each statement with its SQL, args
+	// and duration (the server logs it at debug level).
+	Observe func(sql string, args []any, d time.Duration, err error)
+}
+
+// DB is the PostgreSQL adapter.
+type DB struct {
+	*sqlexec.Backend
+	db  *sqlx.DB
+	opt Options
+}
+
+var _ adapters.Adapter = (*DB)(nil)
+
+// Open connects to PostgreSQL. Session settings that the gateway's
+// semantics rely on (UTC time zone, ISO date and interval styles, statement
+// timeout) are pinned on every connection through the DSN.
+func Open(ctx context.Context, opt Options) (*DB, error) {
+	if opt.Zone == nil {
+		opt.Zone = time.UTC
+	}
+	dsn, err := sessionDSN(opt.DSN, opt.StatementTimeout)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if opt.MaxOpenConns <= 0 {
+		opt.MaxOpenConns = 16
+	}
+	if opt.MaxIdleConns <= 0 {
+		opt.MaxIdleConns = opt.MaxOpenConns
+	}
+	db.SetMaxOpenConns(opt.MaxOpenConns)
+	db.SetMaxIdleConns(opt.MaxIdleConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", classify(err))
+	}
+	zone := opt.Zone
+	b := &sqlexec.Backend{
+		DB:         db.DB,
+		Dialect:    Dialect(zone),
+		Classify:   classify,
+		Retryable:  retryable,
+		NewScanner: func(cols []*metadata.Property) sqlexec.Scanner { return newScanner(cols, zone) },
+		ReadTx:     &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+		WriteTx:    &sql.TxOptions{Isolation: sql.LevelRepeatableRead},
+		Observe:    opt.Observe,
+	}
+	return &DB{Backend: b, db: db, opt: opt}, nil
+}
+
+// sessionDSN adds the session parameters the gateway relies on.
+func sessionDSN(dsn string, timeout time.Duration) (string, error) {
+	params := map[string]string{
+		"TimeZone":      "UTC",
+		"DateStyle":     "ISO",
+		"IntervalStyle": "iso_8601",
+	}
+	if timeout > 0 {
+		params["statement_timeout"] = fmt.Sprint(timeout.Milliseconds())
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", fmt.Errorf("postgres: bad DSN: %v", redactErr(err))
+		}
+		q := u.Query()
+		for k, v := range params {
+			if q.Get(k) == "" {
+				q.Set(k, v)
+			}
+		}
+		if q.Get("sslmode") == "" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost" || u.Hostname() == "::1" || u.Hostname() == "") {
+			q.Set("sslmode", "disable")
+		}
+		u.RawQuery = q.Encode()
+		return u.String(), nil
+	}
+	var b strings.Builder
+	b.WriteString(dsn)
+	for k, v := range params {
+		if !strings.Contains(dsn, k+"=") {
+			fmt.Fprintf(&b, " %s=%s", k, v)
+		}
+	}
+	return b.String(), nil
+}
+
+func redactErr(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return "unparsable"
+}
+
+// Model introspects the configured schemas and builds the model.
+func (d *DB) Model(ctx context.Context, ov metadata.Overlay) (*metadata.Model, []metadata.Warning, error) {
+	schemas := d.opt.Schemas
+	if len(schemas) == 0 {
+		schemas = []string{"public"}
+	}
+	src, err := Introspect(ctx, d.db, schemas)
+	if err != nil {
+		return nil, nil, classify(err)
+	}
+	if ov.Zone == nil {
+		ov.Zone = d.opt.Zone
+	}
+	return metadata.Build(src, ov)
+}
+
+// Ping checks the connection.
+func (d *DB) Ping(ctx context.Context) error { return classify(d.db.PingContext(ctx)) }
+
+// Close closes the pool.
+func (d *DB) Close() error { return d.db.Close() }
+
+// SQLX exposes the pool for tests and tools.
+func (d *DB) SQLX() *sqlx.DB { return d.db }
+
+// scanner reads lib/pq values into adapters.Value slots.
+type scanner struct {
+	cols  []*metadata.Property
+	zone  *time.Location
+	dest  []any
+	bools []sql.NullBool
+	ints  []sql.NullInt64
+	flts  []sql.NullFloat64
+	raws  []sql.RawBytes
+	times []sql.NullTime
+}
+
+func newScanner(cols []*metadata.Property, zone *time.Location) sqlexec.Scanner {
+	n := len(cols)
+	s := &scanner{cols: cols, zone: zone, dest: make([]any, n), bools: make([]sql.NullBool, n),
+		ints: make([]sql.NullInt64, n), flts: make([]sql.NullFloat64, n), raws: make([]sql.RawBytes, n),
+		times: make([]sql.NullTime, n)}
+	for i, p := range cols {
+		switch p.Type {
+		case metadata.Boolean:
+			s.dest[i] = &s.bools[i]
+		case metadata.Byte, metadata.SByte, metadata.Int16, metadata.Int32, metadata.Int64:
+			s.dest[i] = &s.ints[i]
+		case metadata.Single, metadata.Double:
+			s.dest[i] = &s.flts[i]
+		case metadata.Date, metadata.DateTimeOffset, metadata.TimeOfDay:
+			s.dest[i] = &s.times[i]
+		default: // String, Decimal, Guid, Binary, Duration
+			s.dest[i] = &s.raws[i]
+		}
+	}
+	return s
+}
+
+func (s *scanner) Dest() []any { return s.dest }
+
+func (s *scanner) Convert(vals []adapters.Value) error {
+	for i, p := range s.cols {
+		v := &vals[i]
+		*v = adapters.Value{}
+		switch p.Type {
+		case metadata.Boolean:
+			v.Null, v.Bool = !s.bools[i].Valid, s.bools[i].Bool
+		case metadata.Byte, metadata.SByte, metadata.Int16, metadata.Int32, metadata.Int64:
+			v.Null, v.Int = !s.ints[i].Valid, s.ints[i].Int64
+		case metadata.Single, metadata.Double:
+			v.Null, v.Float = !s.flts[i].Valid, s.flts[i].Float64
+		case metadata.Date:
+			v.Null = !s.times[i].Valid
+			t := s.times[i].Time
+			v.Time = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+		case metadata.DateTimeOffset:
+			v.Null = !s.times[i].Valid
+			t := s.times[i].Time
+			if p.LocalTime {
+				t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), s.zone)
+			}
+			v.Time = t.UTC()
+		case metadata.TimeOfDay:
+			v.Null = !s.times[i].Valid
+			t := s.times[i].Time
+			v.Dur = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute +
+				time.Duration(t.Second())*time.Second + time.Duration(t.Nanosecond())
+		case metadata.Duration:
+			raw := s.raws[i]
+			v.Null = raw == nil
+			if raw != nil {
+				d, err := adapters.ParseISODuration(string(raw))
+				if err != nil {
+					return adapters.Errorf(adapters.Internal, err, "cannot read an interval value")
+				}
+				v.Dur = d
+			}
+		default:
+			raw := s.raws[i]
+			v.Null = raw == nil
+			if p.FixedChar {
+				raw = trimRightSpace(raw)
+			}
+			v.Text = raw
+		}
+	}
+	return nil
+}
+
+func trimRightSpace(b []byte) []byte {
+	n := len(b)
+	for n > 0 && b[n-1] == ' ' {
+		n--
+	}
+	return b[:n]
+}
+
+// classify maps driver errors to adapters.Error kinds by SQLSTATE; the
+// client-safe message never contains SQL text or values.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *adapters.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) {
+		return adapters.Errorf(adapters.Canceled, err, "request canceled")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return adapters.Errorf(adapters.Timeout, err, "the database did not answer in time")
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return adapters.Errorf(adapters.NotFound, err, "not found")
+	}
+	var pe *pq.Error
+	if !errors.As(err, &pe) {
+		if errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) {
+			return adapters.Errorf(adapters.Unavailable, err, "database connection lost")
+		}
+		var ne interface{ Timeout() bool }
+		if errors.As(err, &ne) || strings.Contains(err.Error(), "connection refused") {
+			return adapters.Errorf(adapters.Unavailable, err, "database unavailable")
+		}
+		return adapters.Errorf(adapters.Internal, err, "database error")
+	}
+	code := string(pe.Code)
+	e := &adapters.Error{Cause: err, Constraint: pe.Constraint}
+	switch {
+	case code == "23505":
+		e.Kind, e.Msg = adapters.Conflict, "a row with the same unique values already exists"
+		if pe.Constraint != "" {
+			e.Msg += " (constraint " + pe.Constraint + ")"
+		}
+	case code == "23503":
+		e.Kind, e.Msg = adapters.Conflict, "the change violates a reference to another row"
+		if pe.Constraint != "" {
+			e.Msg += " (constraint " + pe.Constraint + ")"
+		}
+	case code == "23502":
+		e.Kind, e.Msg = adapters.Constraint, "a required value is missing"
+		if pe.Column != "" {
+			e.Msg += " (column " + pe.Column + ")"
+		}
+	case code == "23514":
+		e.Kind, e.Msg = adapters.Constraint, "the change violates a check constraint"
+		if pe.Constraint != "" {
+			e.Msg += " (constraint " + pe.Constraint + ")"
+		}
+	case strings.HasPrefix(code, "23"):
+		e.Kind, e.Msg = adapters.Constraint, "the change violates a constraint"
+	case code == "22001":
+		e.Kind, e.Msg = adapters.Constraint, "a value is too long for its column"
+	case code == "22003":
+		e.Kind, e.Msg = adapters.Constraint, "a numeric value is out of range"
+	case code == "22012":
+		e.Kind, e.Msg = adapters.Constraint, "division by zero"
+	case strings.HasPrefix(code, "22"):
+		e.Kind, e.Msg = adapters.Constraint, "a value is not valid for its column"
+	case code == "40001" || code == "40P01":
+		e.Kind, e.Msg = adapters.Unavailable, "the database could not serialize concurrent changes; retry"
+	case code == "57014":
+		e.Kind, e.Msg = adapters.Timeout, "the query took too long and was canceled"
+	case strings.HasPrefix(code, "08") || code == "53300" || code == "57P01" || code == "57P02" || code == "57P03":
+		e.Kind, e.Msg = adapters.Unavailable, "database unavailable"
+	case code == "42501":
+		e.Kind, e.Msg = adapters.Forbidden, "the gateway's database role lacks a privilege for this operation"
+	case code == "25006":
+		e.Kind, e.Msg = adapters.Forbidden, "the database is read-only"
+	default:
+		e.Kind, e.Msg = adapters.Internal, "database error"
+	}
+	return e
+}
+
+// retryable reports whether err is a serialization failure or deadlock.
+func retryable(err error) bool {
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		return pe.Code == "40001" || pe.Code == "40P01"
+	}
+	return false
+}

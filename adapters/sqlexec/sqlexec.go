@@ -1,0 +1,424 @@
+// Package sqlexec runs the statements of adapters/sqlgen on a database/sql
+// pool: streamed reads, counts in the same snapshot as the page, and writes
+// as single transactions with ETag and row-filter checks and one retry on
+// serialization failures. Backends (postgres, sqlite) supply the dialect,
+// the row scanner and the error classifier.
+package sqlexec
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/odatagw/odatagw/adapters"
+	"github.com/odatagw/odatagw/adapters/sqlgen"
+	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/odata/semantic"
+)
+
+// Scanner converts one backend row into adapters.Values.
+type Scanner interface {
+	// Dest returns the scan destinations, one per column; reused per row.
+	Dest() []any
+	// Convert fills vals from the destinations after a Scan.
+	Convert(vals []adapters.Value) error
+}
+
+// Backend is the backend-specific part of an executor.
+type Backend struct {
+	DB      *sql.DB
+	Dialect sqlgen.Dialect
+	// Classify maps a driver error to an *adapters.Error.
+	Classify func(error) error
+	// Retryable reports serialization failures and deadlocks.
+	Retryable func(error) bool
+	// NewScanner builds a scanner for the given columns.
+	NewScanner func(cols []*metadata.Property) Scanner
+	// ReadTx is used to read a count and a page in one snapshot.
+	ReadTx *sql.TxOptions
+	// WriteTx is used for writes (REPEATABLE READ on PostgreSQL so that a
+	// concurrent change between an ETag check and the update fails).
+	WriteTx *sql.TxOptions
+	// Observe, when set, sees every statement.
+	Observe func(sql string, args []any, d time.Duration, err error)
+}
+
+type queryer interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}
+
+func (b *Backend) observe(s sqlgen.Statement, start time.Time, err error) {
+	if b.Observe != nil {
+		b.Observe(s.SQL, s.Args, time.Since(start), err)
+	}
+}
+
+func (b *Backend) classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	return b.Classify(err)
+}
+
+// Query runs q; see adapters.Adapter.
+func (b *Backend) Query(ctx context.Context, q *semantic.Query, limit int64) (adapters.Rows, error) {
+	stmt, cols, err := sqlgen.Select(b.Dialect, q, limit)
+	if err != nil {
+		return nil, err
+	}
+	r := &Rows{cols: cols, count: -1, b: b}
+	var qr queryer = b.DB
+	if q.Count {
+		cstmt, err := sqlgen.Count(b.Dialect, q)
+		if err != nil {
+			return nil, err
+		}
+		tx, err := b.DB.BeginTx(ctx, b.ReadTx)
+		if err != nil {
+			return nil, b.classify(err)
+		}
+		start := time.Now()
+		err = tx.QueryRowContext(ctx, cstmt.SQL, cstmt.Args...).Scan(&r.count)
+		b.observe(cstmt, start, err)
+		if err != nil {
+			_ = tx.Rollback()
+			return nil, b.classify(err)
+		}
+		r.tx = tx
+		qr = tx
+	}
+	start := time.Now()
+	sr, err := qr.QueryContext(ctx, stmt.SQL, stmt.Args...)
+	b.observe(stmt, start, err)
+	if err != nil {
+		if r.tx != nil {
+			_ = r.tx.Rollback()
+		}
+		return nil, b.classify(err)
+	}
+	r.rows = sr
+	r.scan = b.NewScanner(cols)
+	r.vals = make([]adapters.Value, len(cols))
+	return r, nil
+}
+
+// Count counts q's matching rows; see adapters.Adapter.
+func (b *Backend) Count(ctx context.Context, q *semantic.Query) (int64, error) {
+	stmt, err := sqlgen.Count(b.Dialect, q)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	start := time.Now()
+	err = b.DB.QueryRowContext(ctx, stmt.SQL, stmt.Args...).Scan(&n)
+	b.observe(stmt, start, err)
+	if err != nil {
+		return 0, b.classify(err)
+	}
+	return n, nil
+}
+
+// Rows streams a result set.
+type Rows struct {
+	b     *Backend
+	rows  *sql.Rows
+	tx    *sql.Tx
+	cols  []*metadata.Property
+	count int64
+	scan  Scanner
+	vals  []adapters.Value
+	err   error
+}
+
+// Columns implements adapters.Rows.
+func (r *Rows) Columns() []*metadata.Property { return r.cols }
+
+// Count implements adapters.Rows.
+func (r *Rows) Count() int64 { return r.count }
+
+// Row implements adapters.Rows.
+func (r *Rows) Row() []adapters.Value { return r.vals }
+
+// Next implements adapters.Rows.
+func (r *Rows) Next() bool {
+	if r.err != nil || !r.rows.Next() {
+		return false
+	}
+	if err := r.rows.Scan(r.scan.Dest()...); err != nil {
+		r.err = r.b.classify(err)
+		return false
+	}
+	if err := r.scan.Convert(r.vals); err != nil {
+		r.err = err
+		return false
+	}
+	return true
+}
+
+// Err implements adapters.Rows.
+func (r *Rows) Err() error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.b.classify(r.rows.Err())
+}
+
+// Close implements adapters.Rows.
+func (r *Rows) Close() error {
+	err := r.rows.Close()
+	if r.tx != nil {
+		if cerr := r.tx.Commit(); err == nil {
+			err = cerr
+		}
+	}
+	return r.b.classify(err)
+}
+
+// queryRow runs a statement expected to return at most one row.
+func (b *Backend) queryRow(ctx context.Context, qr queryer, stmt sqlgen.Statement, cols []*metadata.Property) (adapters.Row, bool, error) {
+	start := time.Now()
+	sr, err := qr.QueryContext(ctx, stmt.SQL, stmt.Args...)
+	b.observe(stmt, start, err)
+	if err != nil {
+		return adapters.Row{}, false, err
+	}
+	defer sr.Close()
+	if !sr.Next() {
+		return adapters.Row{}, false, sr.Err()
+	}
+	sc := b.NewScanner(cols)
+	if err := sr.Scan(sc.Dest()...); err != nil {
+		return adapters.Row{}, false, err
+	}
+	vals := make([]adapters.Value, len(cols))
+	if err := sc.Convert(vals); err != nil {
+		return adapters.Row{}, false, err
+	}
+	// Values may alias scanner buffers: copy byte slices.
+	for i := range vals {
+		if vals[i].Text != nil {
+			vals[i].Text = append([]byte(nil), vals[i].Text...)
+		}
+	}
+	return adapters.Row{Columns: cols, Values: vals}, true, sr.Err()
+}
+
+// read fetches the row with the given key (and restriction), all columns.
+func (b *Backend) read(ctx context.Context, qr queryer, set *metadata.EntitySet, key []semantic.Const, restrict semantic.Expr) (adapters.Row, bool, error) {
+	q := &semantic.Query{Set: set, Key: key, Select: set.Properties, Restrict: restrict}
+	stmt, cols, err := sqlgen.Select(b.Dialect, q, 1)
+	if err != nil {
+		return adapters.Row{}, false, err
+	}
+	return b.queryRow(ctx, qr, stmt, cols[:len(set.Properties)])
+}
+
+// KeyOf extracts the key constants of a full row.
+func KeyOf(set *metadata.EntitySet, row adapters.Row) []semantic.Const {
+	key := make([]semantic.Const, len(set.Key))
+	for i, k := range set.Key {
+		for j, p := range row.Columns {
+			if p == k {
+				key[i] = adapters.ToConst(p, &row.Values[j])
+			}
+		}
+	}
+	return key
+}
+
+// inTx runs fn in a write transaction, retrying once on a serialization
+// failure or deadlock.
+func (b *Backend) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		var tx *sql.Tx
+		tx, err = b.DB.BeginTx(ctx, b.WriteTx)
+		if err != nil {
+			return b.classify(err)
+		}
+		err = fn(tx)
+		if err == nil {
+			err = tx.Commit()
+			if err == nil {
+				return nil
+			}
+		} else {
+			_ = tx.Rollback()
+		}
+		if b.Retryable == nil || !b.Retryable(err) {
+			break
+		}
+	}
+	return b.classify(err)
+}
+
+func (b *Backend) checkRestrict(ctx context.Context, tx *sql.Tx, set *metadata.EntitySet, row adapters.Row, restrict semantic.Expr) error {
+	if restrict == nil {
+		return nil
+	}
+	_, ok, err := b.read(ctx, tx, set, KeyOf(set, row), restrict)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return adapters.Errorf(adapters.Forbidden, nil, "the row would be outside the rows you may access")
+	}
+	return nil
+}
+
+// Insert implements adapters.Adapter.
+func (b *Backend) Insert(ctx context.Context, w *adapters.Write) (adapters.Row, error) {
+	var out adapters.Row
+	err := b.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = b.insert(ctx, tx, w)
+		return err
+	})
+	return out, err
+}
+
+func (b *Backend) insert(ctx context.Context, tx *sql.Tx, w *adapters.Write) (adapters.Row, error) {
+	stmt, cols, err := sqlgen.Insert(b.Dialect, w)
+	if err != nil {
+		return adapters.Row{}, err
+	}
+	row, ok, err := b.queryRow(ctx, tx, stmt, cols)
+	if err != nil {
+		return adapters.Row{}, err
+	}
+	if !ok {
+		return adapters.Row{}, adapters.Errorf(adapters.Internal, nil, "insert returned no row")
+	}
+	if err := b.checkRestrict(ctx, tx, w.Set, row, w.Restrict); err != nil {
+		return adapters.Row{}, err
+	}
+	return row, nil
+}
+
+func checkETag(set *metadata.EntitySet, row adapters.Row, ifMatch string) error {
+	if ifMatch == "" || ifMatch == "*" {
+		return nil
+	}
+	etag := adapters.ETag(set, row.Columns, row.Values)
+	if etag == "" || !etagListMatches(ifMatch, etag) {
+		return adapters.Errorf(adapters.PreconditionFailed, nil, "the entity was changed by someone else (ETag mismatch)")
+	}
+	return nil
+}
+
+// etagListMatches compares an If-Match header (one or more entity tags,
+// weak comparison) with the current tag.
+func etagListMatches(header, etag string) bool {
+	strip := func(s string) string {
+		if len(s) > 2 && s[:2] == "W/" {
+			return s[2:]
+		}
+		return s
+	}
+	cur := strip(etag)
+	start := 0
+	for i := 0; i <= len(header); i++ {
+		if i == len(header) || header[i] == ',' {
+			t := header[start:i]
+			for len(t) > 0 && (t[0] == ' ' || t[0] == '\t') {
+				t = t[1:]
+			}
+			for len(t) > 0 && (t[len(t)-1] == ' ' || t[len(t)-1] == '\t') {
+				t = t[:len(t)-1]
+			}
+			if strip(t) == cur {
+				return true
+			}
+			start = i + 1
+		}
+	}
+	return false
+}
+
+// Update implements adapters.Adapter.
+func (b *Backend) Update(ctx context.Context, w *adapters.Write) (adapters.Row, error) {
+	var out adapters.Row
+	err := b.inTx(ctx, func(tx *sql.Tx) error {
+		cur, ok, err := b.read(ctx, tx, w.Set, w.Key, w.Restrict)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			if w.Upsert && w.IfMatch == "" {
+				ins := *w
+				ins.Values = make(map[*metadata.Property]semantic.Const, len(w.Values)+len(w.Key))
+				for p, v := range w.Values {
+					ins.Values[p] = v
+				}
+				for i, k := range w.Set.Key {
+					ins.Values[k] = w.Key[i]
+				}
+				out, err = b.insert(ctx, tx, &ins)
+				return err
+			}
+			return adapters.Errorf(adapters.NotFound, nil, "no %s entity with this key", w.Set.Name)
+		}
+		if err := checkETag(w.Set, cur, w.IfMatch); err != nil {
+			return err
+		}
+		if len(w.Values) == 0 && !w.Replace {
+			out = cur
+			return nil
+		}
+		stmt, cols, err := sqlgen.Update(b.Dialect, w)
+		if err != nil {
+			return err
+		}
+		row, ok, err := b.queryRow(ctx, tx, stmt, cols)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return adapters.Errorf(adapters.NotFound, nil, "no %s entity with this key", w.Set.Name)
+		}
+		if err := b.checkRestrict(ctx, tx, w.Set, row, w.Restrict); err != nil {
+			return err
+		}
+		out = row
+		return nil
+	})
+	return out, err
+}
+
+// Delete implements adapters.Adapter.
+func (b *Backend) Delete(ctx context.Context, w *adapters.Write) error {
+	return b.inTx(ctx, func(tx *sql.Tx) error {
+		if w.IfMatch != "" {
+			cur, ok, err := b.read(ctx, tx, w.Set, w.Key, w.Restrict)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return adapters.Errorf(adapters.NotFound, nil, "no %s entity with this key", w.Set.Name)
+			}
+			if err := checkETag(w.Set, cur, w.IfMatch); err != nil {
+				return err
+			}
+		}
+		stmt, err := sqlgen.Delete(b.Dialect, w)
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		res, err := tx.ExecContext(ctx, stmt.SQL, stmt.Args...)
+		b.observe(stmt, start, err)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return adapters.Errorf(adapters.NotFound, nil, "no %s entity with this key", w.Set.Name)
+		}
+		return nil
+	})
+}

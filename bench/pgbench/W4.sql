@@ -1,0 +1,2 @@
+-- W4: $count with a filter.
+SELECT count(*) FROM "erp"."orders" WHERE "status" = 'Open';

@@ -1,0 +1,200 @@
+// Package csdl renders a metadata.Model as the OData 4.0 service metadata
+// document (CSDL XML, served at $metadata) and as the JSON service document
+// (served at the service root).
+//
+// The XML is deliberately plain because Salesforce Connect parses it: one
+// Schema, one EntityType per entity set with its Key and Properties, one
+// EntityContainer; no navigation properties and no annotations other than
+// Core.Description for table and column comments. Output is deterministic:
+// sets in model order (sorted by name), properties in storage column order.
+package csdl
+
+import (
+	"bufio"
+	"encoding/json"
+	"encoding/xml"
+	"io"
+	"strconv"
+
+	"github.com/odatagw/odatagw/metadata"
+)
+
+// Namespaces and the vocabulary reference used by the document.
+const (
+	EdmxNamespace = "http://docs.oasis-open.org/odata/ns/edmx"
+	EdmNamespace  = "http://docs.oasis-open.org/odata/ns/edm"
+	coreURI       = "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.xml"
+)
+
+// WriteMetadata writes the CSDL XML (EDMX 4.0) document for m to w.
+//
+// Facets: Nullable="false" for non-nullable properties (always for keys);
+// MaxLength when declared (> 0); for Edm.Decimal, Precision and Scale when
+// Precision is declared, and Scale="variable" when the decimal is Variable or
+// has no declared precision (the CSDL default scale would be 0); for
+// Edm.DateTimeOffset, Edm.TimeOfDay and Edm.Duration, Precision = fractional
+// second digits when > 0 (the CSDL default is 0). Comments become
+// Core.Description annotations, and only then is the Core vocabulary
+// referenced. The only errors are w's.
+func WriteMetadata(w io.Writer, m *metadata.Model) error {
+	bw := bufio.NewWriter(w)
+	x := &xmlWriter{w: bw}
+	x.raw(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
+	x.raw(`<edmx:Edmx Version="4.0" xmlns:edmx="` + EdmxNamespace + `">` + "\n")
+	if hasDescriptions(m) {
+		x.raw(`  <edmx:Reference Uri="` + coreURI + `">` + "\n")
+		x.raw(`    <edmx:Include Namespace="Org.OData.Core.V1" Alias="Core"/>` + "\n")
+		x.raw("  </edmx:Reference>\n")
+	}
+	x.raw("  <edmx:DataServices>\n")
+	x.raw(`    <Schema Namespace="`)
+	x.attr(m.Namespace)
+	x.raw(`" xmlns="` + EdmNamespace + `">` + "\n")
+	for _, s := range m.Sets {
+		writeEntityType(x, s)
+	}
+	x.raw(`      <EntityContainer Name="`)
+	x.attr(m.Container)
+	x.raw(`">` + "\n")
+	for _, s := range m.Sets {
+		x.raw(`        <EntitySet Name="`)
+		x.attr(s.Name)
+		x.raw(`" EntityType="`)
+		x.attr(m.Namespace + "." + s.TypeName())
+		x.raw(`"/>` + "\n")
+	}
+	x.raw("      </EntityContainer>\n")
+	x.raw("    </Schema>\n")
+	x.raw("  </edmx:DataServices>\n")
+	x.raw("</edmx:Edmx>\n")
+	if x.err != nil {
+		return x.err
+	}
+	return bw.Flush()
+}
+
+func hasDescriptions(m *metadata.Model) bool {
+	for _, s := range m.Sets {
+		if s.Description != "" {
+			return true
+		}
+		for _, p := range s.Properties {
+			if p.Description != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func writeEntityType(x *xmlWriter, s *metadata.EntitySet) {
+	x.raw(`      <EntityType Name="`)
+	x.attr(s.TypeName())
+	x.raw(`">` + "\n")
+	x.raw("        <Key>\n")
+	for _, k := range s.Key {
+		x.raw(`          <PropertyRef Name="`)
+		x.attr(k.Name)
+		x.raw(`"/>` + "\n")
+	}
+	x.raw("        </Key>\n")
+	for _, p := range s.Properties {
+		writeProperty(x, p, s.IsKey(p))
+	}
+	if s.Description != "" {
+		writeDescription(x, "        ", s.Description)
+	}
+	x.raw("      </EntityType>\n")
+}
+
+func writeProperty(x *xmlWriter, p *metadata.Property, key bool) {
+	x.raw(`        <Property Name="`)
+	x.attr(p.Name)
+	x.raw(`" Type="`)
+	x.attr(p.Type.FullName())
+	x.raw(`"`)
+	if !p.Nullable || key {
+		x.raw(` Nullable="false"`)
+	}
+	if p.MaxLength > 0 {
+		x.raw(` MaxLength="` + strconv.Itoa(p.MaxLength) + `"`)
+	}
+	switch p.Type {
+	case metadata.Decimal:
+		if p.Precision > 0 {
+			x.raw(` Precision="` + strconv.Itoa(p.Precision) + `"`)
+		}
+		switch {
+		case p.Variable || p.Precision == 0:
+			x.raw(` Scale="variable"`)
+		default:
+			x.raw(` Scale="` + strconv.Itoa(p.Scale) + `"`)
+		}
+	case metadata.DateTimeOffset, metadata.TimeOfDay, metadata.Duration:
+		if p.Precision > 0 {
+			x.raw(` Precision="` + strconv.Itoa(p.Precision) + `"`)
+		}
+	}
+	if p.Description == "" {
+		x.raw("/>\n")
+		return
+	}
+	x.raw(">\n")
+	writeDescription(x, "          ", p.Description)
+	x.raw("        </Property>\n")
+}
+
+func writeDescription(x *xmlWriter, indent, text string) {
+	x.raw(indent + `<Annotation Term="Core.Description" String="`)
+	x.attr(text)
+	x.raw(`"/>` + "\n")
+}
+
+// xmlWriter keeps the first write error so that rendering code stays linear.
+type xmlWriter struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (x *xmlWriter) raw(s string) {
+	if x.err == nil {
+		_, x.err = x.w.WriteString(s)
+	}
+}
+
+// attr writes s escaped for a double-quoted attribute value: markup
+// characters, quotes, and tab/newline/CR as character references so that
+// attribute-value normalisation keeps them. Characters not allowed in XML
+// become U+FFFD.
+func (x *xmlWriter) attr(s string) {
+	if x.err == nil {
+		x.err = xml.EscapeText(x.w, []byte(s))
+	}
+}
+
+// ServiceDocument is the JSON service document.
+type ServiceDocument struct {
+	Context string        `json:"@odata.context"`
+	Value   []ServiceItem `json:"value"`
+}
+
+// ServiceItem is one entry of the service document.
+type ServiceItem struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	URL  string `json:"url"`
+}
+
+// WriteServiceDocument writes the JSON service document listing every entity
+// set of m (relative URLs, model order); contextURL is the absolute URL of
+// the $metadata document, e.g. "https://host/odata/$metadata". The only
+// errors are w's.
+func WriteServiceDocument(w io.Writer, m *metadata.Model, contextURL string) error {
+	doc := ServiceDocument{Context: contextURL, Value: make([]ServiceItem, 0, len(m.Sets))}
+	for _, s := range m.Sets {
+		doc.Value = append(doc.Value, ServiceItem{Name: s.Name, Kind: "EntitySet", URL: s.Name})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
+}

@@ -1,0 +1,421 @@
+// Package jsonfmt writes OData JSON (odata.metadata=minimal) straight to an
+// io.Writer: collections row by row, single entities and error bodies. It is
+// hand-written for speed: no reflection, no per-row maps, one reused scratch
+// buffer; the caller controls buffering and compression.
+//
+// Value formats: Int64 and Decimal as JSON numbers (strings when the client
+// asked for IEEE754Compatible=true), decimals from their storage text (never
+// through float64), Double/Single NaN and infinities as "NaN"/"INF"/"-INF",
+// DateTimeOffset as RFC 3339 in UTC with every stored fractional digit, Date
+// as YYYY-MM-DD, TimeOfDay as HH:MM:SS[.f], Duration as ISO 8601 (P1DT2H),
+// Binary as base64url (OData JSON 4.0 §7.1), Guid lower-case.
+package jsonfmt
+
+import (
+	"encoding/base64"
+	"io"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/odatagw/odatagw/adapters"
+	"github.com/odatagw/odatagw/metadata"
+)
+
+// Options change how values are written.
+type Options struct {
+	// IEEE754Compatible writes Int64 and Decimal values (and @odata.count)
+	// as JSON strings.
+	IEEE754Compatible bool
+}
+
+// Writer writes one OData JSON response. It is not safe for concurrent use.
+type Writer struct {
+	w       io.Writer
+	opt     Options
+	buf     []byte // scratch for the current row or fragment
+	written int64
+	rows    int
+	err     error
+}
+
+// NewWriter returns a Writer on w.
+func NewWriter(w io.Writer, opt Options) *Writer {
+	return &Writer{w: w, opt: opt, buf: make([]byte, 0, 4096)}
+}
+
+// Written is the number of bytes written so far.
+func (w *Writer) Written() int64 { return w.written }
+
+// Err is the first write error, if any.
+func (w *Writer) Err() error { return w.err }
+
+func (w *Writer) flush() {
+	if w.err == nil && len(w.buf) > 0 {
+		var n int
+		n, w.err = w.w.Write(w.buf)
+		w.written += int64(n)
+	}
+	w.buf = w.buf[:0]
+}
+
+// BeginCollection writes the opening of a collection response.
+func (w *Writer) BeginCollection(contextURL string, count *int64) {
+	w.buf = append(w.buf, `{"@odata.context":`...)
+	w.buf = appendString(w.buf, contextURL)
+	if count != nil {
+		w.buf = append(w.buf, `,"@odata.count":`...)
+		w.buf = w.appendCount(w.buf, *count)
+	}
+	w.buf = append(w.buf, `,"value":[`...)
+	w.flush()
+}
+
+func (w *Writer) appendCount(b []byte, n int64) []byte {
+	if w.opt.IEEE754Compatible {
+		b = append(b, '"')
+		b = strconv.AppendInt(b, n, 10)
+		return append(b, '"')
+	}
+	return strconv.AppendInt(b, n, 10)
+}
+
+// EncodeEntity renders one collection member into the scratch buffer
+// without writing it, and returns its size in bytes; WriteEncoded then
+// writes it. Splitting the two lets a caller stop a page before a row
+// would push it over a byte limit.
+func (w *Writer) EncodeEntity(cols []*metadata.Property, vals []adapters.Value, etag string) int {
+	w.buf = w.buf[:0]
+	if w.rows > 0 {
+		w.buf = append(w.buf, ',')
+	}
+	w.buf = w.appendEntity(w.buf, cols, vals, etag)
+	return len(w.buf)
+}
+
+// WriteEncoded writes the entity rendered by the last EncodeEntity.
+func (w *Writer) WriteEncoded() {
+	w.rows++
+	w.flush()
+}
+
+// Entity writes one collection member.
+func (w *Writer) Entity(cols []*metadata.Property, vals []adapters.Value, etag string) {
+	w.EncodeEntity(cols, vals, etag)
+	w.WriteEncoded()
+}
+
+// EndCollection closes the collection, adding @odata.nextLink when non-empty.
+func (w *Writer) EndCollection(nextLink string) {
+	w.buf = append(w.buf[:0], ']')
+	if nextLink != "" {
+		w.buf = append(w.buf, `,"@odata.nextLink":`...)
+		w.buf = appendString(w.buf, nextLink)
+	}
+	w.buf = append(w.buf, "}\n"...)
+	w.flush()
+}
+
+// SingleEntity writes a whole single-entity response.
+func (w *Writer) SingleEntity(contextURL string, cols []*metadata.Property, vals []adapters.Value, etag string) {
+	w.buf = append(w.buf[:0], `{"@odata.context":`...)
+	w.buf = appendString(w.buf, contextURL)
+	if etag != "" {
+		w.buf = append(w.buf, `,"@odata.etag":`...)
+		w.buf = appendString(w.buf, etag)
+	}
+	for i, p := range cols {
+		w.buf = append(w.buf, ',')
+		w.buf = appendString(w.buf, p.Name)
+		w.buf = append(w.buf, ':')
+		w.buf = w.AppendValue(w.buf, p, &vals[i])
+	}
+	w.buf = append(w.buf, "}\n"...)
+	w.flush()
+}
+
+func (w *Writer) appendEntity(b []byte, cols []*metadata.Property, vals []adapters.Value, etag string) []byte {
+	b = append(b, '{')
+	first := true
+	if etag != "" {
+		b = append(b, `"@odata.etag":`...)
+		b = appendString(b, etag)
+		first = false
+	}
+	for i, p := range cols {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendString(b, p.Name)
+		b = append(b, ':')
+		b = w.AppendValue(b, p, &vals[i])
+	}
+	return append(b, '}')
+}
+
+// AppendValue appends the JSON form of v as a value of property p.
+func (w *Writer) AppendValue(b []byte, p *metadata.Property, v *adapters.Value) []byte {
+	if v.Null {
+		return append(b, "null"...)
+	}
+	switch p.Type {
+	case metadata.Boolean:
+		if v.Bool {
+			return append(b, "true"...)
+		}
+		return append(b, "false"...)
+	case metadata.Byte, metadata.SByte, metadata.Int16, metadata.Int32:
+		return strconv.AppendInt(b, v.Int, 10)
+	case metadata.Int64:
+		if w.opt.IEEE754Compatible {
+			b = append(b, '"')
+			b = strconv.AppendInt(b, v.Int, 10)
+			return append(b, '"')
+		}
+		return strconv.AppendInt(b, v.Int, 10)
+	case metadata.Decimal:
+		return appendDecimal(b, v.Text, w.opt.IEEE754Compatible)
+	case metadata.Single:
+		return appendFloat(b, v.Float, 32)
+	case metadata.Double:
+		return appendFloat(b, v.Float, 64)
+	case metadata.String, metadata.Guid:
+		return appendStringBytes(b, v.Text)
+	case metadata.Binary:
+		b = append(b, '"')
+		n := base64.URLEncoding.EncodedLen(len(v.Text))
+		start := len(b)
+		b = append(b, make([]byte, n)...)
+		base64.URLEncoding.Encode(b[start:], v.Text)
+		return append(b, '"')
+	case metadata.Date:
+		b = append(b, '"')
+		b = v.Time.UTC().AppendFormat(b, "2006-01-02")
+		return append(b, '"')
+	case metadata.DateTimeOffset:
+		b = append(b, '"')
+		b = AppendDateTime(b, v.Time)
+		return append(b, '"')
+	case metadata.TimeOfDay:
+		b = append(b, '"')
+		b = AppendTimeOfDay(b, v.Dur)
+		return append(b, '"')
+	case metadata.Duration:
+		b = append(b, '"')
+		b = AppendDuration(b, v.Dur)
+		return append(b, '"')
+	}
+	return append(b, "null"...)
+}
+
+// AppendDateTime appends t in UTC as RFC 3339 with the fractional digits
+// it has (none, or up to 9, trailing zeros trimmed).
+func AppendDateTime(b []byte, t time.Time) []byte {
+	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.999999999Z07:00")
+}
+
+// AppendTimeOfDay appends d (since midnight) as HH:MM:SS[.fffffff].
+func AppendTimeOfDay(b []byte, d time.Duration) []byte {
+	if d < 0 {
+		d = 0
+	}
+	h := int64(d / time.Hour)
+	m := int64(d/time.Minute) % 60
+	s := int64(d/time.Second) % 60
+	ns := int64(d % time.Second)
+	b = append2(b, h)
+	b = append(b, ':')
+	b = append2(b, m)
+	b = append(b, ':')
+	b = append2(b, s)
+	return appendFrac(b, ns)
+}
+
+// AppendDuration appends d as an ISO 8601 duration (P[n]DT[n]H[n]M[n][.f]S).
+func AppendDuration(b []byte, d time.Duration) []byte {
+	if d < 0 {
+		b = append(b, '-')
+		if d == math.MinInt64 {
+			d = math.MaxInt64
+		} else {
+			d = -d
+		}
+	}
+	days := int64(d / (24 * time.Hour))
+	rest := d % (24 * time.Hour)
+	b = append(b, 'P')
+	if days > 0 {
+		b = strconv.AppendInt(b, days, 10)
+		b = append(b, 'D')
+	}
+	b = append(b, 'T')
+	b = strconv.AppendInt(b, int64(rest/time.Hour), 10)
+	b = append(b, 'H')
+	b = strconv.AppendInt(b, int64(rest/time.Minute)%60, 10)
+	b = append(b, 'M')
+	b = strconv.AppendInt(b, int64(rest/time.Second)%60, 10)
+	b = appendFrac(b, int64(rest%time.Second))
+	return append(b, 'S')
+}
+
+func append2(b []byte, n int64) []byte {
+	if n < 10 {
+		b = append(b, '0')
+	}
+	return strconv.AppendInt(b, n, 10)
+}
+
+func appendFrac(b []byte, ns int64) []byte {
+	if ns == 0 {
+		return b
+	}
+	var digits [9]byte
+	for i := 8; i >= 0; i-- {
+		digits[i] = byte('0' + ns%10)
+		ns /= 10
+	}
+	n := 9
+	for n > 0 && digits[n-1] == '0' {
+		n--
+	}
+	b = append(b, '.')
+	return append(b, digits[:n]...)
+}
+
+func appendFloat(b []byte, f float64, bits int) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(b, `"NaN"`...)
+	case math.IsInf(f, 1):
+		return append(b, `"INF"`...)
+	case math.IsInf(f, -1):
+		return append(b, `"-INF"`...)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, bits)
+}
+
+// appendDecimal appends decimal text from storage as a JSON number, or a
+// string when quoted or when it is not a finite number (NaN, Infinity).
+func appendDecimal(b, text []byte, quoted bool) []byte {
+	if len(text) == 0 {
+		return append(b, "null"...)
+	}
+	finite := true
+	for _, c := range text {
+		if !(c >= '0' && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E') {
+			finite = false
+			break
+		}
+	}
+	if !finite {
+		switch string(text) {
+		case "Infinity":
+			return append(b, `"INF"`...)
+		case "-Infinity":
+			return append(b, `"-INF"`...)
+		}
+		return appendStringBytes(b, text)
+	}
+	if quoted {
+		b = append(b, '"')
+		b = append(b, text...)
+		return append(b, '"')
+	}
+	return append(b, text...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			b = appendEscaped(b, c)
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			if r == utf8.RuneError {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, `\u202`...)
+				b = append(b, hexDigits[r&0xF])
+			}
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendStringBytes is appendString for a byte slice, without converting.
+func appendStringBytes(b []byte, s []byte) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			b = appendEscaped(b, c)
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			if r == utf8.RuneError {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, `\u202`...)
+				b = append(b, hexDigits[r&0xF])
+			}
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func appendEscaped(b []byte, c byte) []byte {
+	switch c {
+	case '"':
+		return append(b, '\\', '"')
+	case '\\':
+		return append(b, '\\', '\\')
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\r':
+		return append(b, '\\', 'r')
+	case '\t':
+		return append(b, '\\', 't')
+	}
+	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+}
+
+// AppendString appends s as a JSON string (exported for error bodies and
+// other small documents built by the server).
+func AppendString(b []byte, s string) []byte { return appendString(b, s) }

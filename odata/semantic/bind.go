@@ -1,0 +1,433 @@
+package semantic
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/odata"
+)
+
+// Options configure Bind.
+type Options struct {
+	// Limits bound the size of expressions; zero fields take DefaultLimits.
+	Limits Limits
+	// Tokens decodes $skiptoken; nil means $skiptoken is rejected with 400.
+	Tokens *TokenCodec
+}
+
+// withDefaults fills zero (or negative) limits from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	def := func(v, d int) int {
+		if v <= 0 {
+			return d
+		}
+		return v
+	}
+	return Limits{
+		MaxExprLength: def(l.MaxExprLength, DefaultLimits.MaxExprLength),
+		MaxNodes:      def(l.MaxNodes, DefaultLimits.MaxNodes),
+		MaxDepth:      def(l.MaxDepth, DefaultLimits.MaxDepth),
+		MaxInList:     def(l.MaxInList, DefaultLimits.MaxInList),
+		MaxOrderBy:    def(l.MaxOrderBy, DefaultLimits.MaxOrderBy),
+	}
+}
+
+// Bind binds a parsed read request (PathEntitySet, PathEntity or PathCount)
+// to the model. It never mutates req. Errors are *Error:
+//   - NotFound: unknown entity set (with a "did you mean" hint when only the
+//     case differs), or a path segment after the set that is not a property;
+//   - NotImplemented: an unsupported system query option (named), property
+//     or $value segments, lambda operators, cast/isof, geo functions, has,
+//     enum and geo literals;
+//   - LimitExceeded: an expression over Options.Limits (the message names
+//     the limit);
+//   - BadRequest: everything else (unknown property, type mismatch, bad
+//     literal, bad key, invalid $skiptoken).
+//
+// $skiptoken is decoded into Query.After against TotalOrder(q) and the
+// request's Fingerprint.
+func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
+	lim := opt.Limits.withDefaults()
+	path := req.Path
+	switch path.Kind {
+	case odata.PathEntitySet, odata.PathEntity, odata.PathCount:
+	default:
+		return nil, &Error{Kind: BadRequest, Option: "path", Msg: "the resource path does not address an entity set"}
+	}
+	set := m.Set(path.Set)
+	if set == nil {
+		msg := fmt.Sprintf("entity set %s not found", path.Set)
+		if f := m.SetFold(path.Set); f != nil {
+			msg += "; did you mean " + f.Name + "?"
+		}
+		return nil, &Error{Kind: NotFound, Option: "path", Msg: msg, Target: path.Set}
+	}
+	if len(path.Rest) > 0 {
+		return nil, restError(set, path.Rest)
+	}
+	o := &req.Options
+	if len(o.Unsupported) > 0 {
+		name := o.Unsupported[0]
+		return nil, &Error{Kind: NotImplemented, Option: name, Msg: "system query option " + name + " is not supported"}
+	}
+	q := &Query{Set: set, CountOnly: path.Kind == odata.PathCount}
+	if path.Kind == odata.PathEntity {
+		key, err := bindKey(set, path)
+		if err != nil {
+			return nil, err
+		}
+		q.Key = key
+	}
+	var err error
+	if q.Select, q.SelectExplicit, err = bindSelect(set, o); err != nil {
+		return nil, err
+	}
+	if o.Filter != nil {
+		if err := checkLength(o.Raw, "$filter", lim); err != nil {
+			return nil, err
+		}
+		b := &binder{set: set, option: "$filter", lim: lim}
+		if q.Filter, err = b.boolExpr(o.Filter); err != nil {
+			return nil, err
+		}
+	}
+	if o.Search != nil {
+		if err := checkLength(o.Raw, "$search", lim); err != nil {
+			return nil, err
+		}
+		b := &binder{set: set, option: "$search", lim: lim}
+		if q.Search, err = b.search(o.Search, 1); err != nil {
+			return nil, err
+		}
+	}
+	if len(o.OrderBy) > 0 {
+		if err := checkLength(o.Raw, "$orderby", lim); err != nil {
+			return nil, err
+		}
+		if q.OrderBy, err = bindOrderBy(set, o.OrderBy, lim); err != nil {
+			return nil, err
+		}
+	}
+	if o.Top != nil {
+		if *o.Top < 0 {
+			return nil, &Error{Kind: BadRequest, Option: "$top", Msg: "$top must not be negative"}
+		}
+		top := *o.Top
+		q.Top = &top
+	}
+	if o.Skip != nil {
+		if *o.Skip < 0 {
+			return nil, &Error{Kind: BadRequest, Option: "$skip", Msg: "$skip must not be negative"}
+		}
+		q.Skip = *o.Skip
+	}
+	if o.Count != nil {
+		q.Count = *o.Count
+	}
+	if o.SkipToken != "" {
+		if opt.Tokens == nil {
+			return nil, &Error{Kind: BadRequest, Option: "$skiptoken", Msg: "$skiptoken is not accepted by this service"}
+		}
+		order, _ := TotalOrder(q)
+		if q.After, err = opt.Tokens.Decode(Fingerprint(set.Name, req), o.SkipToken, order); err != nil {
+			return nil, err
+		}
+	}
+	return q, nil
+}
+
+// restError answers a path with segments after the set or key.
+func restError(set *metadata.EntitySet, rest []string) *Error {
+	first := rest[0]
+	if set.Property(first) != nil {
+		return &Error{Kind: NotImplemented, Option: "path", Target: first,
+			Msg: "addressing the property " + first + " in the path is not supported; use $select"}
+	}
+	if strings.HasPrefix(first, "$") {
+		return &Error{Kind: NotImplemented, Option: "path", Target: first,
+			Msg: "path segment " + first + " is not supported"}
+	}
+	msg := fmt.Sprintf("%s has no property %s", set.Name, first)
+	if f := set.PropertyFold(first); f != nil {
+		msg += "; did you mean " + f.Name + "?"
+	}
+	return &Error{Kind: NotFound, Option: "path", Target: first, Msg: msg}
+}
+
+// checkLength enforces MaxExprLength on an option's raw text.
+func checkLength(raw map[string]string, option string, lim Limits) error {
+	if n := len(raw[option]); n > lim.MaxExprLength {
+		return &Error{Kind: LimitExceeded, Option: option,
+			Msg: fmt.Sprintf("%s exceeds the maximum length of %d bytes", option, lim.MaxExprLength)}
+	}
+	return nil
+}
+
+// BindFilter binds a boolean expression against set outside a request, e.g.
+// an authorization restriction (Query.Restrict). params supply the values of
+// aliases (@name): typed constants; a String parameter compared with a
+// property of another type is converted like a literal (400 when it cannot
+// be). An alias that is neither in params nor has a value is a 400. Errors
+// are *Error with Option "$filter".
+func BindFilter(set *metadata.EntitySet, e odata.Expr, lim Limits, params map[string]Const) (Expr, error) {
+	lim = lim.withDefaults()
+	if params == nil {
+		params = map[string]Const{}
+	}
+	if e != nil && e.Pos().End > lim.MaxExprLength {
+		return nil, &Error{Kind: LimitExceeded, Option: "$filter",
+			Msg: fmt.Sprintf("$filter exceeds the maximum length of %d bytes", lim.MaxExprLength)}
+	}
+	b := &binder{set: set, option: "$filter", lim: lim, params: params}
+	return b.boolExpr(e)
+}
+
+// bindKey binds a key predicate to constants in set.Key order.
+func bindKey(set *metadata.EntitySet, path odata.Path) ([]Const, error) {
+	bad := func(format string, args ...any) *Error {
+		return &Error{Kind: BadRequest, Option: "path", Span: path.KeySpan, Msg: fmt.Sprintf(format, args...)}
+	}
+	parts := path.Key
+	if len(parts) == 0 {
+		return nil, bad("empty key predicate")
+	}
+	values := make([]odata.Expr, len(set.Key))
+	if len(parts) == 1 && parts[0].Name == "" {
+		if len(set.Key) != 1 {
+			return nil, bad("%s has a key of %d properties (%s); name each one, e.g. %s(%s)",
+				set.Name, len(set.Key), keyNames(set), set.Name, keyExample(set))
+		}
+		values[0] = parts[0].Value
+	} else {
+		for _, kp := range parts {
+			if kp.Name == "" {
+				return nil, bad("a key predicate with several values must name each key property: %s(%s)", set.Name, keyExample(set))
+			}
+			idx := -1
+			for i, k := range set.Key {
+				if k.Name == kp.Name {
+					idx = i
+				}
+			}
+			if idx < 0 {
+				msg := fmt.Sprintf("%s is not a key property of %s (key: %s)", kp.Name, set.Name, keyNames(set))
+				for _, k := range set.Key {
+					if strings.EqualFold(k.Name, kp.Name) {
+						msg += "; did you mean " + k.Name + "?"
+					}
+				}
+				e := bad("%s", msg)
+				e.Target = kp.Name
+				return nil, e
+			}
+			if values[idx] != nil {
+				e := bad("key property %s is given twice", kp.Name)
+				e.Target = kp.Name
+				return nil, e
+			}
+			values[idx] = kp.Value
+		}
+		for i, k := range set.Key {
+			if values[i] == nil {
+				e := bad("key property %s is missing (key: %s)", k.Name, keyNames(set))
+				e.Target = k.Name
+				return nil, e
+			}
+		}
+	}
+	out := make([]Const, len(set.Key))
+	for i, k := range set.Key {
+		c, err := keyValue(k, values[i], path.KeySpan)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = c
+	}
+	return out, nil
+}
+
+func keyValue(k *metadata.Property, v odata.Expr, keySpan odata.Span) (Const, error) {
+	span := keySpan
+	if v != nil {
+		span = v.Pos()
+	}
+	bad := func(format string, args ...any) (Const, error) {
+		return Const{}, &Error{Kind: BadRequest, Option: "path", Span: span, Target: k.Name, Msg: fmt.Sprintf(format, args...)}
+	}
+	for depth := 0; depth < 8; depth++ {
+		a, ok := v.(*odata.Alias)
+		if !ok {
+			break
+		}
+		v = a.Value
+	}
+	lit, ok := v.(*odata.Literal)
+	if !ok || lit == nil {
+		return bad("the value of key property %s must be a literal", k.Name)
+	}
+	if lit.Kind == odata.NullLit {
+		return bad("key property %s cannot be null", k.Name)
+	}
+	c, err := literalConst(lit)
+	if err != nil {
+		return bad("invalid %s literal %s: %v", lit.Kind, lit.Raw, err)
+	}
+	e, err := convertTo(operand{e: c, lit: lit, span: span}, k.Type)
+	if err != nil {
+		if errors.Is(err, errIncompatible) {
+			return bad("key property %s has type %s; %s is %s", k.Name, k.Type.FullName(), lit.Raw, c.T.FullName())
+		}
+		return bad("key property %s: %v", k.Name, err)
+	}
+	out := e.(*Const)
+	if out.T != k.Type {
+		return bad("key value %s does not fit key property %s of type %s", lit.Raw, k.Name, k.Type.FullName())
+	}
+	return *out, nil
+}
+
+func keyNames(set *metadata.EntitySet) string {
+	names := make([]string, len(set.Key))
+	for i, k := range set.Key {
+		names[i] = k.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+func keyExample(set *metadata.EntitySet) string {
+	parts := make([]string, len(set.Key))
+	for i, k := range set.Key {
+		parts[i] = k.Name + "=..."
+	}
+	return strings.Join(parts, ",")
+}
+
+// bindSelect resolves $select into properties in set order.
+func bindSelect(set *metadata.EntitySet, o *odata.Options) ([]*metadata.Property, bool, error) {
+	all := append([]*metadata.Property(nil), set.Properties...)
+	if !o.HasSelect || len(o.Select) == 0 {
+		return all, false, nil
+	}
+	chosen := make(map[*metadata.Property]bool)
+	star := false
+	for _, it := range o.Select {
+		if it.Star {
+			star = true
+			continue
+		}
+		if len(it.Path) != 1 {
+			name := strings.Join(it.Path, "/")
+			return nil, false, &Error{Kind: BadRequest, Option: "$select", Span: it.Span, Target: name,
+				Msg: "select path " + name + " is not supported: select properties by name"}
+		}
+		name := it.Path[0]
+		p := set.Property(name)
+		if p == nil {
+			msg := fmt.Sprintf("%s has no property %s", set.Name, name)
+			if f := set.PropertyFold(name); f != nil {
+				msg += "; did you mean " + f.Name + "?"
+			}
+			return nil, false, &Error{Kind: BadRequest, Option: "$select", Span: it.Span, Target: name, Msg: msg}
+		}
+		chosen[p] = true
+	}
+	if star {
+		return all, false, nil
+	}
+	var out []*metadata.Property
+	for _, p := range set.Properties {
+		if chosen[p] {
+			out = append(out, p)
+		}
+	}
+	return out, true, nil
+}
+
+// bindOrderBy binds $orderby items; nodes and depth are counted over all
+// items together.
+func bindOrderBy(set *metadata.EntitySet, items []odata.OrderItem, lim Limits) ([]Order, error) {
+	if len(items) > lim.MaxOrderBy {
+		return nil, &Error{Kind: LimitExceeded, Option: "$orderby", Span: items[lim.MaxOrderBy].Span,
+			Msg: fmt.Sprintf("$orderby exceeds the maximum of %d items", lim.MaxOrderBy)}
+	}
+	b := &binder{set: set, option: "$orderby", lim: lim}
+	out := make([]Order, 0, len(items))
+	for _, it := range items {
+		o, err := b.operand(it.Expr, 1)
+		if err != nil {
+			return nil, err
+		}
+		if o.isNull() {
+			return nil, b.badf(it.Span, "cannot order by null")
+		}
+		if t := o.e.Type(); t == metadata.Binary {
+			e := b.badf(it.Span, "cannot order by %s", t.FullName())
+			if p, ok := o.e.(*Prop); ok {
+				e.Target = p.P.Name
+			}
+			return nil, e
+		}
+		out = append(out, Order{Expr: o.e, Desc: it.Desc})
+	}
+	return out, nil
+}
+
+// search binds a $search tree; every term matches set.Searchable.
+func (b *binder) search(s odata.Search, depth int) (Search, error) {
+	if s == nil {
+		return nil, b.badf(odata.Span{}, "missing search expression")
+	}
+	if err := b.enter(s.Pos(), depth); err != nil {
+		return nil, err
+	}
+	switch n := s.(type) {
+	case *odata.SearchTerm:
+		return &SearchTerm{Text: n.Text, Props: b.set.Searchable}, nil
+	case *odata.SearchNot:
+		x, err := b.search(n.X, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		return &SearchNot{X: x}, nil
+	case *odata.SearchBinary:
+		l, err := b.search(n.X, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.search(n.Y, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		if n.Or {
+			return &SearchOr{L: l, R: r}, nil
+		}
+		return &SearchAnd{L: l, R: r}, nil
+	}
+	return nil, b.errorf(NotImplemented, s.Pos(), "search expression %T is not supported", s)
+}
+
+// TotalOrder returns the order rows are returned in: the user's OrderBy
+// followed, ascending, by the key properties not already ordered on as
+// plain properties. keyset is true when every item is a plain *Prop, so
+// that a page position can be carried as the last row's values; otherwise
+// paging falls back to an offset.
+func TotalOrder(q *Query) (items []Order, keyset bool) {
+	items = append(items, q.OrderBy...)
+	keyset = true
+	seen := make(map[*metadata.Property]bool)
+	for _, o := range q.OrderBy {
+		if p, ok := o.Expr.(*Prop); ok {
+			seen[p.P] = true
+		} else {
+			keyset = false
+		}
+	}
+	for _, k := range q.Set.Key {
+		if !seen[k] {
+			items = append(items, Order{Expr: &Prop{P: k}})
+		}
+	}
+	return items, keyset
+}

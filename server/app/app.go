@@ -1,0 +1,314 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/odatagw/odatagw/adapters"
+	"github.com/odatagw/odatagw/adapters/postgres"
+	"github.com/odatagw/odatagw/adapters/sqlite"
+	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/odata/semantic"
+	"github.com/odatagw/odatagw/server"
+	"github.com/odatagw/odatagw/server/auth"
+	"github.com/odatagw/odatagw/server/guard"
+)
+
+// Version is set at build time (-ldflags "-X .../server/app.Version=...").
+var Version = "dev"
+
+// NewLogger builds the zerolog logger the configuration asks for.
+func NewLogger(c Config, w io.Writer) zerolog.Logger {
+	level, err := zerolog.ParseLevel(c.LogLevel)
+	if err != nil {
+		level = zerolog.InfoLevel
+	}
+	console := c.LogFormat == "console"
+	if c.LogFormat == "auto" {
+		if f, ok := w.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				console = true
+			}
+		}
+	}
+	if console {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+// Gateway is a running gateway: adapter, server and listener.
+type Gateway struct {
+	Config  Config
+	Adapter adapters.Adapter
+	Server  *server.Server
+	Model   *metadata.Model
+	Log     zerolog.Logger
+
+	http     *http.Server
+	listener net.Listener
+	certs    *guard.CertReloader
+	done     chan error
+}
+
+// Addr is the address the gateway listens on (useful with port 0).
+func (g *Gateway) Addr() string { return g.listener.Addr().String() }
+
+// URL is the base URL of the service root.
+func (g *Gateway) URL() string {
+	scheme := "http"
+	if g.certs != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + g.Addr() + g.Server.Root()
+}
+
+// OpenAdapter opens the backend the configuration names.
+func OpenAdapter(ctx context.Context, c Config, log zerolog.Logger) (adapters.Adapter, error) {
+	zone, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	observe := func(sql string, args []any, d time.Duration, err error) {
+		if e := log.Debug(); e.Enabled() {
+			e.Str("sql", sql).Interface("args", args).Dur("duration", d).AnErr("error", err).Msg("sql")
+		}
+	}
+	switch {
+	case strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://") ||
+		strings.Contains(c.DB, "host=") || strings.Contains(c.DB, "dbname="):
+		return postgres.Open(ctx, postgres.Options{
+			DSN: c.DB, Schemas: c.Schemas, StatementTimeout: c.StatementTimeout,
+			MaxOpenConns: c.MaxOpenConns, Zone: zone, Observe: observe,
+		})
+	case c.DB == "":
+		if err := os.MkdirAll(filepath.Dir(c.DemoPath), 0o755); err != nil {
+			return nil, fmt.Errorf("demo database: %w", err)
+		}
+		created := false
+		if _, err := os.Stat(c.DemoPath); errors.Is(err, os.ErrNotExist) {
+			created = true
+		}
+		if err := sqlite.CreateDemo(ctx, c.DemoPath); err != nil {
+			return nil, fmt.Errorf("demo database: %w", err)
+		}
+		if created {
+			log.Info().Str("path", c.DemoPath).Msg("created the embedded demo ERP database")
+		}
+		return sqlite.Open(ctx, sqlite.Options{Path: c.DemoPath, Observe: observe})
+	default:
+		if _, err := os.Stat(c.DB); err != nil {
+			return nil, fmt.Errorf("--db %q is neither a postgres:// URL nor an existing SQLite file", c.DB)
+		}
+		return sqlite.Open(ctx, sqlite.Options{Path: c.DB, Observe: observe})
+	}
+}
+
+// Overlay turns the set configuration into a model overlay.
+func (c Config) Overlay() (metadata.Overlay, error) {
+	zone, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return metadata.Overlay{}, err
+	}
+	ov := metadata.Overlay{Zone: zone, ReadOnly: c.ReadOnly, Sets: map[string]metadata.SetOverlay{}}
+	for k, s := range c.Sets {
+		so := metadata.SetOverlay{Name: s.Name, Hide: s.Hide, Key: s.Key, ReadOnly: s.ReadOnly,
+			Search: s.Search, ETag: s.ETag, ETagHash: s.ETagHash, Properties: map[string]metadata.PropertyOverlay{}}
+		for col, p := range s.Properties {
+			so.Properties[col] = metadata.PropertyOverlay{Name: p.Name, Hide: p.Hide, ReadOnly: p.ReadOnly}
+		}
+		ov.Sets[k] = so
+	}
+	return ov, nil
+}
+
+// Start opens everything and starts serving; it returns once the listener
+// is bound. Stop it with Shutdown.
+func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) {
+	g := &Gateway{Config: c, Log: log, done: make(chan error, 1)}
+	ad, err := OpenAdapter(ctx, c, log)
+	if err != nil {
+		return nil, err
+	}
+	g.Adapter = ad
+	fail := func(err error) (*Gateway, error) {
+		_ = ad.Close()
+		return nil, err
+	}
+	model, err := g.loadModel(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	g.Model = model
+
+	authn, err := auth.New(c.Auth, &http.Client{Timeout: 10 * time.Second})
+	if err != nil {
+		return fail(fmt.Errorf("auth: %w", err))
+	}
+	var policy *auth.Policy
+	if authn.Enabled() || len(c.Policy.Sets) > 0 {
+		policy, err = auth.NewPolicy(c.Policy, authn.Enabled())
+		if err != nil {
+			return fail(fmt.Errorf("policy: %w", err))
+		}
+		if err := policy.Check(model); err != nil {
+			return fail(fmt.Errorf("policy: %w", err))
+		}
+	}
+	if !authn.Enabled() {
+		log.Warn().Msg("AUTHENTICATION IS OFF: anyone who can reach this port can read (and, for writable sets, change) the data. Configure auth (see docs/security.md) before exposing it.")
+	}
+
+	key := []byte(c.TokenKey)
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key)
+		log.Warn().Msg("no token_key configured: using a random per-process key; $skiptoken and CSRF tokens will not survive a restart or work across replicas (set ODATAGW_TOKEN_KEY)")
+	} else if len(key) < 16 {
+		return fail(errors.New("token_key must be at least 16 bytes"))
+	}
+
+	gc := c.Guard.WithDefaults()
+	var proxies *guard.TrustedProxies
+	if len(c.TrustedProxies) > 0 {
+		proxies, err = guard.NewTrustedProxies(c.TrustedProxies)
+		if err != nil {
+			return fail(err)
+		}
+	}
+	perms := map[string]server.Permissions{}
+	for k, s := range c.Sets {
+		set := setByStorage(model, k)
+		if set == nil {
+			continue
+		}
+		perms[set.Name] = server.Permissions{Read: true, Insert: boolOr(s.Insert, true), Update: boolOr(s.Update, true), Delete: boolOr(s.Delete, true)}
+	}
+	var rate *guard.RateLimiter
+	if gc.RatePerSecond > 0 {
+		rate = guard.NewRateLimiter(gc.RatePerSecond, gc.RateBurst, 10000)
+	}
+	g.Server = server.New(server.Config{
+		Root: c.Root, PublicURL: c.PublicURL, MaxPageSize: c.PageSize, MaxPageBytes: c.PageBytes,
+		MaxBodyBytes: gc.MaxBodyBytes, MaxURLBytes: gc.MaxURLBytes,
+		Limits: semantic.Limits{MaxExprLength: c.Limits.MaxExprLength, MaxNodes: c.Limits.MaxNodes,
+			MaxDepth: c.Limits.MaxDepth, MaxInList: c.Limits.MaxInList, MaxOrderBy: c.Limits.MaxOrderBy},
+		TokenKey: key, Upsert: c.Upsert, RequireIfMatch: c.RequireIfMatch,
+		CSRF:    server.CSRFConfig{Enabled: c.CSRF.Enabled, Header: c.CSRF.Header, TTL: c.CSRF.TTL},
+		Metrics: c.Metrics, Permissions: perms, CORSOrigins: c.CORSOrigins, TrustedProxies: proxies,
+	}, server.Deps{
+		Adapter: ad, Model: model, Log: log, Auth: authn, Policy: policy,
+		DBLimiter:   guard.NewLimiter(gc.MaxConcurrentQueries, gc.QueryQueue, gc.QueryQueueWait),
+		RateLimiter: rate,
+	})
+
+	g.http = &http.Server{Handler: g.Server.Handler(), ErrorLog: nil}
+	gc.ApplyServer(g.http)
+	if c.StatementTimeout > 0 && g.http.WriteTimeout > 0 && g.http.WriteTimeout <= c.StatementTimeout {
+		g.http.WriteTimeout = c.StatementTimeout + 10*time.Second
+	}
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fail(err)
+	}
+	if c.TLS.CertFile != "" {
+		tlsCfg, reloader, err := guard.NewTLSConfig(c.TLS.CertFile, c.TLS.KeyFile, c.TLS.ClientCAFile, c.TLS.RequireClientCert)
+		if err != nil {
+			ln.Close()
+			return fail(err)
+		}
+		g.certs = reloader
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	g.listener = ln
+	go func() {
+		err := g.http.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		g.done <- err
+	}()
+	log.Info().Str("addr", ln.Addr().String()).Str("root", c.Root).Int("entity_sets", len(model.Sets)).
+		Str("version", Version).Msg("odatagw serving")
+	return g, nil
+}
+
+func boolOr(b *bool, def bool) bool {
+	if b == nil {
+		return def
+	}
+	return *b
+}
+
+func setByStorage(m *metadata.Model, key string) *metadata.EntitySet {
+	for _, s := range m.Sets {
+		if s.Table == key || s.Schema+"."+s.Table == key {
+			return s
+		}
+	}
+	return nil
+}
+
+func (g *Gateway) loadModel(ctx context.Context) (*metadata.Model, error) {
+	ov, err := g.Config.Overlay()
+	if err != nil {
+		return nil, err
+	}
+	mctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	model, warns, err := g.Adapter.Model(mctx, ov)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warns {
+		g.Log.Warn().Str("object", w.Object).Msg(w.Msg)
+	}
+	if len(model.Sets) == 0 {
+		g.Log.Warn().Strs("schemas", g.Config.Schemas).Msg("no table or view could be exposed: check --schemas and the database role's privileges")
+	}
+	return model, nil
+}
+
+// Reload re-introspects the database and swaps the model, and re-reads the
+// TLS certificate (SIGHUP).
+func (g *Gateway) Reload(ctx context.Context) error {
+	var errs []error
+	if g.certs != nil {
+		if err := g.certs.Reload(); err != nil {
+			errs = append(errs, fmt.Errorf("tls reload: %w", err))
+		}
+	}
+	m, err := g.loadModel(ctx)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("model reload: %w", err))
+	} else {
+		g.Server.SetModel(m)
+		g.Model = m
+	}
+	return errors.Join(errs...)
+}
+
+// Shutdown drains in-flight requests (up to the context's deadline) and
+// closes the database.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	err := g.http.Shutdown(ctx)
+	if cerr := g.Adapter.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Done delivers the listener's exit error (nil after Shutdown).
+func (g *Gateway) Done() <-chan error { return g.done }

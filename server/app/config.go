@@ -1,0 +1,450 @@
+// Package app is the composition root: it loads the configuration
+// (defaults < YAML file < ODATAGW_* environment < command-line flags), opens
+// the adapter the DSN names, builds the model, the authenticator and the
+// server, and runs the HTTP listener with graceful shutdown. It is the only
+// package that knows the concrete adapters and reads files or environment.
+package app
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/odatagw/odatagw/server/auth"
+	"github.com/odatagw/odatagw/server/guard"
+)
+
+// Config is the whole configuration. YAML keys are the snake_case names;
+// every scalar that has a flag also has an environment variable
+// ODATAGW_<FLAG_NAME_UPPER> (dashes become underscores).
+type Config struct {
+	Listen    string   `yaml:"listen"`     // --listen, default 127.0.0.1:8080
+	DB        string   `yaml:"db"`         // --db: postgres://... or a SQLite file; empty = the embedded demo
+	Schemas   []string `yaml:"schemas"`    // --schemas, default [public]
+	Root      string   `yaml:"root"`       // --root, service root path, default /odata
+	PublicURL string   `yaml:"public_url"` // --public-url: externally visible scheme://host[:port]
+	DemoPath  string   `yaml:"demo_path"`  // --demo-path: where the demo database is created
+
+	LogLevel  string `yaml:"log_level"`  // --log-level: debug|info|warn|error (default info)
+	LogFormat string `yaml:"log_format"` // --log-format: auto|json|console (auto: console on a terminal)
+
+	TimeZone         string        `yaml:"time_zone"`         // zone of timestamp-without-time-zone columns (default UTC)
+	StatementTimeout time.Duration `yaml:"statement_timeout"` // per SQL statement (default 110s, below Salesforce's 120 s)
+	MaxOpenConns     int           `yaml:"max_open_conns"`    // database pool size (default 16)
+
+	PageSize  int    `yaml:"page_size"`  // rows per page, at most 2000 (default 2000)
+	PageBytes int64  `yaml:"page_bytes"` // bytes per page, at most 8 MB (default 8 MiB)
+	TokenKey  string `yaml:"token_key"`  // secret for $skiptoken and CSRF tokens (random per process when empty)
+
+	ReadOnly       bool `yaml:"read_only"`        // no writes at all
+	Upsert         bool `yaml:"upsert"`           // PATCH/PUT on a missing key creates it
+	RequireIfMatch bool `yaml:"require_if_match"` // If-Match mandatory on sets with an ETag
+	Metrics        bool `yaml:"metrics"`          // expose /metrics (default true)
+
+	CSRF struct {
+		Enabled bool          `yaml:"enabled"`
+		Header  string        `yaml:"header"`
+		TTL     time.Duration `yaml:"ttl"`
+	} `yaml:"csrf"`
+
+	Limits struct {
+		MaxExprLength int `yaml:"max_expr_length"`
+		MaxNodes      int `yaml:"max_nodes"`
+		MaxDepth      int `yaml:"max_depth"`
+		MaxInList     int `yaml:"max_in_list"`
+		MaxOrderBy    int `yaml:"max_orderby"`
+	} `yaml:"limits"`
+
+	Guard guard.Config `yaml:"guard"`
+
+	TLS struct {
+		CertFile          string `yaml:"cert_file"`
+		KeyFile           string `yaml:"key_file"`
+		ClientCAFile      string `yaml:"client_ca_file"`
+		RequireClientCert bool   `yaml:"require_client_cert"`
+	} `yaml:"tls"`
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	CORSOrigins    []string `yaml:"cors_origins"`
+
+	Auth   auth.Config       `yaml:"auth"`
+	Policy auth.PolicyConfig `yaml:"policy"`
+
+	// Sets configures tables and views by "schema.table" (or "table").
+	Sets map[string]SetConfig `yaml:"sets"`
+}
+
+// SetConfig renames, hides, keys and restricts one table or view.
+type SetConfig struct {
+	Name       string                    `yaml:"name"`
+	Hide       bool                      `yaml:"hide"`
+	Key        []string                  `yaml:"key"`
+	ReadOnly   bool                      `yaml:"read_only"`
+	Search     []string                  `yaml:"search"`
+	ETag       string                    `yaml:"etag"`
+	ETagHash   bool                      `yaml:"etag_hash"`
+	Properties map[string]PropertyConfig `yaml:"properties"`
+	// Permissions without authentication (with authentication, see policy).
+	Insert *bool `yaml:"insert"`
+	Update *bool `yaml:"update"`
+	Delete *bool `yaml:"delete"`
+}
+
+// PropertyConfig renames or hides a column.
+type PropertyConfig struct {
+	Name     string `yaml:"name"`
+	Hide     bool   `yaml:"hide"`
+	ReadOnly bool   `yaml:"read_only"`
+}
+
+// Default returns the documented defaults.
+func Default() Config {
+	c := Config{
+		Listen:           "127.0.0.1:8080",
+		Schemas:          []string{"public"},
+		Root:             "/odata",
+		DemoPath:         "data/odatagw-demo.sqlite",
+		LogLevel:         "info",
+		LogFormat:        "auto",
+		TimeZone:         "UTC",
+		StatementTimeout: 110 * time.Second,
+		MaxOpenConns:     16,
+		PageSize:         2000,
+		PageBytes:        8 << 20,
+		Metrics:          true,
+	}
+	c.CSRF.Header = "X-CSRF-Token"
+	c.CSRF.TTL = 30 * time.Minute
+	c.Guard = guard.Defaults
+	return c
+}
+
+// Validate checks the configuration as a whole.
+func (c *Config) Validate() error {
+	var errs []string
+	if c.Listen == "" {
+		errs = append(errs, "listen: must not be empty")
+	}
+	if c.PageSize < 1 || c.PageSize > 2000 {
+		errs = append(errs, fmt.Sprintf("page_size: %d is outside 1..2000 (Salesforce accepts at most 2,000 rows per page)", c.PageSize))
+	}
+	if c.PageBytes < 64<<10 || c.PageBytes > 8<<20 {
+		errs = append(errs, fmt.Sprintf("page_bytes: %d is outside 64 KiB..8 MiB (Salesforce rejects responses over 8 MB)", c.PageBytes))
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		errs = append(errs, fmt.Sprintf("time_zone: %v", err))
+	}
+	if c.StatementTimeout < 0 {
+		errs = append(errs, "statement_timeout: must not be negative")
+	}
+	if !strings.HasPrefix(c.Root, "/") || strings.ContainsAny(c.Root, "?#% ") {
+		errs = append(errs, fmt.Sprintf("root: %q must be a path starting with /", c.Root))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Sprintf("log_level: %q is not one of debug, info, warn, error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "auto", "json", "console":
+	default:
+		errs = append(errs, fmt.Sprintf("log_format: %q is not one of auto, json, console", c.LogFormat))
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		errs = append(errs, "tls: cert_file and key_file go together")
+	}
+	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		errs = append(errs, "public_url: must start with http:// or https://")
+	}
+	if len(errs) > 0 {
+		return errors.New("invalid configuration:\n  " + strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+// LoadFile decodes a YAML file strictly (unknown keys are errors) over c.
+func (c *Config) LoadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return c.decodeYAML(data, path)
+}
+
+func (c *Config) decodeYAML(data []byte, name string) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config %s: %w", name, err)
+	}
+	return nil
+}
+
+// option is one setting reachable by flag and environment variable.
+type option struct {
+	name, usage string
+	secret      bool
+	set         func(c *Config, v string) error
+	get         func(c *Config) string
+}
+
+func options() []option {
+	str := func(name, usage string, f func(c *Config) *string) option {
+		return option{name: name, usage: usage,
+			set: func(c *Config, v string) error { *f(c) = v; return nil },
+			get: func(c *Config) string { return *f(c) }}
+	}
+	boolean := func(name, usage string, f func(c *Config) *bool) option {
+		return option{name: name, usage: usage,
+			set: func(c *Config, v string) error {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return fmt.Errorf("--%s: %q is not a boolean", name, v)
+				}
+				*f(c) = b
+				return nil
+			},
+			get: func(c *Config) string { return strconv.FormatBool(*f(c)) }}
+	}
+	integer := func(name, usage string, f func(c *Config) *int) option {
+		return option{name: name, usage: usage,
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					return fmt.Errorf("--%s: %q is not an integer", name, v)
+				}
+				*f(c) = n
+				return nil
+			},
+			get: func(c *Config) string { return strconv.Itoa(*f(c)) }}
+	}
+	dur := func(name, usage string, f func(c *Config) *time.Duration) option {
+		return option{name: name, usage: usage,
+			set: func(c *Config, v string) error {
+				d, err := time.ParseDuration(v)
+				if err != nil {
+					return fmt.Errorf("--%s: %q is not a duration (e.g. 110s)", name, v)
+				}
+				*f(c) = d
+				return nil
+			},
+			get: func(c *Config) string { return f(c).String() }}
+	}
+	list := func(name, usage string, f func(c *Config) *[]string) option {
+		return option{name: name, usage: usage,
+			set: func(c *Config, v string) error {
+				var out []string
+				for _, s := range strings.Split(v, ",") {
+					if s = strings.TrimSpace(s); s != "" {
+						out = append(out, s)
+					}
+				}
+				*f(c) = out
+				return nil
+			},
+			get: func(c *Config) string { return strings.Join(*f(c), ",") }}
+	}
+	secret := func(o option) option { o.secret = true; return o }
+	return []option{
+		str("listen", "address to listen on", func(c *Config) *string { return &c.Listen }),
+		secret(str("db", "database: postgres://user:pass@host/db, or a SQLite file path (default: the embedded demo database)", func(c *Config) *string { return &c.DB })),
+		list("schemas", "PostgreSQL schemas to expose, comma-separated", func(c *Config) *[]string { return &c.Schemas }),
+		str("root", "service root path", func(c *Config) *string { return &c.Root }),
+		str("public-url", "externally visible base URL (scheme://host[:port]) for nextLinks and Location", func(c *Config) *string { return &c.PublicURL }),
+		str("demo-path", "file of the embedded demo database", func(c *Config) *string { return &c.DemoPath }),
+		str("log-level", "debug, info, warn or error (debug logs SQL)", func(c *Config) *string { return &c.LogLevel }),
+		str("log-format", "auto, json or console", func(c *Config) *string { return &c.LogFormat }),
+		str("time-zone", "zone of timestamp-without-time-zone columns", func(c *Config) *string { return &c.TimeZone }),
+		dur("statement-timeout", "per-statement database timeout", func(c *Config) *time.Duration { return &c.StatementTimeout }),
+		integer("max-open-conns", "database connection pool size", func(c *Config) *int { return &c.MaxOpenConns }),
+		integer("page-size", "rows per page (at most 2000)", func(c *Config) *int { return &c.PageSize }),
+		{name: "page-bytes", usage: "bytes per page (at most 8 MiB)",
+			set: func(c *Config, v string) error {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return fmt.Errorf("--page-bytes: %q is not an integer", v)
+				}
+				c.PageBytes = n
+				return nil
+			},
+			get: func(c *Config) string { return strconv.FormatInt(c.PageBytes, 10) }},
+		secret(str("token-key", "secret signing $skiptoken and CSRF tokens (share it between replicas)", func(c *Config) *string { return &c.TokenKey })),
+		boolean("read-only", "refuse all writes", func(c *Config) *bool { return &c.ReadOnly }),
+		boolean("upsert", "PATCH/PUT on a missing key creates the entity", func(c *Config) *bool { return &c.Upsert }),
+		boolean("csrf", "require the X-CSRF-Token handshake for writes", func(c *Config) *bool { return &c.CSRF.Enabled }),
+		boolean("metrics", "expose Prometheus metrics at /metrics", func(c *Config) *bool { return &c.Metrics }),
+		str("tls-cert", "TLS certificate file (enables HTTPS)", func(c *Config) *string { return &c.TLS.CertFile }),
+		str("tls-key", "TLS private key file", func(c *Config) *string { return &c.TLS.KeyFile }),
+		list("trusted-proxies", "CIDRs of reverse proxies whose X-Forwarded-* headers are trusted", func(c *Config) *[]string { return &c.TrustedProxies }),
+	}
+}
+
+// Sources are the inputs Load reads; tests fill them directly.
+type Sources struct {
+	Args   []string            // command-line arguments after the subcommand
+	Env    func(string) string // os.Getenv
+	Stderr io.Writer
+}
+
+// Load builds the configuration: defaults, then the YAML file named by
+// --config or ODATAGW_CONFIG, then ODATAGW_* variables, then flags.
+func Load(name string, src Sources) (Config, []string, error) {
+	c := Default()
+	opts := options()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if src.Stderr != nil {
+		fs.SetOutput(src.Stderr)
+	}
+	configPath := fs.String("config", "", "YAML configuration file (env ODATAGW_CONFIG)")
+	vals := map[string]*string{}
+	for _, o := range opts {
+		v := new(string)
+		vals[o.name] = v
+		def := o.get(&c)
+		fs.StringVar(v, o.name, def, o.usage+" (env "+envName(o.name)+")")
+	}
+	if err := fs.Parse(src.Args); err != nil {
+		return c, nil, err
+	}
+	env := src.Env
+	if env == nil {
+		env = func(string) string { return "" }
+	}
+	path := *configPath
+	if path == "" {
+		path = env("ODATAGW_CONFIG")
+	}
+	if path != "" {
+		if err := c.LoadFile(path); err != nil {
+			return c, nil, err
+		}
+	}
+	for _, o := range opts {
+		if v := env(envName(o.name)); v != "" {
+			if err := o.set(&c, v); err != nil {
+				return c, nil, fmt.Errorf("%s: %w", envName(o.name), err)
+			}
+		}
+	}
+	var ferr error
+	fs.Visit(func(f *flag.Flag) {
+		for _, o := range opts {
+			if o.name == f.Name && ferr == nil {
+				ferr = o.set(&c, *vals[o.name])
+			}
+		}
+	})
+	if ferr != nil {
+		return c, nil, ferr
+	}
+	if err := applyAuthEnv(&c, env); err != nil {
+		return c, nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return c, nil, err
+	}
+	return c, fs.Args(), nil
+}
+
+// applyAuthEnv reads the quick-start authentication variables.
+func applyAuthEnv(c *Config, env func(string) string) error {
+	if v := env("ODATAGW_BASIC_USERS"); v != "" {
+		users, err := auth.ParseBasicUsers(v)
+		if err != nil {
+			return fmt.Errorf("ODATAGW_BASIC_USERS: %w", err)
+		}
+		c.Auth.Basic = append(c.Auth.Basic, users...)
+	}
+	if v := env("ODATAGW_JWT_HS256_SECRET"); v != "" {
+		c.Auth.JWT.HMACSecrets = append(c.Auth.JWT.HMACSecrets, auth.HMACKey{ID: "env", Secret: v, Algs: []string{"HS256"}})
+	}
+	if v := env("ODATAGW_JWT_AUDIENCE"); v != "" {
+		c.Auth.JWT.Audience = strings.Split(v, ",")
+	}
+	if v := env("ODATAGW_JWT_ISSUER"); v != "" {
+		c.Auth.JWT.Issuer = v
+	}
+	if v := env("ODATAGW_JWKS_URL"); v != "" {
+		c.Auth.JWT.JWKSURL = v
+	}
+	return nil
+}
+
+func envName(flagName string) string {
+	return "ODATAGW_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Print writes the effective configuration as YAML with secrets masked.
+func (c Config) Print(w io.Writer) error {
+	m := c
+	m.DB = maskDSN(m.DB)
+	if m.TokenKey != "" {
+		m.TokenKey = "*****"
+	}
+	m.Auth = maskAuth(c.Auth)
+	out, err := yaml.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(out)
+	return err
+}
+
+// maskDSN hides the password of a postgres:// DSN (and password=... pairs).
+func maskDSN(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		rest := dsn[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			userinfo := rest[:at]
+			if colon := strings.Index(userinfo, ":"); colon >= 0 {
+				return dsn[:i+3] + userinfo[:colon] + ":*****" + rest[at:]
+			}
+		}
+	}
+	fields := strings.Fields(dsn)
+	for i, f := range fields {
+		if strings.HasPrefix(strings.ToLower(f), "password=") {
+			fields[i] = "password=*****"
+		}
+	}
+	if len(fields) > 1 {
+		return strings.Join(fields, " ")
+	}
+	return dsn
+}
+
+// Usage prints the flags with their environment variables.
+func Usage(w io.Writer) {
+	opts := options()
+	sort.Slice(opts, func(i, j int) bool { return opts[i].name < opts[j].name })
+	fmt.Fprintf(w, "  --%-20s %s\n", "config FILE", "YAML configuration file (env ODATAGW_CONFIG)")
+	for _, o := range opts {
+		fmt.Fprintf(w, "  --%-20s %s (env %s)\n", o.name, o.usage, envName(o.name))
+	}
+}
+
+// maskAuth hides shared secrets and password hashes.
+func maskAuth(a auth.Config) auth.Config {
+	out := a
+	out.Basic = append([]auth.BasicUser(nil), a.Basic...)
+	for i := range out.Basic {
+		out.Basic[i].Hash = "*****"
+	}
+	out.APIKeys = append([]auth.APIKey(nil), a.APIKeys...)
+	for i := range out.APIKeys {
+		out.APIKeys[i].Hash = "*****"
+	}
+	out.JWT.HMACSecrets = append([]auth.HMACKey(nil), a.JWT.HMACSecrets...)
+	for i := range out.JWT.HMACSecrets {
+		out.JWT.HMACSecrets[i].Secret = "*****"
+	}
+	return out
+}

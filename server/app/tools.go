@@ -1,0 +1,198 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/odatagw/odatagw/internal/check"
+	"github.com/odatagw/odatagw/internal/sfbundle"
+	"github.com/odatagw/odatagw/metadata/salesforce"
+)
+
+// takeFlag removes a boolean flag (--name or -name) from args.
+func takeFlag(args []string, name string) ([]string, bool) {
+	out := args[:0:0]
+	found := false
+	for _, a := range args {
+		if a == "--"+name || a == "-"+name || a == "--"+name+"=true" {
+			found = true
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, found
+}
+
+// introspect prints the Salesforce view of the model.
+func introspect(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	args, asJSON := takeFlag(args, "json")
+	c, _, err := Load("introspect", Sources{Args: args, Env: getenv, Stderr: stderr})
+	if err != nil {
+		fmt.Fprintln(stderr, "odatagw:", err)
+		return 2
+	}
+	c.LogLevel = "warn"
+	log := NewLogger(c, stderr)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ad, err := OpenAdapter(ctx, c, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "odatagw:", err)
+		return 1
+	}
+	defer ad.Close()
+	ov, err := c.Overlay()
+	if err != nil {
+		fmt.Fprintln(stderr, "odatagw:", err)
+		return 2
+	}
+	model, warns, err := ad.Model(ctx, ov)
+	if err != nil {
+		fmt.Fprintln(stderr, "odatagw:", err)
+		return 1
+	}
+	reports := salesforce.Report(model)
+	if asJSON {
+		err = salesforce.WriteJSON(stdout, reports)
+	} else {
+		for _, w := range warns {
+			fmt.Fprintf(stdout, "skipped or renamed: %s\n", w)
+		}
+		if len(warns) > 0 {
+			fmt.Fprintln(stdout)
+		}
+		err = salesforce.WriteText(stdout, reports)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "odatagw:", err)
+		return 1
+	}
+	if errs, _ := salesforce.Problems(reports); errs > 0 {
+		return 1
+	}
+	return 0
+}
+
+// check validates a remote OData service.
+func runCheck(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o check.Options
+	fs.StringVar(&o.User, "user", getenv("ODATAGW_CHECK_USER"), "Basic user (env ODATAGW_CHECK_USER)")
+	fs.StringVar(&o.Password, "password", "", "Basic password (env ODATAGW_CHECK_PASSWORD; prefer the env var)")
+	fs.StringVar(&o.Bearer, "bearer", "", "Bearer token (env ODATAGW_CHECK_BEARER; prefer the env var)")
+	fs.BoolVar(&o.Writes, "writes", false, "also create, update and delete a scratch row per writable set")
+	fs.BoolVar(&o.JSON, "json", false, "print the results as JSON")
+	fs.IntVar(&o.MaxRows, "max-rows", 20000, "cap on rows walked per set")
+	fs.DurationVar(&o.Timeout, "timeout", 60*time.Second, "per-request timeout")
+	var sets string
+	fs.StringVar(&sets, "sets", "", "comma-separated entity sets to check (default all)")
+	// Accept the URL before or after the flags.
+	var url string
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		url, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if url == "" && fs.NArg() > 0 {
+		url = fs.Arg(0)
+	}
+	if url == "" {
+		fmt.Fprintln(stderr, "usage: odatagw check SERVICE-URL [--user U --password P | --bearer T] [--writes] [--json]")
+		return 2
+	}
+	o.URL = url
+	if o.Password == "" {
+		o.Password = getenv("ODATAGW_CHECK_PASSWORD")
+	}
+	if o.Bearer == "" {
+		o.Bearer = getenv("ODATAGW_CHECK_BEARER")
+	}
+	if sets != "" {
+		for _, s := range splitList(sets) {
+			o.Sets = append(o.Sets, s)
+		}
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer cancel()
+	failed, err := check.Run(ctx, o, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "odatagw check:", err)
+		return 2
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+func splitList(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			if t := s[start:i]; t != "" {
+				out = append(out, t)
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// bundle writes the Salesforce metadata bundle.
+func bundle(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("salesforce-bundle", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o sfbundle.Options
+	dir := fs.String("out", "salesforce", "directory to write the bundle into")
+	fs.StringVar(&o.Name, "name", "ERP", "API name of the External Data Source and Named Credential")
+	fs.StringVar(&o.Label, "label", "", "label shown in Salesforce Setup (default: the name)")
+	fs.StringVar(&o.URL, "url", getenv("ODATAGW_PUBLIC_URL"), "public service root URL, e.g. https://erp.example.com/odata (env ODATAGW_PUBLIC_URL, then /odata is appended when missing)")
+	fs.StringVar(&o.Auth, "auth", "password", "password, oauth or anonymous")
+	fs.StringVar(&o.AuthProvider, "auth-provider", "", "OAuth: API name of the Auth. Provider")
+	fs.BoolVar(&o.Writable, "writable", true, "Writable External Objects")
+	fs.BoolVar(&o.ServerPaging, "server-paging", true, "Server Driven Pagination")
+	fs.BoolVar(&o.Search, "search", true, "Enable Search with free-text search expressions")
+	fs.BoolVar(&o.RequestRowCounts, "row-counts", true, "Request Row Counts")
+	fs.BoolVar(&o.CSRF, "csrf", false, "CSRF Protection (enable csrf in the gateway too)")
+	fs.StringVar(&o.CSRFName, "csrf-header", "X-CSRF-Token", "anti-CSRF header name")
+	fs.BoolVar(&o.Compress, "compress", false, "Compress Requests (gzip bodies)")
+	fs.IntVar(&o.Timeout, "timeout", 120, "connection timeout in seconds (at most 120)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if o.URL != "" && !hasPathAfterHost(o.URL) {
+		o.URL = o.URL + "/odata"
+	}
+	if err := sfbundle.Write(*dir, o); err != nil {
+		fmt.Fprintln(stderr, "odatagw salesforce-bundle:", err)
+		return 2
+	}
+	fmt.Fprintf(stdout, "wrote %s (deploy with: sf project deploy start -d %s/force-app)\n", *dir, *dir)
+	return 0
+}
+
+func hasPathAfterHost(u string) bool {
+	rest := u
+	if i := indexOf(u, "://"); i >= 0 {
+		rest = u[i+3:]
+	}
+	i := indexOf(rest, "/")
+	return i >= 0 && i < len(rest)-1
+}
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,192 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/odatagw/odatagw/adapters"
+	"github.com/odatagw/odatagw/odata"
+	"github.com/odatagw/odatagw/odata/jsonfmt"
+	"github.com/odatagw/odatagw/odata/semantic"
+	"github.com/odatagw/odatagw/server/auth"
+)
+
+// Error codes in OData error bodies. They are stable; clients may rely on them.
+//
+//	InvalidSyntax        400  malformed URL, query option, literal or JSON body
+//	InvalidQuery         400  well-formed but does not fit the model (unknown property, type mismatch)
+//	LimitExceeded        400  a configured size limit ($filter depth, in-list length, ...)
+//	InvalidValue         400  a write with values that do not fit the model (see details)
+//	ConstraintViolation  400  the database rejected a value (check, not-null, range)
+//	Unauthorized         401  missing or invalid credentials
+//	Forbidden            403  not permitted (permissions, row filters, CSRF)
+//	NotFound             404  unknown entity set or key
+//	MethodNotAllowed     405  method not valid for the resource (read-only sets)
+//	NotAcceptable        406  a response format the gateway does not produce
+//	Conflict             409  unique or foreign-key violation
+//	PreconditionFailed   412  If-Match did not match the entity's ETag
+//	PayloadTooLarge      413  request body over the limit
+//	URITooLong           414  request URL over the limit
+//	UnsupportedMediaType 415  request body not JSON
+//	TooManyRequests      429  per-principal rate limit
+//	InternalError        500  a bug or unexpected failure (details are only in the log)
+//	NotImplemented       501  valid OData the gateway does not implement
+//	Unavailable          503  database unreachable or saturated; retry later
+//	Timeout              504  the query exceeded the statement timeout
+const (
+	codeInvalidSyntax        = "InvalidSyntax"
+	codeInvalidQuery         = "InvalidQuery"
+	codeLimitExceeded        = "LimitExceeded"
+	codeInvalidValue         = "InvalidValue"
+	codeConstraint           = "ConstraintViolation"
+	codeUnauthorized         = "Unauthorized"
+	codeForbidden            = "Forbidden"
+	codeNotFound             = "NotFound"
+	codeMethodNotAllowed     = "MethodNotAllowed"
+	codeNotAcceptable        = "NotAcceptable"
+	codeConflict             = "Conflict"
+	codePreconditionFailed   = "PreconditionFailed"
+	codePayloadTooLarge      = "PayloadTooLarge"
+	codeURITooLong           = "URITooLong"
+	codeUnsupportedMediaType = "UnsupportedMediaType"
+	codeTooManyRequests      = "TooManyRequests"
+	codeInternal             = "InternalError"
+	codeNotImplemented       = "NotImplemented"
+	codeUnavailable          = "Unavailable"
+	codeTimeout              = "Timeout"
+)
+
+// httpError is an error the server itself raises, already shaped for HTTP.
+type httpError struct {
+	status  int
+	code    string
+	msg     string
+	target  string
+	details []jsonfmt.ErrorDetail
+	header  http.Header
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func newHTTPError(status int, code, format string, args ...any) *httpError {
+	return &httpError{status: status, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// problem is the response for one error.
+type problem struct {
+	status   int
+	code     string
+	msg      string
+	target   string
+	details  []jsonfmt.ErrorDetail
+	header   http.Header
+	internal bool // log at error level, answer generically
+}
+
+// classify is the one table mapping every error kind of every stage to an
+// HTTP status and an OData error code.
+func classify(err error) problem {
+	var (
+		he *httpError
+		se *odata.SyntaxError
+		ue *odata.UnsupportedError
+		be *semantic.Error
+		ae *adapters.Error
+		ce *auth.Error
+	)
+	switch {
+	case errors.As(err, &he):
+		return problem{status: he.status, code: he.code, msg: he.msg, target: he.target, details: he.details, header: he.header}
+	case errors.As(err, &se):
+		return problem{status: http.StatusBadRequest, code: codeInvalidSyntax, msg: se.Error(), target: se.Option}
+	case errors.As(err, &ue):
+		return problem{status: http.StatusNotImplemented, code: codeNotImplemented, msg: ue.Error(), target: ue.Option}
+	case errors.As(err, &be):
+		p := problem{msg: be.Error(), target: be.Target}
+		if p.target == "" {
+			p.target = be.Option
+		}
+		switch be.Kind {
+		case semantic.NotFound:
+			p.status, p.code = http.StatusNotFound, codeNotFound
+		case semantic.NotImplemented:
+			p.status, p.code = http.StatusNotImplemented, codeNotImplemented
+		case semantic.LimitExceeded:
+			p.status, p.code = http.StatusBadRequest, codeLimitExceeded
+		default:
+			p.status, p.code = http.StatusBadRequest, codeInvalidQuery
+		}
+		return p
+	case errors.As(err, &ce):
+		p := problem{status: ce.Status, code: codeUnauthorized, msg: ce.Msg}
+		if ce.Status == http.StatusForbidden {
+			p.code = codeForbidden
+		}
+		if ce.Challenge != "" {
+			p.header = http.Header{"Www-Authenticate": {ce.Challenge}}
+		}
+		return p
+	case errors.As(err, &ae):
+		p := problem{msg: ae.Msg}
+		switch ae.Kind {
+		case adapters.NotFound:
+			p.status, p.code = http.StatusNotFound, codeNotFound
+		case adapters.Conflict:
+			p.status, p.code = http.StatusConflict, codeConflict
+		case adapters.Constraint:
+			p.status, p.code = http.StatusBadRequest, codeConstraint
+		case adapters.Forbidden:
+			p.status, p.code = http.StatusForbidden, codeForbidden
+		case adapters.PreconditionFailed:
+			p.status, p.code = http.StatusPreconditionFailed, codePreconditionFailed
+		case adapters.Timeout:
+			p.status, p.code = http.StatusGatewayTimeout, codeTimeout
+		case adapters.Unavailable:
+			p.status, p.code = http.StatusServiceUnavailable, codeUnavailable
+			p.header = http.Header{"Retry-After": {"2"}}
+		case adapters.NotImplemented:
+			p.status, p.code = http.StatusNotImplemented, codeNotImplemented
+		case adapters.Canceled:
+			p.status, p.code = 499, "Canceled"
+		default:
+			p.status, p.code, p.internal = http.StatusInternalServerError, codeInternal, true
+		}
+		return p
+	}
+	return problem{status: http.StatusInternalServerError, code: codeInternal, internal: true}
+}
+
+// writeError answers err as an OData error body. Internal errors are logged
+// in full and answered with a generic message and the request id.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	p := classify(err)
+	info := requestInfo(r)
+	if p.internal {
+		p.msg = "Internal error. Quote request id " + info.id + " to the operator."
+		s.log.Error().Str("request_id", info.id).Err(err).Msg("internal error")
+	} else if p.status >= 500 && p.status != 501 {
+		s.log.Warn().Str("request_id", info.id).Err(err).Int("status", p.status).Msg("request failed")
+	}
+	if info != nil {
+		info.errMsg = p.code
+	}
+	if p.status == 499 { // client went away: nothing to answer
+		info.status = 499
+		return
+	}
+	for k, vs := range p.header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	body := jsonfmt.AppendError(nil, p.code, p.msg, p.target, p.details, info.id)
+	h := w.Header()
+	h.Set("Content-Type", "application/json;odata.metadata=minimal")
+	h.Set("OData-Version", "4.0")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Del("Content-Encoding")
+	w.WriteHeader(p.status)
+	_, _ = w.Write(body)
+}

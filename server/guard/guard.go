@@ -1,0 +1,186 @@
+// Package guard holds the HTTP guardrails of the gateway: request size
+// limits (URL 414, headers 431, body 413), a bounded pool for concurrent
+// database work (503 + Retry-After), a per-principal rate limit (429),
+// trusted-proxy handling of forwarded headers, security headers, CORS and
+// TLS with certificate reload.
+//
+// Every piece is a small net/http middleware or helper, independent of the
+// others. Package guard never logs and reads files only in NewTLSConfig and
+// CertReloader.Reload (paths given by the caller).
+package guard
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Config gathers the guardrail settings with their documented defaults
+// (see Defaults). Zero fields take the default; YAML-friendly.
+type Config struct {
+	MaxURLBytes    int   `yaml:"max_url_bytes"`    // request URI; 414 beyond (default 64 KiB)
+	MaxHeaderBytes int   `yaml:"max_header_bytes"` // request line + headers; Go's server answers 431 beyond (default 128 KiB)
+	MaxBodyBytes   int64 `yaml:"max_body_bytes"`   // request body; 413 beyond (default 8 MiB)
+
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"` // default 10s (slowloris)
+	ReadTimeout       time.Duration `yaml:"read_timeout"`        // whole request incl. body; default 30s
+	WriteTimeout      time.Duration `yaml:"write_timeout"`       // default 120s (Salesforce gives up at 120s)
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`        // keep-alive; default 120s
+
+	MaxConcurrentQueries int           `yaml:"max_concurrent_queries"` // default 16
+	QueryQueue           int           `yaml:"query_queue"`            // waiting requests beyond the pool; default 32
+	QueryQueueWait       time.Duration `yaml:"query_queue_wait"`       // longest wait for a slot; default 2s
+
+	RatePerSecond float64 `yaml:"rate_per_second"` // per principal; default 50; negative disables
+	RateBurst     int     `yaml:"rate_burst"`      // default 100
+}
+
+// Defaults are the documented default guardrails.
+var Defaults = Config{
+	MaxURLBytes:          64 << 10,
+	MaxHeaderBytes:       128 << 10,
+	MaxBodyBytes:         8 << 20,
+	ReadHeaderTimeout:    10 * time.Second,
+	ReadTimeout:          30 * time.Second,
+	WriteTimeout:         120 * time.Second,
+	IdleTimeout:          120 * time.Second,
+	MaxConcurrentQueries: 16,
+	QueryQueue:           32,
+	QueryQueueWait:       2 * time.Second,
+	RatePerSecond:        50,
+	RateBurst:            100,
+}
+
+// WithDefaults returns c with every zero field set from Defaults.
+func (c Config) WithDefaults() Config {
+	d := Defaults
+	setInt := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setDur := func(v *time.Duration, def time.Duration) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setInt(&c.MaxURLBytes, d.MaxURLBytes)
+	setInt(&c.MaxHeaderBytes, d.MaxHeaderBytes)
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = d.MaxBodyBytes
+	}
+	setDur(&c.ReadHeaderTimeout, d.ReadHeaderTimeout)
+	setDur(&c.ReadTimeout, d.ReadTimeout)
+	setDur(&c.WriteTimeout, d.WriteTimeout)
+	setDur(&c.IdleTimeout, d.IdleTimeout)
+	setInt(&c.MaxConcurrentQueries, d.MaxConcurrentQueries)
+	setInt(&c.QueryQueue, d.QueryQueue)
+	setDur(&c.QueryQueueWait, d.QueryQueueWait)
+	if c.RatePerSecond == 0 {
+		c.RatePerSecond = d.RatePerSecond
+	}
+	setInt(&c.RateBurst, d.RateBurst)
+	return c
+}
+
+// ApplyServer sets the timeouts and MaxHeaderBytes of srv from c (after
+// WithDefaults). With MaxHeaderBytes set, net/http itself answers
+// "431 Request Header Fields Too Large" when the request line and headers
+// exceed it (plus a 4 KiB allowance of its own); no middleware can, because
+// the handler never runs. MaxURLBytes must be smaller than MaxHeaderBytes for
+// a long URL to reach MaxURL and get 414 instead of 431.
+func (c Config) ApplyServer(srv *http.Server) {
+	c = c.WithDefaults()
+	srv.MaxHeaderBytes = c.MaxHeaderBytes
+	srv.ReadHeaderTimeout = c.ReadHeaderTimeout
+	srv.ReadTimeout = c.ReadTimeout
+	srv.WriteTimeout = c.WriteTimeout
+	srv.IdleTimeout = c.IdleTimeout
+}
+
+// ErrorFunc writes an error response. The server passes its own (OData error
+// JSON from its error table); nil selects WriteError.
+type ErrorFunc func(w http.ResponseWriter, r *http.Request, status int, code, msg string)
+
+// WriteError is the default ErrorFunc: an OData JSON error body
+// {"error":{"code":code,"message":msg}}.
+func WriteError(w http.ResponseWriter, _ *http.Request, status int, code, msg string) {
+	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal")
+	w.Header().Set("OData-Version", "4.0")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func orDefault(f ErrorFunc) ErrorFunc {
+	if f == nil {
+		return WriteError
+	}
+	return f
+}
+
+// MaxURL answers 414 URI Too Long, without calling next, when the request
+// URI (path and query as sent, percent-encoded) is longer than n bytes.
+func MaxURL(n int, onErr ErrorFunc) func(http.Handler) http.Handler {
+	onErr = orDefault(onErr)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			uri := r.RequestURI
+			if uri == "" {
+				uri = r.URL.RequestURI()
+			}
+			if len(uri) > n {
+				w.Header().Set("Connection", "close")
+				onErr(w, r, http.StatusRequestURITooLong, "URITooLong",
+					"the request URL is longer than "+strconv.Itoa(n)+" bytes")
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// MaxBody limits request bodies to n bytes. A declared Content-Length above
+// n is answered 413 at once; otherwise the body is wrapped in
+// http.MaxBytesReader, whose read error past n the handler detects with
+// IsBodyTooLarge and answers 413.
+func MaxBody(n int64, onErr ErrorFunc) func(http.Handler) http.Handler {
+	onErr = orDefault(onErr)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > n {
+				w.Header().Set("Connection", "close")
+				onErr(w, r, http.StatusRequestEntityTooLarge, "PayloadTooLarge", BodyTooLargeMsg(n))
+				return
+			}
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = http.MaxBytesReader(w, r.Body, n)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// BodyTooLargeMsg is the message used for 413 answers.
+func BodyTooLargeMsg(n int64) string {
+	return "the request body is larger than " + strconv.FormatInt(n, 10) + " bytes"
+}
+
+// IsBodyTooLarge reports whether err (possibly wrapped, e.g. by a JSON
+// decoder) comes from reading past a MaxBody limit.
+func IsBodyTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}
+
+// RetryAfter formats d for a Retry-After header: whole seconds, rounded up,
+// at least 1.
+func RetryAfter(d time.Duration) string {
+	s := int64((d + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return strconv.FormatInt(s, 10)
+}

@@ -1,0 +1,41 @@
+package server
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	rows     *prometheus.CounterVec
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "odatagw_requests_total", Help: "HTTP requests by method and status code.",
+		}, []string{"method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "odatagw_request_duration_seconds", Help: "HTTP request latency by method.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
+		}, []string{"method"}),
+		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "odatagw_rows_total", Help: "Rows returned, by entity set.",
+		}, []string{"set"}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.rows)
+	return m
+}
+
+func (m *metrics) observe(method string, status int, set string, d time.Duration, rows int64) {
+	m.requests.WithLabelValues(method, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(method).Observe(d.Seconds())
+	if set != "" && rows > 0 {
+		m.rows.WithLabelValues(set).Add(float64(rows))
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

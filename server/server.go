@@ -1,0 +1,398 @@
+// Package server is the HTTP face of the gateway: gorilla/mux routes,
+// middleware (request id, access log, panic recovery, guards, auth), thin
+// handlers that run parse -> bind -> adapter -> write, and the single table
+// mapping errors to HTTP statuses (errors.go).
+//
+// Package server never imports a concrete adapter; the composition root
+// (server/app) hands it an adapters.Adapter.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+
+	"github.com/odatagw/odatagw/adapters"
+	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/odata/semantic"
+	"github.com/odatagw/odatagw/server/auth"
+	"github.com/odatagw/odatagw/server/guard"
+)
+
+// Config is the server's part of the configuration (filled by the
+// composition root; zero values take the documented defaults).
+type Config struct {
+	// Root is the service root path, e.g. "/odata".
+	Root string
+	// PublicURL is the externally visible base URL (scheme://host[:port]);
+	// nextLinks, Location headers and @odata.context use it. When empty they
+	// are built from the request (and trusted X-Forwarded-* headers).
+	PublicURL string
+	// MaxPageSize caps rows per page (default and maximum 2,000).
+	MaxPageSize int
+	// MaxPageBytes caps the uncompressed body of one page (default 8 MB).
+	MaxPageBytes int64
+	// MaxBodyBytes caps request bodies (default 8 MB); larger -> 413.
+	MaxBodyBytes int64
+	// MaxURLBytes caps the request URL (default 64 KiB); longer -> 414.
+	MaxURLBytes int
+	Limits      semantic.Limits
+	// TokenKey signs $skiptoken and CSRF tokens.
+	TokenKey []byte
+	// Upsert makes PATCH/PUT on a missing key create the entity.
+	Upsert bool
+	// RequireIfMatch makes If-Match mandatory on updates and deletes of
+	// sets with an ETag (428 without it).
+	RequireIfMatch bool
+	CSRF           CSRFConfig
+	// Metrics exposes Prometheus metrics at /metrics.
+	Metrics bool
+	// WritableSets, when non-nil, limits writes to the named sets (the
+	// per-set read/insert/update/delete permissions without authentication).
+	Permissions map[string]Permissions
+	// CORSOrigins enables CORS for these origins (off when empty).
+	CORSOrigins []string
+	// Trusted proxies whose X-Forwarded-* headers are believed.
+	TrustedProxies *guard.TrustedProxies
+}
+
+// Permissions are per-set operation switches from the config (without
+// authentication; with authentication the policy decides).
+type Permissions struct {
+	Read, Insert, Update, Delete bool
+}
+
+// CSRFConfig configures the X-CSRF-Token handshake.
+type CSRFConfig struct {
+	Enabled bool
+	Header  string        // default X-CSRF-Token
+	TTL     time.Duration // default 30 minutes
+}
+
+func (c *Config) defaults() {
+	if c.Root == "" {
+		c.Root = "/odata"
+	}
+	c.Root = "/" + strings.Trim(c.Root, "/")
+	if c.MaxPageSize <= 0 || c.MaxPageSize > 2000 {
+		c.MaxPageSize = 2000
+	}
+	if c.MaxPageBytes <= 0 || c.MaxPageBytes > 8<<20 {
+		c.MaxPageBytes = 8 << 20
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 8 << 20
+	}
+	if c.MaxURLBytes <= 0 {
+		c.MaxURLBytes = 64 << 10
+	}
+	if c.CSRF.Header == "" {
+		c.CSRF.Header = "X-CSRF-Token"
+	}
+	if c.CSRF.TTL <= 0 {
+		c.CSRF.TTL = 30 * time.Minute
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+}
+
+// Deps are the collaborators of a Server.
+type Deps struct {
+	Adapter adapters.Adapter
+	Model   *metadata.Model
+	Log     zerolog.Logger
+	// Auth authenticates requests; nil means anonymous access.
+	Auth *auth.Authenticator
+	// Policy authorizes them; nil allows everything permitted by Config.
+	Policy *auth.Policy
+	// DBLimiter bounds concurrent database work; nil = unbounded.
+	DBLimiter *guard.Limiter
+	// RateLimiter limits requests per principal; nil = unlimited.
+	RateLimiter *guard.RateLimiter
+	// Registry receives the metrics (a new one when nil).
+	Registry *prometheus.Registry
+}
+
+// Server serves one OData service.
+type Server struct {
+	cfg     Config
+	adapter adapters.Adapter
+	model   atomic.Pointer[metadata.Model]
+	log     zerolog.Logger
+	tokens  *semantic.TokenCodec
+	auth    *auth.Authenticator
+	policy  *auth.Policy
+	dbLimit *guard.Limiter
+	rate    *guard.RateLimiter
+	metrics *metrics
+	router  *mux.Router
+	handler http.Handler
+}
+
+// New builds a server. The token key must be set (the composition root
+// generates one per process when none is configured).
+func New(cfg Config, d Deps) *Server {
+	cfg.defaults()
+	s := &Server{
+		cfg: cfg, adapter: d.Adapter, log: d.Log,
+		tokens: semantic.NewTokenCodec(cfg.TokenKey),
+		auth:   d.Auth, policy: d.Policy, dbLimit: d.DBLimiter, rate: d.RateLimiter,
+	}
+	s.model.Store(d.Model)
+	reg := d.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s.metrics = newMetrics(reg)
+	s.routes(reg)
+	return s
+}
+
+// Model returns the current model snapshot.
+func (s *Server) Model() *metadata.Model { return s.model.Load() }
+
+// SetModel swaps the model (reload).
+func (s *Server) SetModel(m *metadata.Model) { s.model.Store(m) }
+
+// Handler is the root HTTP handler with all middleware.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) routes(reg *prometheus.Registry) {
+	r := mux.NewRouter()
+	r.UseEncodedPath()
+	r.SkipClean(true)
+	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
+	if s.cfg.Metrics {
+		r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	}
+	api := r.PathPrefix(s.cfg.Root).Subrouter()
+	api.Use(s.authenticate)
+	api.PathPrefix("").HandlerFunc(s.serveOData)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		s.writeError(w, req, newHTTPError(http.StatusNotFound, codeNotFound,
+			"no resource at %s; the OData service root is %s/", req.URL.EscapedPath(), s.cfg.Root))
+	})
+	s.router = r
+
+	var h http.Handler = r
+	h = guard.SecurityHeaders(s.cfg.TrustedProxies)(h)
+	if len(s.cfg.CORSOrigins) > 0 {
+		h = guard.CORS(s.cfg.CORSOrigins)(h)
+	}
+	h = guard.MaxURL(s.cfg.MaxURLBytes, s.guardError)(h)
+	h = s.recoverPanics(h)
+	h = s.accessLog(h)
+	h = s.requestID(h)
+	s.handler = h
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	if err := s.adapter.Ping(ctx); err != nil {
+		s.log.Warn().Err(err).Msg("readiness check failed")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"status":"unavailable","reason":"database unreachable"}` + "\n"))
+		return
+	}
+	_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
+}
+
+// reqInfo is per-request state shared by the middleware and handlers.
+type reqInfo struct {
+	id        string
+	start     time.Time
+	status    int
+	bytes     int64
+	rows      int64
+	set       string
+	principal *auth.Principal
+	errMsg    string
+	timing    []string
+}
+
+type ctxKey struct{}
+
+func requestInfo(r *http.Request) *reqInfo {
+	if ri, ok := r.Context().Value(ctxKey{}).(*reqInfo); ok {
+		return ri
+	}
+	return &reqInfo{}
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		ri := &reqInfo{id: id, start: time.Now(), status: http.StatusOK}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri)))
+	})
+}
+
+// statusWriter records the status and the bytes written.
+type statusWriter struct {
+	http.ResponseWriter
+	ri          *reqInfo
+	wroteHeader bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.ri.status = code
+		w.wroteHeader = true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wroteHeader = true
+	n, err := w.ResponseWriter.Write(b)
+	w.ri.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ri := requestInfo(r)
+		sw := &statusWriter{ResponseWriter: w, ri: ri}
+		next.ServeHTTP(sw, r)
+		d := time.Since(ri.start)
+		s.metrics.observe(r.Method, ri.status, ri.set, d, ri.rows)
+		ev := s.log.Info()
+		if ri.status >= 500 {
+			ev = s.log.Warn()
+		}
+		ev = ev.Str("request_id", ri.id).Str("method", r.Method).Str("path", r.URL.EscapedPath()).
+			Int("status", ri.status).Dur("duration", d).Int64("rows", ri.rows).Int64("bytes", ri.bytes)
+		if ri.set != "" {
+			ev = ev.Str("set", ri.set)
+		}
+		if ri.principal != nil && ri.principal.Name != "" {
+			ev = ev.Str("principal", ri.principal.Name)
+		}
+		if ri.errMsg != "" {
+			ev = ev.Str("error", ri.errMsg)
+		}
+		ev.Msg("request")
+	})
+}
+
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				ri := requestInfo(r)
+				s.log.Error().Str("request_id", ri.id).Interface("panic", v).Stack().Msg("panic recovered")
+				if sw, ok := w.(*statusWriter); ok && sw.wroteHeader {
+					// Too late for an error response: cut the connection so the
+					// client sees a broken response, not a truncated valid one.
+					panic(http.ErrAbortHandler)
+				}
+				s.writeError(w, r, newHTTPError(http.StatusInternalServerError, codeInternal,
+					"Internal error. Quote request id %s to the operator.", ri.id))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// guardError writes guard middleware errors as OData error bodies.
+func (s *Server) guardError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	s.writeError(w, r, &httpError{status: status, code: code, msg: msg})
+}
+
+// authenticate resolves the principal and applies the rate limit.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ri := requestInfo(r)
+		p := auth.Anonymous
+		if s.auth != nil {
+			var err error
+			p, err = s.auth.Authenticate(r)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		ri.principal = p
+		if s.rate != nil {
+			key := p.Name
+			if p == auth.Anonymous {
+				key = "ip:" + s.clientIP(r)
+			}
+			if ok, retry := s.rate.Allow(key); !ok {
+				e := newHTTPError(http.StatusTooManyRequests, codeTooManyRequests, "rate limit exceeded; retry later")
+				e.header = http.Header{"Retry-After": {retryAfterSeconds(retry)}}
+				s.writeError(w, r, e)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) clientIP(r *http.Request) string {
+	if s.cfg.TrustedProxies != nil {
+		return s.cfg.TrustedProxies.ClientIP(r)
+	}
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	return host
+}
+
+func retryAfterSeconds(d time.Duration) string {
+	secs := int((d + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	return itoa(secs)
+}
+
+// Root is the service root path, e.g. "/odata".
+func (s *Server) Root() string { return s.cfg.Root }

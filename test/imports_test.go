@@ -1,0 +1,107 @@
+package test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// allowed lists, per project package, the project packages it may import
+// (architecture: request -> syntax tree -> bound query -> SQL plan -> rows -> JSON;
+// see ../shared/docs/architecture.md). Packages not listed may not exist.
+var allowed = map[string][]string{
+	"metadata":            {},
+	"metadata/csdl":       {"metadata"},
+	"metadata/salesforce": {"metadata"},
+	"odata":               {},
+	"odata/semantic":      {"odata", "metadata"},
+	"odata/jsonfmt":       {"adapters", "metadata"},
+	"adapters":            {"odata/semantic", "metadata"},
+	"adapters/sqlgen":     {"adapters", "odata/semantic", "metadata"},
+	"adapters/sqlexec":    {"adapters", "adapters/sqlgen", "odata/semantic", "metadata"},
+	"adapters/postgres":   {"adapters", "adapters/sqlgen", "adapters/sqlexec", "odata/semantic", "metadata"},
+	"adapters/sqlite":     {"adapters", "adapters/sqlgen", "adapters/sqlexec", "odata/semantic", "metadata"},
+	"server/guard":        {},
+	"server/auth":         {"odata", "odata/semantic", "metadata"},
+	"server": {"odata", "odata/semantic", "odata/jsonfmt", "metadata", "metadata/csdl", "adapters",
+		"server/auth", "server/guard"},
+	"server/app": {"*"},
+	"cmd/odatagw":       {"server/app"},
+	"internal/pgtest":   {},
+	"internal/check":    {"metadata/salesforce", "metadata"},
+	"internal/sfbundle": {"metadata/salesforce", "metadata"},
+	"test":              {"*"},
+}
+
+// thirdParty lists, per package, the non-standard-library modules it may use.
+var thirdParty = map[string][]string{
+	"adapters/postgres": {"github.com/jmoiron/sqlx", "github.com/lib/pq"},
+	"adapters/sqlite":   {"github.com/jmoiron/sqlx", "modernc.org/sqlite"},
+	"server":            {"github.com/gorilla/mux", "github.com/rs/zerolog", "github.com/prometheus/client_golang"},
+	"server/auth":       {"github.com/golang-jwt/jwt/v5", "golang.org/x/crypto"},
+	"server/app":        {"*"},
+	"internal/pgtest":   {"github.com/lib/pq"},
+	"test":              {"*"},
+}
+
+func TestImportRules(t *testing.T) {
+	const mod = "github.com/odatagw/odatagw"
+	cmd := exec.Command("go", "list", "-f", `{{.ImportPath}}:{{join .Imports " "}}`, "./...")
+	cmd.Dir = repoRoot()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	seen := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkgPath, imports, _ := strings.Cut(line, ":")
+		pkg := strings.TrimPrefix(strings.TrimPrefix(pkgPath, mod), "/")
+		if pkg == "" {
+			pkg = "."
+		}
+		rules, ok := allowed[pkg]
+		if !ok {
+			t.Errorf("package %s has no import rule: add it to allowed (and to the architecture)", pkg)
+			continue
+		}
+		seen++
+		for _, imp := range strings.Fields(imports) {
+			if strings.HasPrefix(imp, mod+"/") {
+				dep := strings.TrimPrefix(imp, mod+"/")
+				if !contains(rules, "*") && !contains(rules, dep) {
+					t.Errorf("%s imports %s, which the architecture does not allow", pkg, dep)
+				}
+				continue
+			}
+			first := strings.Split(imp, "/")[0]
+			if !strings.Contains(first, ".") {
+				continue // standard library
+			}
+			tp := thirdParty[pkg]
+			if contains(tp, "*") {
+				continue
+			}
+			okDep := false
+			for _, p := range tp {
+				if imp == p || strings.HasPrefix(imp, p+"/") {
+					okDep = true
+				}
+			}
+			if !okDep {
+				t.Errorf("%s imports third-party %s, which is not allowed for it", pkg, imp)
+			}
+		}
+	}
+	if seen < 10 {
+		t.Fatalf("only %d packages checked; go list output:\n%s", seen, out)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
