@@ -16,6 +16,7 @@
 #   BENCH_TARGETS         subset of "odatagw postgres cap"   BENCH_WORKLOADS subset of "W1 ... W7"
 #   BENCH_BUILD           1 = make build first [1]    BENCH_GW_BIN   [bin/odatagw]
 #   BENCH_GW_ARGS         extra `odatagw serve` args  BENCH_GW_LOG_LEVEL level while measuring [info]
+#   BENCH_GW_CONFIG       --config file ["" = generated: rate limit off; none = no file]
 #   BENCH_CAPTURE_SQL     1 = capture odatagw's SQL for pgbench from its debug log [1]
 #   BENCH_CAP_PORT        [4004]                      BENCH_GW_PORT  [a free port]
 #   BENCH_CAP_POOL        JSON for cds.requires.db.pool [{"acquireTimeoutMillis": 60000}; {} = CAP defaults]
@@ -43,6 +44,7 @@ BUILD="${BENCH_BUILD:-1}"
 GW_BIN="${BENCH_GW_BIN:-$REPO/bin/odatagw}"
 GW_ARGS="${BENCH_GW_ARGS:-}"
 GW_LOG_LEVEL="${BENCH_GW_LOG_LEVEL:-info}"
+GW_CONFIG="${BENCH_GW_CONFIG:-}"
 CAPTURE_SQL="${BENCH_CAPTURE_SQL:-1}"
 CAP_PORT="${BENCH_CAP_PORT:-4004}"
 # CAP's pool (@cap-js/postgres defaults: max 10, acquireTimeoutMillis 1000) fails
@@ -57,6 +59,12 @@ SCALE="${BENCH_SCALE:-1}"
 WORK="${BENCH_WORK_DIR:-$BENCH_DIR/.work}"
 OUT="${BENCH_RESULTS_DIR:-$BENCH_DIR/results}"
 export BENCH_LUA_DIR="$BENCH_DIR/lua"
+# One $skiptoken signing key for every gateway process of the run: the W3
+# nextLinks are collected by the capture gateway and replayed by the next one.
+if [[ -z ${ODATAGW_TOKEN_KEY:-} ]]; then
+  ODATAGW_TOKEN_KEY="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+  export ODATAGW_TOKEN_KEY
+fi
 
 DUR_SECS=$(dur_secs "$DURATION")
 ((THREADS <= CONNS)) || THREADS=$CONNS
@@ -244,9 +252,20 @@ start_gw() {
   GW_BASE="http://127.0.0.1:$port"
   GW_LOG="$WORK/odatagw-$tag.log"
   log "starting odatagw ($tag, log level $level) on port $port"
+  local config=()
+  case $GW_CONFIG in
+    none) ;;
+    '')
+      # every benchmark request comes from one principal (anonymous), like
+      # Salesforce's: the per-principal rate limit (default 50/s) would cap it
+      printf '# written by bench/run.sh\nguard:\n  rate_per_second: -1\n' >"$WORK/odatagw.yaml"
+      config=(--config "$WORK/odatagw.yaml")
+      ;;
+    *) config=(--config "$GW_CONFIG") ;;
+  esac
   # shellcheck disable=SC2086 # GW_ARGS is a list of words
-  start_bg "$REPO" "$GW_LOG" "$GW_BIN" serve --listen "127.0.0.1:$port" --db "$(gw_dsn)" --schemas erp \
-    --log-level "$level" --log-format json $GW_ARGS
+  start_bg "$REPO" "$GW_LOG" "$GW_BIN" serve "${config[@]}" --listen "127.0.0.1:$port" --db "$(gw_dsn)" \
+    --schemas erp --log-level "$level" --log-format json $GW_ARGS
   GW_PID=$BG_PID
   if ! wait_http "$GW_BASE/odata/\$metadata" 60 "$GW_PID"; then
     warn "odatagw did not serve \$metadata within 60 s (see $GW_LOG)"
@@ -489,9 +508,9 @@ main() {
   jsets .started_at "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   jset .settings "$(jq -n --arg d "$DURATION" --arg w "$WARMUP" --argjson c "$CONNS" --argjson t "$THREADS" \
     --argjson rc "$RSS_CONNS" --arg ld "$LAT_DURATION" --arg m "$PGBENCH_MODE" --arg lvl "$GW_LOG_LEVEL" \
-    --arg args "$GW_ARGS" --arg pool "$CAP_POOL" --arg targets "$TARGETS" --arg wl "$WORKLOADS" --argjson scale "$SCALE" \
+    --arg args "$GW_ARGS" --arg gwconf "${GW_CONFIG:-generated: guard.rate_per_second -1}" --arg pool "$CAP_POOL" --arg targets "$TARGETS" --arg wl "$WORKLOADS" --argjson scale "$SCALE" \
     '{duration: $d, warmup: $w, connections: $c, threads: $t, rss_connections: $rc, latency_duration: $ld,
-      pgbench_mode: $m, cap_pool: $pool, gateway_log_level: $lvl, gateway_args: $args, targets: ($targets | ltrimstr(" ") | rtrimstr(" ")),
+      pgbench_mode: $m, cap_pool: $pool, gateway_log_level: $lvl, gateway_args: $args, gateway_config: $gwconf, targets: ($targets | ltrimstr(" ") | rtrimstr(" ")),
       workloads: $wl, scale: $scale}')"
   ensure_database
   record_machine

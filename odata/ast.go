@@ -54,9 +54,10 @@ func (k LiteralKind) String() string {
 
 // Literal is a primitive literal. Raw is the literal exactly as written
 // (canonical for printing); Value is its decoded content: the unescaped text
-// for strings, the decoded bytes for binary, and Raw for everything else
-// (numbers, dates and times stay text so no precision is lost here; the
-// binder converts them against the expected type).
+// for strings, the decoded bytes for binary, "true"/"false" for booleans
+// (whatever their case), the text inside the quotes for duration'P1D', and
+// Raw for everything else (numbers, dates and times stay text so no
+// precision is lost here; the binder converts them against the expected type).
 type Literal struct {
 	Span  Span
 	Kind  LiteralKind

@@ -16,7 +16,7 @@
 //
 // Resource path (resourcePath subset): "" or "/" (service document),
 // "/$metadata", "/$batch", "/Set", "/Set(keyPredicate)", "/Set/$count";
-// further segments are kept undecoded-by-meaning in Path.Rest for the binder.
+// further segments are kept, decoded, in Path.Rest for the binder.
 // keyPredicate: simpleKey "(v)" or compoundKey "(a=v,b=v)", v a
 // primitiveLiteral or parameterAlias. Path segments are percent-decoded
 // without turning '+' into a space.

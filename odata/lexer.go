@@ -314,9 +314,9 @@ func (l *lexer) lexWord(t token) (token, error) {
 	switch {
 	case word == "null":
 		return l.literal(t, end, NullLit, word)
-	case strings.EqualFold(word, "true"):
+	case equalFoldASCII(word, "true"):
 		return l.literal(t, end, BoolLit, "true")
-	case strings.EqualFold(word, "false"):
+	case equalFoldASCII(word, "false"):
 		return l.literal(t, end, BoolLit, "false")
 	case word == "INF" || word == "NaN":
 		return l.literal(t, end, DoubleLit, word)
@@ -353,7 +353,7 @@ func (l *lexer) lexPrefixed(t token, word string, q int) (token, error) {
 	if !litBoundary(s, end) {
 		return t, l.errAt(end, "unexpected character after literal")
 	}
-	switch strings.ToLower(word) {
+	switch lowerASCII(word) {
 	case "duration":
 		if n := matchDuration(body, true); n != len(body) || n == 0 {
 			return t, l.errAt(q+1, "invalid duration: expected [-]PnDTnHnMn.nS")
@@ -369,7 +369,7 @@ func (l *lexer) lexPrefixed(t token, word string, q int) (token, error) {
 		return l.literal(t, end, GeoLit, s[t.start:end])
 	}
 	if !strings.Contains(word, ".") {
-		lw := strings.ToLower(word)
+		lw := lowerASCII(word)
 		if _, isOp := binaryOps[lw]; isOp || lw == "in" || lw == "not" {
 			return t, l.errAt(q, "expected whitespace after "+quoteText(word))
 		}
@@ -731,4 +731,40 @@ func decodeBinary(body string) (string, int, bool) {
 		return "", n - 1, false
 	}
 	return string(out), 0, true
+}
+
+// lowerASCII lower-cases ASCII letters only: OData keywords and function
+// names are ASCII, and Unicode case mapping must not turn other letters
+// into keywords (or change identifier lengths).
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; c >= 'A' && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// equalFoldASCII reports whether s equals the lower-case ASCII word lower,
+// ignoring ASCII case only.
+func equalFoldASCII(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -72,7 +72,7 @@ func (p *parser) nextByte() byte {
 func (p *parser) unexpected(want string) error {
 	t := p.tok
 	if t.kind == tWord {
-		if _, ok := binaryOps[strings.ToLower(t.text)]; ok && !t.space {
+		if _, ok := binaryOps[lowerASCII(t.text)]; ok && !t.space {
 			return p.errAt(t.start, "expected whitespace before "+quoteText(t.text))
 		}
 		if t.space {
@@ -131,7 +131,7 @@ func parseOrderBy(s string, aliases map[string]string) ([]OrderItem, error) {
 		}
 		item := OrderItem{Span: x.Pos(), Expr: x}
 		if p.tok.kind == tWord && p.tok.space {
-			switch strings.ToLower(p.tok.text) {
+			switch lowerASCII(p.tok.text) {
 			case "desc":
 				item.Desc = true
 				fallthrough
@@ -170,7 +170,7 @@ func (p *parser) peekOp(want func(BinaryOp) bool, in bool) (op BinaryOp, isIn, o
 	if p.tok.kind != tWord || !p.tok.space {
 		return 0, false, false
 	}
-	w := strings.ToLower(p.tok.text)
+	w := lowerASCII(p.tok.text)
 	if in && w == "in" {
 		return 0, true, true
 	}
@@ -410,7 +410,7 @@ func (p *parser) parseUnary() (Expr, error) {
 	switch {
 	case p.tok.kind == tMinus:
 		op = OpNeg
-	case p.tok.kind == tWord && strings.EqualFold(p.tok.text, "not"):
+	case p.tok.kind == tWord && equalFoldASCII(p.tok.text, "not"):
 		op = OpNot
 	default:
 		return p.parsePrimary()
@@ -525,7 +525,7 @@ func withSpan(x Expr, sp Span) Expr {
 // The type name of cast/isof is an *Ident whose path segment may be qualified.
 func (p *parser) parseCall() (Expr, error) {
 	name := p.tok
-	lname := strings.ToLower(name.text)
+	lname := lowerASCII(name.text)
 	if lname == "any" || lname == "all" {
 		return nil, p.errAt(name.end, "lambda operator "+lname+" must follow a collection path")
 	}
@@ -593,7 +593,7 @@ func (p *parser) parsePath() (Expr, error) {
 		switch t.kind {
 		case tWord:
 			if p.nextByte() == '(' {
-				switch op := strings.ToLower(t.text); op {
+				switch op := lowerASCII(t.text); op {
 				case "any", "all":
 					return p.parseLambda(id, op)
 				}
@@ -680,6 +680,9 @@ func (p *parser) resolveAlias(t token) (Expr, error) {
 	if v, ok := p.state.resolved[t.text]; ok {
 		a.Value = v
 		return a, nil
+	}
+	if p.depth+1 > MaxDepth {
+		return nil, p.errAt(t.start, "parameter aliases nested too deeply")
 	}
 	if p.state.resolving[t.text] {
 		return nil, p.errAt(t.start, "parameter alias "+t.text+" refers to itself")

@@ -679,3 +679,37 @@ func TestPrinterLiteralWithoutRaw(t *testing.T) {
 		}
 	}
 }
+
+func TestLimits(t *testing.T) {
+	huge := strings.Repeat("a", MaxInputLen+1)
+	if _, err := ParseFilter(huge); err == nil {
+		t.Error("ParseFilter accepted more than MaxInputLen bytes")
+	}
+	if _, err := ParseOrderBy(huge); err == nil {
+		t.Error("ParseOrderBy accepted more than MaxInputLen bytes")
+	}
+	if _, err := ParseSelect(huge); err == nil {
+		t.Error("ParseSelect accepted more than MaxInputLen bytes")
+	}
+	if _, err := ParseSearch(huge); err == nil {
+		t.Error("ParseSearch accepted more than MaxInputLen bytes")
+	}
+	if _, err := ParseRequest("/"+huge, ""); err == nil {
+		t.Error("ParseRequest accepted a path longer than MaxInputLen")
+	}
+	// A chain of 300 aliases exceeds MaxDepth.
+	aliases := map[string]string{}
+	for i := 0; i < 300; i++ {
+		aliases["@a"+itoa(int64(i))] = "@a" + itoa(int64(i+1))
+	}
+	_, err := ParseExpr("@a0", aliases)
+	var se *SyntaxError
+	if !errors.As(err, &se) || !strings.Contains(se.Msg, "nested too deeply") {
+		t.Errorf("alias chain: got %v", err)
+	}
+	// Just below the limit parses.
+	deep := strings.Repeat("(", MaxDepth-1) + "1" + strings.Repeat(")", MaxDepth-1)
+	if _, err := ParseFilter(deep); err != nil {
+		t.Errorf("depth %d: %v", MaxDepth-1, err)
+	}
+}

@@ -99,9 +99,9 @@ func (o *Options) set(q queryOption, aliases map[string]string) error {
 	case "$count":
 		var b bool
 		switch {
-		case strings.EqualFold(v, "true"):
+		case equalFoldASCII(v, "true"):
 			b = true
-		case strings.EqualFold(v, "false"):
+		case equalFoldASCII(v, "false"):
 		default:
 			return &SyntaxError{Option: name, Msg: "expected true or false"}
 		}
@@ -164,7 +164,7 @@ func splitQuery(raw string) ([]queryOption, error) {
 		}
 		switch name[0] {
 		case '$':
-			name = strings.ToLower(name)
+			name = lowerASCII(name)
 			if _, known := systemOptions[name]; !known {
 				return nil, &SyntaxError{Option: name, Msg: "unknown system query option " + quoteText(name)}
 			}

@@ -130,7 +130,9 @@ const (
 func validate(set *metadata.EntitySet, obj map[string]json.RawMessage, order []string, mode writeMode, key []semantic.Const) (map[*metadata.Property]semantic.Const, error) {
 	values := map[*metadata.Property]semantic.Const{}
 	var details []jsonfmt.ErrorDetail
+	reported := map[string]bool{}
 	bad := func(target, format string, args ...any) {
+		reported[target] = true
 		details = append(details, jsonfmt.ErrorDetail{Code: codeInvalidValue, Message: fmt.Sprintf(format, args...), Target: target})
 	}
 	for _, name := range order {
@@ -181,7 +183,7 @@ func validate(set *metadata.EntitySet, obj map[string]json.RawMessage, order []s
 	}
 	if mode == modeCreate || mode == modeReplace {
 		for _, p := range set.Properties {
-			if _, ok := values[p]; ok || p.Nullable || p.ServerGenerated() || p.ReadOnly {
+			if _, ok := values[p]; ok || reported[p.Name] || p.Nullable || p.ServerGenerated() || p.ReadOnly {
 				continue
 			}
 			if set.IsKey(p) && mode == modeReplace {

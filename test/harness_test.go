@@ -56,9 +56,6 @@ func baseConfig(dsn string) app.Config {
 	c.LogLevel = "debug"
 	c.LogFormat = "json"
 	c.Guard.RatePerSecond = -1
-	c.Sets = map[string]app.SetConfig{
-		"open_orders": {Key: []string{"OrderID"}},
-	}
 	return c
 }
 
@@ -114,10 +111,19 @@ func start(t testing.TB, c app.Config) *gateway {
 	return gw
 }
 
+// fixtureConfig is baseConfig plus the fixture's view key.
+func fixtureConfig(dsn string) app.Config {
+	c := baseConfig(dsn)
+	c.Sets = map[string]app.SetConfig{
+		"open_orders": {Key: []string{"OrderID"}},
+	}
+	return c
+}
+
 // startFixture boots a gateway on a fresh fixture database.
 func startFixture(t testing.TB, mutate ...func(*app.Config)) *gateway {
 	t.Helper()
-	c := baseConfig(fixtureDSN(t))
+	c := fixtureConfig(fixtureDSN(t))
 	for _, m := range mutate {
 		m(&c)
 	}
@@ -146,7 +152,8 @@ func (r *response) json(t testing.TB) map[string]any {
 // "/odata/Customers?$top=1") and is sent verbatim.
 func (g *gateway) do(method, path string, body []byte, headers ...string) *response {
 	g.t.Helper()
-	return g.doURL(method, g.base+path, body, headers...)
+	// Tests write readable paths; a real client never sends a raw space.
+	return g.doURL(method, g.base+strings.ReplaceAll(path, " ", "%20"), body, headers...)
 }
 
 func (g *gateway) doURL(method, url string, body []byte, headers ...string) *response {

@@ -25,7 +25,7 @@ var allowed = map[string][]string{
 	"server/auth":         {"odata", "odata/semantic", "metadata"},
 	"server": {"odata", "odata/semantic", "odata/jsonfmt", "metadata", "metadata/csdl", "adapters",
 		"server/auth", "server/guard"},
-	"server/app": {"*"},
+	"server/app":        {"*"},
 	"cmd/odatagw":       {"server/app"},
 	"internal/pgtest":   {},
 	"internal/check":    {"metadata/salesforce", "metadata"},

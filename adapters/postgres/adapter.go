@@ -74,14 +74,14 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 	}
 	zone := opt.Zone
 	b := &sqlexec.Backend{
-		DB:         db.DB,
-		Dialect:    Dialect(zone),
-		Classify:   classify,
-		Retryable:  retryable,
-		NewScanner: func(cols []*metadata.Property) sqlexec.Scanner { return newScanner(cols, zone) },
-		ReadTx:     &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
-		WriteTx:    &sql.TxOptions{Isolation: sql.LevelRepeatableRead},
-		Observe:    opt.Observe,
+		DB:             db.DB,
+		Dialect:        Dialect(zone),
+		Classify:       classify,
+		Retryable:      retryable,
+		NewScanner:     func(cols []*metadata.Property) sqlexec.Scanner { return newScanner(cols, zone) },
+		ReadTx:         &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+		CheckedWriteTx: &sql.TxOptions{Isolation: sql.LevelRepeatableRead},
+		Observe:        opt.Observe,
 	}
 	return &DB{Backend: b, db: db, opt: opt}, nil
 }

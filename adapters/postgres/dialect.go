@@ -223,11 +223,17 @@ func (d *dialect) Arith(op semantic.ArithOp, t metadata.Type, l, r sqlgen.Operan
 	if err != nil {
 		return "", err
 	}
+	want := t
+	if t.IsIntegral() {
+		// Integer arithmetic runs in bigint, as on SQLite: Int16/Int32
+		// results that leave their range are not an error.
+		want, typ = metadata.Int64, "int8"
+	}
 	ls, rs := l.SQL, r.SQL
-	if l.Type != t {
+	if l.Type != want {
 		ls = "CAST(" + ls + " AS " + typ + ")"
 	}
-	if r.Type != t {
+	if r.Type != want {
 		rs = "CAST(" + rs + " AS " + typ + ")"
 	}
 	switch op {

@@ -36,9 +36,14 @@ type Backend struct {
 	NewScanner func(cols []*metadata.Property) Scanner
 	// ReadTx is used to read a count and a page in one snapshot.
 	ReadTx *sql.TxOptions
-	// WriteTx is used for writes (REPEATABLE READ on PostgreSQL so that a
-	// concurrent change between an ETag check and the update fails).
+	// WriteTx is used for writes (nil: the database default, READ
+	// COMMITTED on PostgreSQL: concurrent unconditional updates queue on the
+	// row lock and the last writer wins).
 	WriteTx *sql.TxOptions
+	// CheckedWriteTx is used for writes with an If-Match precondition
+	// (REPEATABLE READ on PostgreSQL, so that a concurrent change between the
+	// ETag check and the update fails and is retried, then answered 412).
+	CheckedWriteTx *sql.TxOptions
 	// Observe, when set, sees every statement.
 	Observe func(sql string, args []any, d time.Duration, err error)
 }
@@ -230,11 +235,15 @@ func KeyOf(set *metadata.EntitySet, row adapters.Row) []semantic.Const {
 
 // inTx runs fn in a write transaction, retrying once on a serialization
 // failure or deadlock.
-func (b *Backend) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (b *Backend) inTx(ctx context.Context, checked bool, fn func(tx *sql.Tx) error) error {
+	opts := b.WriteTx
+	if checked && b.CheckedWriteTx != nil {
+		opts = b.CheckedWriteTx
+	}
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
 		var tx *sql.Tx
-		tx, err = b.DB.BeginTx(ctx, b.WriteTx)
+		tx, err = b.DB.BeginTx(ctx, opts)
 		if err != nil {
 			return b.classify(err)
 		}
@@ -271,7 +280,7 @@ func (b *Backend) checkRestrict(ctx context.Context, tx *sql.Tx, set *metadata.E
 // Insert implements adapters.Adapter.
 func (b *Backend) Insert(ctx context.Context, w *adapters.Write) (adapters.Row, error) {
 	var out adapters.Row
-	err := b.inTx(ctx, func(tx *sql.Tx) error {
+	err := b.inTx(ctx, false, func(tx *sql.Tx) error {
 		var err error
 		out, err = b.insert(ctx, tx, w)
 		return err
@@ -340,7 +349,8 @@ func etagListMatches(header, etag string) bool {
 // Update implements adapters.Adapter.
 func (b *Backend) Update(ctx context.Context, w *adapters.Write) (adapters.Row, error) {
 	var out adapters.Row
-	err := b.inTx(ctx, func(tx *sql.Tx) error {
+	checked := w.IfMatch != "" && w.IfMatch != "*"
+	err := b.inTx(ctx, checked, func(tx *sql.Tx) error {
 		cur, ok, err := b.read(ctx, tx, w.Set, w.Key, w.Restrict)
 		if err != nil {
 			return err
@@ -389,7 +399,8 @@ func (b *Backend) Update(ctx context.Context, w *adapters.Write) (adapters.Row, 
 
 // Delete implements adapters.Adapter.
 func (b *Backend) Delete(ctx context.Context, w *adapters.Write) error {
-	return b.inTx(ctx, func(tx *sql.Tx) error {
+	checked := w.IfMatch != "" && w.IfMatch != "*"
+	return b.inTx(ctx, checked, func(tx *sql.Tx) error {
 		if w.IfMatch != "" {
 			cur, ok, err := b.read(ctx, tx, w.Set, w.Key, w.Restrict)
 			if err != nil {

@@ -21,7 +21,6 @@ package sqlgen
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/odatagw/odatagw/adapters"
@@ -190,6 +189,3 @@ func NotImplemented(format string, args ...any) error {
 func internalf(format string, args ...any) error {
 	return &adapters.Error{Kind: adapters.Internal, Msg: fmt.Sprintf(format, args...)}
 }
-
-// itoa is strconv.FormatInt for int64.
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -132,7 +132,11 @@ func newFake(t *testing.T, f faults) *fake {
 		{name: "Status", typ: "String", maxLen: 20, nullable: true},
 	}}
 	statuses := []any{"Open", "Shipped", nil, "Closed", "open"}
-	for i := 0; i < 2100; i++ {
+	nOrders := 1100 // three pages of 500
+	if f.bigPage {
+		nOrders = 2100
+	}
+	for i := 0; i < nOrders; i++ {
 		d := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%400)
 		orders.rows = append(orders.rows, map[string]any{
 			"OrderID":    num(strconv.Itoa(10248 + i)),

@@ -73,7 +73,6 @@ func (sr *setRun) metadataChecks(req string) bool {
 
 func (sr *setRun) run(ctx context.Context) {
 	if !sr.readCheck(ctx) {
-		sr.add("runtime checks", Skip, "", "the basic read failed; nothing else can be verified")
 		return
 	}
 	steps := []func(context.Context){
@@ -162,6 +161,7 @@ func (sr *setRun) readCheck(ctx context.Context) bool {
 	sel := sr.selectable()
 	resp, p, ok := sr.fetch(ctx, "read", param{"$select", names(sel)}, param{"$count", "true"}, param{"$top", strconv.Itoa(sampleTop)})
 	if !ok {
+		sr.add("runtime checks", Skip, "", "the basic read failed; nothing else can be verified")
 		return false
 	}
 	var problems []string
@@ -207,11 +207,16 @@ func (sr *setRun) readCheck(ctx context.Context) bool {
 	}
 	if len(problems) > 0 {
 		sr.add("read", Fail, resp.req, strings.Join(problems, "; "))
-		return len(p.rows) > 0
 	}
 	if len(p.rows) == 0 {
-		sr.add("read", Warn, resp.req, "the set is empty: value checks are skipped; add rows to verify filters and sorting")
+		if len(problems) == 0 {
+			sr.add("read", Warn, resp.req, "the set is empty: add rows to verify filters, sorting, paging and lookups")
+		}
+		sr.add("runtime checks", Skip, "", "no rows to sample values from")
 		return false
+	}
+	if len(problems) > 0 {
+		return true
 	}
 	sr.add("read", Pass, resp.req, fmt.Sprintf("%d rows, count %d", len(p.rows), p.count))
 	return true
@@ -302,6 +307,7 @@ func (sr *setRun) countCheck(ctx context.Context) {
 			ok = false
 		} else {
 			sr.total, sr.haveTotal = a.count, true
+			sr.add("$count=true", Pass, respA.req, strconv.FormatInt(a.count, 10))
 		}
 	}
 	respB, err := sr.c.get(ctx, sr.s.Name+"/$count")

@@ -78,6 +78,12 @@ func rat(v any) (*big.Rat, error) {
 	default:
 		return nil, fmt.Errorf("%v is not a number", show(v))
 	}
+	switch s { // OData's special Double/Single values, ordered as in IEEE 754
+	case "INF":
+		return new(big.Rat).SetFrac(new(big.Int).Exp(big.NewInt(10), big.NewInt(400), nil), big.NewInt(1)), nil
+	case "-INF":
+		return new(big.Rat).SetFrac(new(big.Int).Exp(big.NewInt(10), big.NewInt(400), nil), big.NewInt(-1)), nil
+	}
 	r, ok := new(big.Rat).SetString(s)
 	if !ok {
 		return nil, fmt.Errorf("%q is not a number", s)

@@ -258,3 +258,61 @@ func TestTotalOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestBindParsedURLs runs whole request URLs through odata.ParseRequest and
+// Bind, including the shapes Salesforce Connect sends.
+func TestBindParsedURLs(t *testing.T) {
+	m := testModel()
+	tests := []struct {
+		path, query string
+		want        string // key | select | filter | orderby
+		err         *wantErr
+	}{
+		{"/Customers('O%27%27Brien')", "", "'O''Brien':String | CustomerID,Name,City |  | ", nil},
+		{"/Lines(OrderID=10248,LineNo=2)", "$select=Qty", "10248:Int32,2:Int16 | Qty |  | ", nil},
+		{"/Orders(@k)", "@k=10248", "10248:Int64 | OrderID,CustomerID,OrderDate,Total |  | ", nil},
+		{"/Customers", "$select=CustomerID&$count=true&$top=26", " | CustomerID |  | ", nil},
+		{"/Customers", "$orderby=City&$select=City,CustomerID&$filter=Name+eq+%27USA%27&$count=true&$top=26",
+			" | CustomerID,City | (Name eq 'USA':String) | City", nil},
+		{"/Orders", "$filter=OrderDate%20ge%202024-01-01T00:00:00Z%20and%20CustomerID%20eq%20%27ALFKI%27&$orderby=OrderDate%20desc",
+			" | OrderID,CustomerID,OrderDate,Total | ((OrderDate ge 2024-01-01:Date) and (CustomerID eq 'ALFKI':String)) | OrderDate desc", nil},
+		{"/Orders", "$filter=Total%20ge%20@min&@min=100.5", " | OrderID,CustomerID,OrderDate,Total | (Total ge 100.5:Decimal) | ", nil},
+		{"/Orders/$count", "$filter=Total%20gt%200", " | OrderID,CustomerID,OrderDate,Total | (Total gt 0:Decimal) | ", nil},
+		{"/orders", "", "", &wantErr{NotFound, "path", "did you mean Orders?", nil, "orders"}},
+		{"/Orders('x')", "", "", &wantErr{BadRequest, "path", "key property OrderID has type Edm.Int64", nil, "OrderID"}},
+		{"/Orders", "$expand=Customer", "", &wantErr{NotImplemented, "$expand", "$expand is not supported", nil, ""}},
+		{"/Orders", "$filter=OrderDate%20eq%20true", "", &wantErr{BadRequest, "$filter", "cannot compare Edm.Date with Edm.Boolean", sp(0, 17), ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path+"?"+tt.query, func(t *testing.T) {
+			req, err := odata.ParseRequest(tt.path, tt.query)
+			if err != nil {
+				t.Fatalf("ParseRequest: %v", err)
+			}
+			q, err := Bind(m, req, Options{})
+			if tt.err != nil {
+				checkErr(t, tt.path, err, *tt.err)
+				return
+			}
+			if err != nil {
+				t.Fatalf("Bind: %v", err)
+			}
+			filter := ""
+			if q.Filter != nil {
+				filter = Format(q.Filter)
+			}
+			var order []string
+			for _, o := range q.OrderBy {
+				s := Format(o.Expr)
+				if o.Desc {
+					s += " desc"
+				}
+				order = append(order, s)
+			}
+			got := keyText(q.Key) + " | " + propNames(q) + " | " + filter + " | " + strings.Join(order, ",")
+			if got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}

@@ -12,6 +12,33 @@ import (
 	"github.com/odatagw/odatagw/odata"
 )
 
+// Typing rules (the contract sqlgen relies on):
+//
+//   - Identifiers resolve case-sensitively to *Prop; a case-only mismatch
+//     gets a "did you mean" hint. Paths with '/' are 400.
+//   - Literals have a natural type (integer: Int32, Int64, then Decimal;
+//     1.5: Decimal; 1e5/INF/NaN: Double) and adapt to the operand they meet:
+//     5 against Edm.Decimal is Decimal 5, 1.5 against Edm.Double is Double,
+//     300 against Edm.Byte stays Int32 (it does not fit). A string literal
+//     meeting Edm.Guid must be a guid; a date-time literal meeting Edm.Date is
+//     its UTC date; a date literal meeting Edm.DateTimeOffset is midnight UTC.
+//   - Compare operands have the same type, except that numeric operands may
+//     mix numeric types (a property is never wrapped in a conversion; the
+//     backend compares numbers across types). Edm.Date against a
+//     DateTimeOffset expression compares with date(expr).
+//   - Comparisons with a null literal become IsNull (eq/ne) or constant
+//     false (gt/ge/lt/le); null eq null is true. No Compare has a null operand.
+//   - f(...) eq true becomes f(...); f(...) eq false becomes not f(...), for
+//     boolean canonical functions.
+//   - now(), maxdatetime() and mindatetime() are folded to constants.
+//   - Arithmetic promotes numeric operands; div of integers is integer
+//     division, divby is Decimal (Double for floating operands). Temporal
+//     arithmetic: DateTimeOffset add/sub Duration, DateTimeOffset sub
+//     DateTimeOffset (Duration). Arithmetic with null is a typed null.
+//   - in: items are constants converted to X's type; numeric items that can
+//     never equal a value of X's type are dropped; null sets HasNull.
+//   - Function arguments that are null become Const{Null, T: parameter type}.
+
 // binder binds the expressions of one query option against one entity set.
 // It counts syntax nodes and nesting depth across everything it binds, so one
 // binder is used per option ($filter, $orderby, ...).

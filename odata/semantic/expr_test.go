@@ -411,3 +411,35 @@ func TestDefaultLimitsApplied(t *testing.T) {
 	_, err = BindFilter(testModel().Set("Things"), e, Limits{}, nil)
 	checkErr(t, "120 nots", err, wantErr{LimitExceeded, "$filter", "$filter exceeds the maximum nesting depth of 100", nil, ""})
 }
+
+// FuzzBindFilter checks that any parseable $filter binds or fails with an
+// *Error, never panics, and that a bound filter is Boolean.
+func FuzzBindFilter(f *testing.F) {
+	for _, s := range []string{
+		"Name eq 'x'", "I32 in (1, 2.5, null)", "Born eq 2024-01-15T23:30:00-05:00", "Price add 5 gt 10",
+		"contains(Name,'a') eq false", "Created sub 2024-01-01 gt duration'P1D'", "-(5) eq I32", "not (Flag or null)",
+		"substring(Name,1,2) eq 'b'", "round(Score) eq INF", "UID eq '01234567-89ab-cdef-0123-456789abcdef'",
+		"Blob eq binary'AAEC'", "At lt 10:30:00.5", "I32 div 0 eq 1", "year(now()) eq 2024", "null eq null",
+	} {
+		f.Add(s)
+	}
+	set := testModel().Set("Things")
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := odata.ParseFilter(s)
+		if err != nil {
+			return
+		}
+		got, err := BindFilter(set, e, Limits{}, nil)
+		if err != nil {
+			var be *Error
+			if !errors.As(err, &be) || be.Msg == "" {
+				t.Fatalf("%q: error %T %v", s, err, err)
+			}
+			return
+		}
+		if got.Type() != metadata.Boolean {
+			t.Fatalf("%q: bound to %s", s, got.Type())
+		}
+		_ = Format(got)
+	})
+}

@@ -101,7 +101,7 @@ func format(sb *strings.Builder, e Expr) {
 	}
 }
 
-// FormatConst prints a constant as value:Type, e.g. 'O''Brien':String,
+// FormatConst prints a constant as value:Type, e.g. 'x':String,
 // 10248:Int64, 2024-01-15:Date, null:String.
 func FormatConst(c Const) string {
 	t := string(c.T)

@@ -89,11 +89,11 @@ var unsupportedFunctions = map[string]string{
 	"substringof":    "it is OData 2.0; use contains(property, 'text')",
 }
 
-// MaxDateTime and MinDateTime are the values of maxdatetime() and
+// maxDateTime and minDateTime are the values of maxdatetime() and
 // mindatetime(): the range of the storage backends at microsecond precision.
 var (
-	MaxDateTime = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
-	MinDateTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxDateTime = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
+	minDateTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
 func (b *binder) call(n *odata.Call, depth int) (operand, error) {
@@ -126,11 +126,11 @@ func (b *binder) call(n *odata.Call, depth int) (operand, error) {
 		}
 	case FnMaxDateTime:
 		if len(args) == 0 {
-			return operand{e: &Const{T: tDTO, V: MaxDateTime}, span: n.Span}, nil
+			return operand{e: &Const{T: tDTO, V: maxDateTime}, span: n.Span}, nil
 		}
 	case FnMinDateTime:
 		if len(args) == 0 {
-			return operand{e: &Const{T: tDTO, V: MinDateTime}, span: n.Span}, nil
+			return operand{e: &Const{T: tDTO, V: minDateTime}, span: n.Span}, nil
 		}
 	}
 	arityOK := false

@@ -44,7 +44,7 @@ type Principal struct {
 	Method string         // MethodAnonymous, MethodBasic, MethodJWT or MethodAPIKey
 	Roles  []string       // from the config (Basic, API key) or the RolesClaim (JWT)
 	Scopes []string       // JWT scopes (ScopeClaim); empty otherwise
-	Claims map[string]any // JWT claims; nil otherwise
+	Claims map[string]any // JWT claims (numbers as json.Number); nil otherwise
 }
 
 // Anonymous is the principal of every request when no authentication mode is

@@ -372,7 +372,7 @@ func TestBasic(t *testing.T) {
 }
 
 func TestBasicCache(t *testing.T) {
-	hash, err := bcrypt.GenerateFromPassword([]byte("pw-for-cache"), 12) // ~200 ms per uncached check
+	hash, err := bcrypt.GenerateFromPassword([]byte("pw-for-cache"), MinBcryptCost) // ~50 ms per uncached check
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -806,5 +806,33 @@ func TestParseJWKS(t *testing.T) {
 	}
 	if _, err := parseJWKS([]byte("{")); err == nil {
 		t.Fatal("bad JSON accepted")
+	}
+}
+
+func TestJWKSUnavailable(t *testing.T) {
+	k := getKeys(t)
+	js := newJWKSServer(t)
+	js.fail.Store(true)
+	js.set(rsaJWK("k1", &k.rsa.PublicKey, "RS256"))
+	a := mustNew(t, Config{JWT: JWTConfig{JWKSURL: js.srv.URL, JWKSMinInterval: time.Hour}})
+	tok := sign(t, jwt.SigningMethodRS256, k.rsa, claims(nil), "k1")
+	for i := range 3 {
+		_, err := a.Authenticate(request(bearer(tok)))
+		ae := wantAuthErr(t, err, tok)
+		if ae.Reason != "token: jwks unavailable" {
+			t.Fatalf("attempt %d: reason %q", i, ae.Reason)
+		}
+	}
+	if n := js.hits.Load(); n != 1 {
+		t.Fatalf("failing JWKS fetched %d times within the min interval, want 1", n)
+	}
+	// The IdP recovers; an explicit Refresh (as the composition root may do)
+	// makes the key usable at once.
+	js.fail.Store(false)
+	if err := a.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(request(bearer(tok))); err != nil {
+		t.Fatal(err)
 	}
 }

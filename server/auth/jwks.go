@@ -61,12 +61,13 @@ func newJWKSCache(url string, client *http.Client, refresh, minInterval time.Dur
 // keys returns the cached keys with the given kid (all keys when kid is
 // empty). It fetches synchronously when nothing is loaded yet or the kid is
 // unknown (at most once per minInterval), and in the background when the
-// cache is older than refresh.
-func (c *jwksCache) keys(ctx context.Context, kid string) []jwtKey {
+// cache is older than refresh. loaded is false when no JWKS was ever
+// fetched successfully.
+func (c *jwksCache) keys(ctx context.Context, kid string) (found []jwtKey, loaded bool) {
 	c.mu.Lock()
 	now := c.now()
-	loaded := !c.fetched.IsZero()
-	found := c.lookup(kid)
+	loaded = !c.fetched.IsZero()
+	found = c.lookup(kid)
 	mayFetch := c.attempted.IsZero() || now.Sub(c.attempted) >= c.minInterval
 	stale := loaded && now.Sub(c.fetched) >= c.refresh
 	c.mu.Unlock()
@@ -76,11 +77,12 @@ func (c *jwksCache) keys(ctx context.Context, kid string) []jwtKey {
 		_ = c.fetch(ctx)
 		c.mu.Lock()
 		found = c.lookup(kid)
+		loaded = !c.fetched.IsZero()
 		c.mu.Unlock()
 	case stale && mayFetch:
 		go func() { _ = c.fetch(context.Background()) }()
 	}
-	return found
+	return found, loaded
 }
 
 func (c *jwksCache) running() bool {

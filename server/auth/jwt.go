@@ -327,10 +327,16 @@ func (v *jwtVerifier) keysFor(ctx context.Context, t *jwt.Token) (any, error) {
 		}
 	}
 	add(v.static, true)
+	jwksLoaded := true
 	if v.jwks != nil && (len(set.Keys) == 0 || kid == "") {
-		add(v.jwks.keys(ctx, kid), false)
+		var keys []jwtKey
+		keys, jwksLoaded = v.jwks.keys(ctx, kid)
+		add(keys, false)
 	}
 	if len(set.Keys) == 0 {
+		if !jwksLoaded {
+			return nil, errJWKSUnavailable
+		}
 		return nil, errNoKey
 	}
 	return set, nil
