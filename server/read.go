@@ -210,6 +210,11 @@ func (s *Server) bind(r *http.Request, req *odata.Request, op auth.Op) (*semanti
 			return nil, err
 		}
 		q.Restrict = restrict
+		if op == auth.Read {
+			if err := applyHidden(q, s.policy.HiddenProperties(ri.principal, q.Set.Name)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	ri.timing = append(ri.timing, fmt.Sprintf("bind;dur=%.3f", msSince(start)))
 	return q, nil

@@ -579,6 +579,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, req *odata.Reque
 		return
 	}
 	values, err := validate(q.Set, obj, order, modeCreate, nil)
+	if err == nil {
+		err = s.checkWritable(r, q.Set, values)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -656,6 +659,9 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, req *odata.Reque
 		mode = modeReplace
 	}
 	values, err := validate(q.Set, obj, order, mode, q.Key)
+	if err == nil {
+		err = s.checkWritable(r, q.Set, values)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -708,4 +714,25 @@ func (s *Server) remove(w http.ResponseWriter, r *http.Request, req *odata.Reque
 	}
 	w.Header().Set("OData-Version", "4.0")
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// checkWritable enforces per-property write rules of the policy.
+func (s *Server) checkWritable(r *http.Request, set *metadata.EntitySet, values map[*metadata.Property]semantic.Const) error {
+	if s.policy == nil {
+		return nil
+	}
+	ro := s.policy.ReadOnlyProperties(requestInfo(r).principal, set.Name)
+	hidden := s.policy.HiddenProperties(requestInfo(r).principal, set.Name)
+	var details []jsonfmt.ErrorDetail
+	for p := range values {
+		if ro[p.Name] || hidden[p.Name] {
+			details = append(details, jsonfmt.ErrorDetail{Code: codeForbidden, Message: "you may not write property " + p.Name, Target: p.Name})
+		}
+	}
+	if len(details) == 0 {
+		return nil
+	}
+	e := newHTTPError(http.StatusForbidden, codeForbidden, "you may not write %d of these properties", len(details))
+	e.details = details
+	return e
 }

@@ -130,6 +130,14 @@ func rat(s string) *big.Rat {
 
 // compare orders two non-null values of the same Edm type.
 func compare(a, b semantic.Const) int {
+	if a.T != b.T && a.T.IsNumeric() && b.T.IsNumeric() {
+		// Mixed numeric operands (the binder may leave them mixed): compare
+		// as doubles when either is floating, else exactly.
+		if a.T == metadata.Double || a.T == metadata.Single || b.T == metadata.Double || b.T == metadata.Single {
+			return compare(semantic.Const{T: metadata.Double, V: toFloat(a)}, semantic.Const{T: metadata.Double, V: toFloat(b)})
+		}
+		return toRat(a).Cmp(toRat(b))
+	}
 	switch x := a.V.(type) {
 	case bool:
 		y := b.V.(bool)
@@ -210,6 +218,13 @@ func (ev *evaluator) arith(e *semantic.Arith, l, r semantic.Const) semantic.Cons
 			z.Sub(x, y)
 		case semantic.Mul:
 			z.Mul(x, y)
+		case semantic.Div, semantic.DivBy:
+			// Exact quotient: only exact divisions are generated (PostgreSQL
+			// rounds non-terminating quotients).
+			if y.Sign() == 0 {
+				return null(e.T)
+			}
+			z.Quo(x, y)
 		default:
 			panic("decimal " + e.Op.String() + " is not generated")
 		}
@@ -244,6 +259,9 @@ func toFloat(c semantic.Const) float64 {
 		return float64(v)
 	case float64:
 		return v
+	case string:
+		f, _ := rat(v).Float64()
+		return f
 	}
 	panic("toFloat")
 }

@@ -75,7 +75,36 @@ func display(method, u string) string {
 	return method + " " + u
 }
 
+// maxRetries is how often a request answered 429 or 503 with Retry-After
+// is retried (a well-behaved client waits as told instead of counting the
+// throttling as a failure).
+const maxRetries = 5
+
 func (c *client) do(ctx context.Context, method, u string, body []byte) (*response, error) {
+	for attempt := 0; ; attempt++ {
+		resp, err := c.doOnce(ctx, method, u, body)
+		if err != nil || attempt >= maxRetries || (resp.status != http.StatusTooManyRequests && resp.status != http.StatusServiceUnavailable) {
+			return resp, err
+		}
+		wait, perr := strconv.Atoi(resp.header.Get("Retry-After"))
+		if perr != nil {
+			return resp, nil // no advice: report the status as it is
+		}
+		if wait < 1 {
+			wait = 1
+		}
+		if wait > 30 {
+			wait = 30
+		}
+		select {
+		case <-ctx.Done():
+			return resp, ctx.Err()
+		case <-time.After(time.Duration(wait) * time.Second):
+		}
+	}
+}
+
+func (c *client) doOnce(ctx context.Context, method, u string, body []byte) (*response, error) {
 	resp := &response{req: display(method, u)}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()

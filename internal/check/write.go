@@ -67,10 +67,21 @@ func (sr *setRun) writeChecks(ctx context.Context) {
 	if target == nil {
 		sr.add("write: update", Skip, "", "no updatable string, number or boolean property")
 	} else {
-		nv := updatedValue(target, body[target.Name])
+		// Prefer a value another row has (valid for foreign keys); if it
+		// collides with a unique constraint (409), use a synthetic one.
+		nv := sr.sampledOther(target, body[target.Name])
+		if nv == nil {
+			nv = updatedValue(target, body[target.Name])
+		}
 		patch := map[string]any{target.Name: nv}
 		data, _ := json.Marshal(patch)
 		resp, err := sr.c.do(ctx, http.MethodPatch, sr.c.url(path), data)
+		if err == nil && resp.status == http.StatusConflict {
+			nv = updatedValue(target, body[target.Name])
+			patch = map[string]any{target.Name: nv}
+			data, _ = json.Marshal(patch)
+			resp, err = sr.c.do(ctx, http.MethodPatch, sr.c.url(path), data)
+		}
 		switch {
 		case err != nil:
 			sr.add("write: update", Fail, resp.req, "request failed: "+err.Error())
@@ -332,6 +343,24 @@ func syntheticValue(p *prop) any {
 	}
 	if p.Edm.IsIntegral() {
 		return json.Number("1")
+	}
+	return nil
+}
+
+// sampledOther is a value of p that another existing row has and that
+// differs from old: such a value satisfies the producer's foreign keys and
+// check constraints, which a synthetic value may not. Nil when none.
+func (sr *setRun) sampledOther(p *prop, old any) any {
+	for _, rows := range [][]map[string]any{sr.sample, sr.walk} {
+		for _, r := range rows {
+			v, ok := r[p.Name]
+			if !ok || v == nil {
+				continue
+			}
+			if fmt.Sprint(v) != fmt.Sprint(old) {
+				return v
+			}
+		}
 	}
 	return nil
 }

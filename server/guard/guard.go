@@ -33,8 +33,8 @@ type Config struct {
 	QueryQueue           int           `yaml:"query_queue"`            // waiting requests beyond the pool; default 32
 	QueryQueueWait       time.Duration `yaml:"query_queue_wait"`       // longest wait for a slot; default 2s
 
-	RatePerSecond float64 `yaml:"rate_per_second"` // per principal; default 50; negative disables
-	RateBurst     int     `yaml:"rate_burst"`      // default 100
+	RatePerSecond float64 `yaml:"rate_per_second"` // per principal; default 200; negative disables
+	RateBurst     int     `yaml:"rate_burst"`      // default 400
 }
 
 // Defaults are the documented default guardrails.
@@ -49,8 +49,8 @@ var Defaults = Config{
 	MaxConcurrentQueries: 16,
 	QueryQueue:           32,
 	QueryQueueWait:       2 * time.Second,
-	RatePerSecond:        50,
-	RateBurst:            100,
+	RatePerSecond:        200,
+	RateBurst:            400,
 }
 
 // WithDefaults returns c with every zero field set from Defaults.

@@ -45,7 +45,7 @@ func TestDefaults(t *testing.T) {
 	if c.MaxBodyBytes != 10 || c.RateBurst != 7 {
 		t.Fatalf("explicit values overwritten: %+v", c)
 	}
-	if c.MaxURLBytes != 64<<10 || c.MaxHeaderBytes != 128<<10 || c.QueryQueueWait != 2*time.Second || c.RatePerSecond != 50 {
+	if c.MaxURLBytes != 64<<10 || c.MaxHeaderBytes != 128<<10 || c.QueryQueueWait != 2*time.Second || c.RatePerSecond != 200 {
 		t.Fatalf("defaults not applied: %+v", c)
 	}
 	if c.MaxURLBytes >= c.MaxHeaderBytes {

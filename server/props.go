@@ -1,0 +1,113 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/odata/semantic"
+)
+
+// applyHidden enforces per-property read rules: hidden properties leave the
+// default projection, and a query that names one (in $select, $filter,
+// $orderby) is refused as if the property did not exist, so that its values
+// cannot be inferred through filters.
+func applyHidden(q *semantic.Query, hidden map[string]bool) error {
+	if len(hidden) == 0 {
+		return nil
+	}
+	for _, p := range q.Select {
+		if hidden[p.Name] && q.SelectExplicit {
+			return unknownProperty(q.Set, p.Name)
+		}
+	}
+	var refused string
+	visit := func(e semantic.Expr) {
+		walkExpr(e, func(p *metadata.Property) {
+			if hidden[p.Name] && refused == "" {
+				refused = p.Name
+			}
+		})
+	}
+	visit(q.Filter)
+	for _, o := range q.OrderBy {
+		visit(o.Expr)
+	}
+	if refused != "" {
+		return unknownProperty(q.Set, refused)
+	}
+	sel := q.Select[:0:0]
+	for _, p := range q.Select {
+		if !hidden[p.Name] {
+			sel = append(sel, p)
+		}
+	}
+	q.Select = sel
+	// The key must stay readable for Salesforce's External ID.
+	if len(q.Select) == 0 {
+		q.Select = q.Set.Key
+	}
+	if !q.SelectExplicit && len(sel) != len(q.Set.Properties) {
+		q.SelectExplicit = true // the context URL then lists what is returned
+	}
+	if q.Search != nil {
+		q.Search = pruneSearch(q.Search, hidden)
+	}
+	return nil
+}
+
+func unknownProperty(set *metadata.EntitySet, name string) error {
+	e := newHTTPError(http.StatusBadRequest, codeInvalidQuery, "%s has no property %s", set.Name, name)
+	e.target = name
+	return e
+}
+
+// walkExpr calls f for every property a bound expression reads.
+func walkExpr(e semantic.Expr, f func(*metadata.Property)) {
+	switch x := e.(type) {
+	case nil:
+	case *semantic.Prop:
+		f(x.P)
+	case *semantic.Compare:
+		walkExpr(x.L, f)
+		walkExpr(x.R, f)
+	case *semantic.IsNull:
+		walkExpr(x.X, f)
+	case *semantic.Logical:
+		walkExpr(x.L, f)
+		walkExpr(x.R, f)
+	case *semantic.Not:
+		walkExpr(x.X, f)
+	case *semantic.Arith:
+		walkExpr(x.L, f)
+		walkExpr(x.R, f)
+	case *semantic.Neg:
+		walkExpr(x.X, f)
+	case *semantic.In:
+		walkExpr(x.X, f)
+	case *semantic.Call:
+		for _, a := range x.Args {
+			walkExpr(a, f)
+		}
+	}
+}
+
+// pruneSearch drops hidden properties from every search term.
+func pruneSearch(s semantic.Search, hidden map[string]bool) semantic.Search {
+	switch x := s.(type) {
+	case *semantic.SearchTerm:
+		t := &semantic.SearchTerm{Text: x.Text}
+		for _, p := range x.Props {
+			if !hidden[p.Name] {
+				t.Props = append(t.Props, p)
+			}
+		}
+		return t
+	case *semantic.SearchAnd:
+		return &semantic.SearchAnd{L: pruneSearch(x.L, hidden), R: pruneSearch(x.R, hidden)}
+	case *semantic.SearchOr:
+		return &semantic.SearchOr{L: pruneSearch(x.L, hidden), R: pruneSearch(x.R, hidden)}
+	case *semantic.SearchNot:
+		return &semantic.SearchNot{X: pruneSearch(x.X, hidden)}
+	}
+	return s
+}
