@@ -81,12 +81,33 @@ func (ev *evaluator) eval(e semantic.Expr, r row) semantic.Const {
 	case *semantic.IsNull:
 		return boolC(ev.eval(e.X, r).Null != e.Not)
 	case *semantic.Logical:
+		// OData 4.01 §5.1.1.1.7-8: null is unknown (Kleene logic).
+		l, rr := ev.eval(e.L, r), ev.eval(e.R, r)
+		lt, lf := !l.Null && l.V.(bool), !l.Null && !l.V.(bool)
+		rt, rf := !rr.Null && rr.V.(bool), !rr.Null && !rr.V.(bool)
 		if e.Or {
-			return boolC(ev.test(e.L, r) || ev.test(e.R, r))
+			switch {
+			case lt || rt:
+				return boolC(true)
+			case lf && rf:
+				return boolC(false)
+			}
+			return semantic.Const{T: metadata.Boolean, Null: true}
 		}
-		return boolC(ev.test(e.L, r) && ev.test(e.R, r))
+		switch {
+		case lf || rf:
+			return boolC(false)
+		case lt && rt:
+			return boolC(true)
+		}
+		return semantic.Const{T: metadata.Boolean, Null: true}
 	case *semantic.Not:
-		return boolC(!ev.test(e.X, r))
+		// §5.1.1.1.9: not null is null.
+		x := ev.eval(e.X, r)
+		if x.Null {
+			return x
+		}
+		return boolC(!x.V.(bool))
 	case *semantic.In:
 		x := ev.eval(e.X, r)
 		if x.Null {
@@ -285,10 +306,7 @@ func (ev *evaluator) call(e *semantic.Call, r row) semantic.Const {
 	for i, a := range e.Args {
 		args[i] = ev.eval(a, r)
 		if args[i].Null {
-			if e.T == metadata.Boolean {
-				return boolC(false)
-			}
-			return null(e.T)
+			return null(e.T) // functions of null are null, boolean ones too
 		}
 	}
 	str := func(i int) string { return args[i].V.(string) }

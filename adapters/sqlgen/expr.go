@@ -8,16 +8,24 @@ import (
 	"github.com/odatagw/odatagw/odata/semantic"
 )
 
-// compiler renders bound expressions. Boolean expressions are rendered by
-// pred with a strictness flag:
+// compiler renders bound expressions with OData 4.01's null semantics
+// (URL Conventions §5.1.1.1): the comparisons eq, ne, gt, ge, lt, le and in
+// are two-valued (null eq null is true, a null operand of gt is false);
+// and, or and not are three-valued exactly like SQL's (not null is null);
+// functions of null are null, boolean ones included, and so is a null
+// Boolean property. WHERE keeps a row only when the condition is true.
+//
+// Boolean expressions are rendered by pred with a strictness flag:
 //
 //   - strict=false (a "positive" position: the WHERE clause itself and
-//     operands of and/or that are not under not) lets a predicate yield NULL
-//     where OData says false, because WHERE and and/or treat NULL and FALSE
-//     alike for the rows they keep; this keeps plain, index-friendly
+//     operands of and/or that are not under not) lets a comparison yield
+//     NULL where OData says false, because WHERE and and/or treat NULL and
+//     FALSE alike for the rows they keep; this keeps plain, index-friendly
 //     comparisons;
-//   - strict=true (under not, or used as a value) forces a two-valued result
-//     (COALESCE(p, FALSE) or a null-safe form), so that negation is right.
+//   - strict=true (under not, or used as a value) forces comparisons to a
+//     two-valued result (COALESCE(p, FALSE) or a null-safe form), so that
+//     "not (x gt 5)" keeps rows where x is null. Function calls and Boolean
+//     properties are never forced: their null must stay null under not.
 type compiler struct {
 	d  Dialect
 	ps *Params
@@ -205,7 +213,7 @@ func (c *compiler) pred(e semantic.Expr, strict bool) (string, error) {
 		}
 		if k, ok := e.Args[1].(*semantic.Const); ok {
 			if k.Null {
-				return c.d.Bool(false), nil
+				return sqlNullBool, nil // a function of null is null
 			}
 			pat, ok := k.V.(string)
 			if !ok {
@@ -219,7 +227,7 @@ func (c *compiler) pred(e semantic.Expr, strict bool) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			return c.twoValued(s, x.Nullable, strict), nil
+			return s, nil // three-valued: null stays null under not
 		}
 		args, nullable, err := c.values(e.Args)
 		if err != nil {
@@ -229,19 +237,20 @@ func (c *compiler) pred(e semantic.Expr, strict bool) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return c.twoValued(s, nullable, strict), nil
+		_ = nullable
+		return s, nil // three-valued: null stays null under not
 	case *semantic.Prop, *semantic.Const:
 		if e.Type() != metadata.Boolean {
 			return "", internalf("sqlgen: %s operand used as a condition", e.Type())
 		}
 		if k, ok := e.(*semantic.Const); ok && k.Null {
-			return c.d.Bool(false), nil
+			return sqlNullBool, nil
 		}
 		x, err := c.value(e)
 		if err != nil {
 			return "", err
 		}
-		return c.twoValued(x.SQL, x.Nullable, strict), nil
+		return x.SQL, nil // a null Boolean property is unknown, also under not
 	case nil:
 		return "", internalf("sqlgen: nil condition")
 	}
@@ -255,6 +264,9 @@ func (c *compiler) twoValued(s string, nullable, strict bool) string {
 	}
 	return s
 }
+
+// sqlNullBool is the unknown truth value.
+const sqlNullBool = "CAST(NULL AS BOOLEAN)"
 
 var cmpSQL = [...]string{" = ", " <> ", " > ", " >= ", " < ", " <= "}
 

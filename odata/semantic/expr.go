@@ -28,8 +28,10 @@ import (
 //     DateTimeOffset expression compares with date(expr).
 //   - Comparisons with a null literal become IsNull (eq/ne) or constant
 //     false (gt/ge/lt/le); null eq null is true. No Compare has a null operand.
-//   - f(...) eq true becomes f(...); f(...) eq false becomes not f(...), for
-//     boolean canonical functions.
+//   - f(...) eq true becomes f(...) and (every argument is not null);
+//     f(...) eq false becomes not f(...) and (every argument is not null), for
+//     boolean canonical functions: eq is two-valued (null eq true is false,
+//     also under not), while f itself is null when an argument is null.
 //   - now(), maxdatetime() and mindatetime() are folded to constants.
 //   - Arithmetic promotes numeric operands; div of integers is integer
 //     division, divby is Decimal (Double for floating operands). Temporal
@@ -546,10 +548,22 @@ func normaliseBoolCall(call, val Expr) Expr {
 	if !ok || k.Null {
 		return nil
 	}
-	if v, _ := k.V.(bool); v {
-		return c
+	var out Expr = c
+	if v, _ := k.V.(bool); !v {
+		out = &Not{X: c}
 	}
-	return &Not{X: c}
+	// eq is two-valued: guard with "every argument is not null" so that a
+	// null argument yields false rather than null (which "not" keeps null).
+	for _, a := range c.Args {
+		if ka, ok := a.(*Const); ok {
+			if ka.Null {
+				return &Const{T: metadata.Boolean, V: false}
+			}
+			continue
+		}
+		out = &Logical{L: out, R: &IsNull{X: a, Not: true}}
+	}
+	return out
 }
 
 func (b *binder) arith(n *odata.Binary, op ArithOp, x, y operand) (Expr, error) {
