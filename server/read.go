@@ -24,11 +24,12 @@ import (
 
 // serveOData dispatches every request under the service root.
 func (s *Server) serveOData(w http.ResponseWriter, r *http.Request) {
-	if v := r.Header.Get("OData-MaxVersion"); v != "" && strings.HasPrefix(strings.TrimSpace(v), "3") ||
-		strings.HasPrefix(strings.TrimSpace(r.Header.Get("OData-MaxVersion")), "2") {
-		s.writeError(w, r, newHTTPError(http.StatusBadRequest, codeInvalidSyntax,
-			"this service speaks OData 4.0; OData-MaxVersion %s is too low", r.Header.Get("OData-MaxVersion")))
-		return
+	if v := strings.TrimSpace(r.Header.Get("OData-MaxVersion")); v != "" {
+		if major, _, _ := strings.Cut(v, "."); major != "" && major < "4" && len(major) == 1 {
+			s.writeError(w, r, newHTTPError(http.StatusBadRequest, codeInvalidSyntax,
+				"this service speaks OData 4.0; OData-MaxVersion %s is too low", v))
+			return
+		}
 	}
 	rel := strings.TrimPrefix(r.URL.EscapedPath(), s.cfg.Root)
 	method := r.Method

@@ -266,3 +266,15 @@ func TestRequestIDAndHealth(t *testing.T) {
 		t.Errorf("readyz %d", r.Status)
 	}
 }
+
+func TestODataVersionHeaders(t *testing.T) {
+	g := startFixture(t)
+	for _, v := range []string{"4.0", "4.01", "4"} {
+		if r := g.do("GET", "/odata/Customers?$top=1", nil, "OData-MaxVersion", v); r.Status != 200 || r.Header.Get("OData-Version") != "4.0" {
+			t.Errorf("OData-MaxVersion %s: %d %v", v, r.Status, r.Header)
+		}
+	}
+	for _, v := range []string{"3.0", "2.0"} {
+		assertODataError(t, g.do("GET", "/odata/Customers?$top=1", nil, "OData-MaxVersion", v), 400)
+	}
+}

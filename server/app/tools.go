@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -115,9 +116,7 @@ func runCheck(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		o.Bearer = getenv("ODATAGW_CHECK_BEARER")
 	}
 	if sets != "" {
-		for _, s := range splitList(sets) {
-			o.Sets = append(o.Sets, s)
-		}
+		o.Sets = append(o.Sets, splitList(sets)...)
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer cancel()
@@ -134,13 +133,9 @@ func runCheck(args []string, stdout, stderr io.Writer, getenv func(string) strin
 
 func splitList(s string) []string {
 	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			if t := s[start:i]; t != "" {
-				out = append(out, t)
-			}
-			start = i + 1
+	for _, t := range strings.Split(s, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
 		}
 	}
 	return out
@@ -181,18 +176,9 @@ func bundle(args []string, stdout, stderr io.Writer, getenv func(string) string)
 
 func hasPathAfterHost(u string) bool {
 	rest := u
-	if i := indexOf(u, "://"); i >= 0 {
+	if i := strings.Index(u, "://"); i >= 0 {
 		rest = u[i+3:]
 	}
-	i := indexOf(rest, "/")
+	i := strings.Index(rest, "/")
 	return i >= 0 && i < len(rest)-1
-}
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
 }
