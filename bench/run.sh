@@ -258,8 +258,8 @@ start_gw() {
     '')
       # every benchmark request comes from one principal (anonymous), like
       # Salesforce's: the per-principal rate limit (default 50/s) would cap it
-      printf '# written by bench/run.sh\nguard:\n  rate_per_second: -1\n' >"$WORK/odatagw.yaml"
-      config=(--config "$WORK/odatagw.yaml")
+      printf '# written by bench/run.sh\nguard:\n  rate_per_second: -1\n%s' "${GW_EXTRA_GUARD:-}" >"$WORK/odatagw-$tag.yaml"
+      config=(--config "$WORK/odatagw-$tag.yaml")
       ;;
     *) config=(--config "$GW_CONFIG") ;;
   esac
@@ -483,15 +483,30 @@ latency() {
   jsets ".walk.$svc.deep_path" "$deep_path"
 }
 
-# rss_run: W1 with RSS_CONNS clients against odatagw, then its peak RSS (VmHWM).
+# rss_run: W1 with RSS_CONNS clients, then the gateway's peak RSS (VmHWM).
+# Twice: (1) on the measuring gateway with its default guard, which runs 16
+# queries and queues 32 for at most 2 s, so most of 64 clients get 503 "at
+# capacity" and memory is barely stressed; (2) on a fresh gateway whose queue
+# admits every client (query_queue = RSS_CONNS, 60 s wait): its VmHWM is the
+# number the goal is judged on. (2) needs the generated config (BENCH_GW_CONFIG unset).
 rss_run() {
   local before res hwm rss
+  before=$(awk '/^VmHWM/ {print $2}' "/proc/$GW_PID/status")
+  res=$(wrk_run "odatagw-W1-c$RSS_CONNS-default-guard" "$RSS_CONNS" "$THREADS" "$DURATION" "$GW_BASE$(path odatagw W1)")
+  hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$GW_PID/status")
+  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$GW_PID/status")
+  jset .rss_default_guard "$(jq -n --argjson c "$RSS_CONNS" --argjson b "${before:-0}" --argjson h "${hwm:-0}" --argjson r "${rss:-0}" \
+    --argjson w "${res:-null}" '{connections: $c, vmhwm_before_kb: $b, vmhwm_kb: $h, vmrss_after_kb: $r, wrk: $w}')"
+  [[ -z $GW_CONFIG ]] || return 0
+  stop_gw
+  GW_EXTRA_GUARD="  query_queue: $RSS_CONNS"$'\n'"  query_queue_wait: 60s"$'\n' start_gw "$GW_LOG_LEVEL" rss || return 0
   before=$(awk '/^VmHWM/ {print $2}' "/proc/$GW_PID/status")
   res=$(wrk_run "odatagw-W1-c$RSS_CONNS" "$RSS_CONNS" "$THREADS" "$DURATION" "$GW_BASE$(path odatagw W1)")
   hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$GW_PID/status")
   rss=$(awk '/^VmRSS/ {print $2}' "/proc/$GW_PID/status")
   jset .rss "$(jq -n --argjson c "$RSS_CONNS" --argjson b "${before:-0}" --argjson h "${hwm:-0}" --argjson r "${rss:-0}" \
-    --argjson w "${res:-null}" '{connections: $c, vmhwm_before_kb: $b, vmhwm_kb: $h, vmrss_after_kb: $r, wrk: $w}')"
+    --argjson w "${res:-null}" '{connections: $c, vmhwm_before_kb: $b, vmhwm_kb: $h, vmrss_after_kb: $r, wrk: $w,
+      guard: "query_queue \($c), query_queue_wait 60s (all clients admitted)"}')"
 }
 
 # ---- main --------------------------------------------------------------------------------

@@ -230,3 +230,6 @@ func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Dir(filepath.Dir(file))
 }
+
+// discardLogger is a logger that drops everything.
+func discardLogger() zerolog.Logger { return zerolog.Nop() }

@@ -41,8 +41,12 @@ def mb: if type == "number" and . > 0 then (. / 1024 | num(1)) + " MB" else "–
   "## Gateway memory",
   "",
   (if $r.rss then
-    "W1 with \($r.rss.connections) clients: \($r.rss.wrk.rps | num(0)) req/s, p50 \($r.rss.wrk.p50_ms | num(1)) ms, p99 \($r.rss.wrk.p99_ms | num(1)) ms. Peak RSS (VmHWM, whole run) \($r.rss.vmhwm_kb | mb) (before this run \($r.rss.vmhwm_before_kb | mb)); RSS after \($r.rss.vmrss_after_kb | mb). Goal < 150 MB: \($r.goals.rss_under_150mb | verdict)."
-   else "Not measured (the gateway did not run)." end),
+    "W1 with \($r.rss.connections) clients on a fresh gateway whose queue admits them all (\($r.rss.guard)): \($r.rss.wrk | rps(0)) req/s, p50 \($r.rss.wrk.p50_ms | num(1)) ms, p99 \($r.rss.wrk.p99_ms | num(1)) ms. Peak RSS (VmHWM) \($r.rss.vmhwm_kb | mb) (after start-up \($r.rss.vmhwm_before_kb | mb)); RSS at the end \($r.rss.vmrss_after_kb | mb). Goal < 150 MB: \($r.goals.rss_under_150mb | verdict)."
+   else "Not measured with all clients admitted." end),
+  "",
+  (if $r.rss_default_guard then
+    "With the default guard (16 queries, 32 queued for at most 2 s) on the gateway that ran every workload: \($r.rss_default_guard.wrk | rps(0)) req/s (the failures are 503 \"at capacity\"), p50 \($r.rss_default_guard.wrk.p50_ms | num(1)) ms; VmHWM over the whole run \($r.rss_default_guard.vmhwm_kb | mb)."
+   else empty end),
   "",
   "## SQL run by pgbench",
   "",

@@ -47,5 +47,6 @@ def all_of($xs): if ($xs | map(. == null) | any) then null else ($xs | all) end;
     W1: (.rows[0].goal_met),
     W2: (.rows[1].goal_met),
     W3_deep_page: (.rows[2].goal_met),
-    rss_under_150mb: (if ($r.rss.vmhwm_kb | type) == "number" and $r.rss.vmhwm_kb > 0 then $r.rss.vmhwm_kb / 1024 < 150 else null end)
+    rss_under_150mb: (if ($r.rss.vmhwm_kb | type) == "number" and $r.rss.vmhwm_kb > 0 and ($r.rss.wrk | ok)
+                      then $r.rss.vmhwm_kb / 1024 < 150 else null end)
   }

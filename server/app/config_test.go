@@ -1,0 +1,143 @@
+package app
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(file, []byte("listen: 127.0.0.1:1000\nschemas: [a, b]\npage_size: 500\nstatement_timeout: 30s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want func(c Config) string
+	}{
+		{"defaults", nil, nil, func(c Config) string {
+			return c.Listen + " " + strings.Join(c.Schemas, ",") + " " + c.Root + " " + c.StatementTimeout.String()
+		}},
+		{"file", []string{"--config", file}, nil, func(c Config) string {
+			return c.Listen + " " + strings.Join(c.Schemas, ",") + " " + c.StatementTimeout.String()
+		}},
+		{"env over file", []string{"--config", file}, map[string]string{"ODATAGW_LISTEN": "127.0.0.1:2000", "ODATAGW_SCHEMAS": "erp"}, func(c Config) string {
+			return c.Listen + " " + strings.Join(c.Schemas, ",")
+		}},
+		{"flag over env", []string{"--config", file, "--listen", "127.0.0.1:3000"}, map[string]string{"ODATAGW_LISTEN": "127.0.0.1:2000"}, func(c Config) string {
+			return c.Listen
+		}},
+		{"config from env", nil, map[string]string{"ODATAGW_CONFIG": file}, func(c Config) string { return c.Listen }},
+	}
+	want := []string{"127.0.0.1:8080 public /odata 1m50s", "127.0.0.1:1000 a,b 30s", "127.0.0.1:2000 erp", "127.0.0.1:3000", "127.0.0.1:1000"}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _, err := Load("serve", Sources{Args: tc.args, Env: env(tc.env)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tc.want(c); got != want[i] {
+				t.Fatalf("got %q, want %q", got, want[i])
+			}
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("listen: x\nlisten_typo: 1\n"), 0o600)
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		msg  string
+	}{
+		{"unknown key", []string{"--config", bad}, nil, "listen_typo"},
+		{"missing file", []string{"--config", filepath.Join(dir, "none.yaml")}, nil, "no such file"},
+		{"page size over 2000", []string{"--page-size", "2500"}, nil, "page_size"},
+		{"bad duration", []string{"--statement-timeout", "soon"}, nil, "duration"},
+		{"bad zone", nil, map[string]string{"ODATAGW_TIME_ZONE": "Mars/Olympus"}, "time_zone"},
+		{"bad log level", []string{"--log-level", "loud"}, nil, "log_level"},
+		{"unknown flag", []string{"--nope"}, nil, "nope"},
+		{"bad basic users", nil, map[string]string{"ODATAGW_BASIC_USERS": "nohash"}, "ODATAGW_BASIC_USERS"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			_, _, err := Load("serve", Sources{Args: tc.args, Env: env(tc.env), Stderr: &stderr})
+			if err == nil || !strings.Contains(err.Error()+stderr.String(), tc.msg) {
+				t.Fatalf("err = %v (stderr %q), want mention of %q", err, stderr.String(), tc.msg)
+			}
+		})
+	}
+}
+
+func TestPrintMasksSecrets(t *testing.T) {
+	c, _, err := Load("config", Sources{
+		Args: []string{"--db", "postgres://gw:s3cret@db:5432/erp", "--token-key", "tokensecret-0123456789"},
+		Env: env(map[string]string{
+			"ODATAGW_JWT_HS256_SECRET": "jwtsecret-0123456789-0123456789-01",
+			"ODATAGW_BASIC_USERS":      "sf:$2a$10$abcdefghijklmnopqrstuuCyYV1hqI8qJGkBqS6Qd1qXkqM0lK3uO",
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := c.Print(&out); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, secret := range []string{"s3cret", "tokensecret", "jwtsecret", "abcdefghijklmnop"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("printed config leaks %q:\n%s", secret, s)
+		}
+	}
+	for _, want := range []string{"postgres://gw:*****@db:5432/erp", "listen: 127.0.0.1:8080", "name: sf"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("printed config lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+func TestMaskDSN(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u:p@h/db":               "postgres://u:*****@h/db",
+		"postgres://u@h/db":                 "postgres://u@h/db",
+		"host=h user=u password=p dbname=d": "host=h user=u password=***** dbname=d",
+		"data/demo.sqlite":                  "data/demo.sqlite",
+	} {
+		if got := maskDSN(in); got != want {
+			t.Errorf("maskDSN(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestMainVersionAndUsage(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Main([]string{"version"}, nil, &out, &errb, env(nil)); code != 0 || !strings.HasPrefix(out.String(), "odatagw ") {
+		t.Fatalf("version: %d %q", code, out.String())
+	}
+	out.Reset()
+	if code := Main(nil, nil, &out, &errb, env(nil)); code != 2 || !strings.Contains(errb.String(), "serve") {
+		t.Fatalf("no args: %d %q", code, errb.String())
+	}
+	errb.Reset()
+	if code := Main([]string{"frobnicate"}, nil, &out, &errb, env(nil)); code != 2 || !strings.Contains(errb.String(), "unknown command") {
+		t.Fatalf("unknown: %d %q", code, errb.String())
+	}
+	out.Reset()
+	if code := Main([]string{"hash-api-key"}, strings.NewReader("k1\n"), &out, &errb, env(nil)); code != 0 || len(strings.TrimSpace(out.String())) != 64 {
+		t.Fatalf("hash-api-key: %d %q", code, out.String())
+	}
+	_ = time.Second
+}
