@@ -61,12 +61,12 @@ func BenchmarkPipeline(b *testing.B) {
 	m := metadata.NewModel("ns", time.UTC, f.set)
 	d := postgres.Dialect(time.UTC)
 	queries := map[string]string{
-		"listview":     "$select=ID,Name,Str,Dec&$count=true&$top=26",
-		"detail":       "$filter=Name%20eq%20'O''Brien'&$select=ID,Name,Str,Dec,TS&$count=true&$top=1",
-		"related":      "$filter=Name%20eq%20'ALFKI'&$orderby=TS%20desc&$select=ID,Dec,TS&$count=true&$top=6",
-		"range":        "$filter=Dec%20gt%201000%20and%20Flag%20eq%20true%20and%20TS%20ge%202024-01-01T00:00:00Z&$select=ID,Dec&$top=201",
-		"search-or":    "$filter=contains(Name,'Alfreds')%20or%20contains(Str,'Alfreds')&$select=ID,Name&$count=true&$top=26",
-		"in-list-40":   "$filter=Name%20in%20('a1','a2','a3','a4','a5','a6','a7','a8','a9','a10','b1','b2','b3','b4','b5','b6','b7','b8','b9','b10','c1','c2','c3','c4','c5','c6','c7','c8','c9','c10','d1','d2','d3','d4','d5','d6','d7','d8','d9','d10')&$select=ID",
+		"listview":   "$select=ID,Name,Str,Dec&$count=true&$top=26",
+		"detail":     "$filter=Name%20eq%20'O''Brien'&$select=ID,Name,Str,Dec,TS&$count=true&$top=1",
+		"related":    "$filter=Name%20eq%20'ALFKI'&$orderby=TS%20desc&$select=ID,Dec,TS&$count=true&$top=6",
+		"range":      "$filter=Dec%20gt%201000%20and%20Flag%20eq%20true%20and%20TS%20ge%202024-01-01T00:00:00Z&$select=ID,Dec&$top=201",
+		"search-or":  "$filter=contains(Name,'Alfreds')%20or%20contains(Str,'Alfreds')&$select=ID,Name&$count=true&$top=26",
+		"in-list-40": "$filter=Name%20in%20('a1','a2','a3','a4','a5','a6','a7','a8','a9','a10','b1','b2','b3','b4','b5','b6','b7','b8','b9','b10','c1','c2','c3','c4','c5','c6','c7','c8','c9','c10','d1','d2','d3','d4','d5','d6','d7','d8','d9','d10')&$select=ID",
 	}
 	for name, raw := range queries {
 		b.Run(name, func(b *testing.B) {
