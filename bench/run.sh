@@ -28,7 +28,7 @@ set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$BENCH_DIR/.." && pwd)"
 SHARED="${BENCH_SHARED:-$(cd "$REPO/.." && pwd)/shared}"
-# shellcheck source=lib/common.sh
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$BENCH_DIR/lib/common.sh"
 
 DSN="${ODATAGW_BENCH_DSN:-postgres://postgres@127.0.0.1:5432/odatagw_bench?sslmode=disable}"
@@ -231,6 +231,12 @@ start_cap() {
   jsets .cap.version "$(cd "$dir" && node -p 'require("@sap/cds/package.json").version + " / @cap-js/postgres " + require("@cap-js/postgres/package.json").version' 2>/dev/null || echo unknown)"
 }
 
+# cap_node_pid: the node process serving CAP (a child of npx in CAP's session).
+cap_node_pid() {
+  [[ -n $CAP_PID ]] || return 0
+  ps -o pid=,comm= -s "$CAP_PID" 2>/dev/null | awk '$2 == "node" {p = $1} END {print p}'
+}
+
 # ---- odatagw --------------------------------------------------------------------------
 GW_PID='' GW_BASE='' GW_LOG=''
 build_gw() {
@@ -378,19 +384,31 @@ writes_ok() {
 }
 
 # ---- measurement -------------------------------------------------------------------------
-# wrk_run LABEL CONNS THREADS DURATION URL [SCRIPT] -> prints the BENCH_RESULT JSON (or nothing)
+# cpu_ticks PID: user + system CPU clock ticks of PID so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# wrk_run LABEL CONNS THREADS DURATION URL [SCRIPT] -> prints the BENCH_RESULT JSON (or nothing).
+# With CPU_PID set, adds cpu_ms_per_req: that process's CPU time per completed request.
 wrk_run() {
   local label=$1 c=$2 t=$3 d=$4 url=$5 script=${6:-$BENCH_LUA_DIR/report.lua} raw="$WORK/raw/wrk-$1.txt"
   if [[ $WARMUP != 0 && $WARMUP != 0s ]]; then
     wrk -t "$t" -c "$c" -d "$WARMUP" --timeout 60s -H 'Accept: application/json' -s "$script" "$url" >/dev/null 2>&1 || true
   fi
   log "wrk $label: -c $c -t $t -d $d $url"
+  local t0=0 t1=0
+  [[ -z ${CPU_PID:-} ]] || t0=$(cpu_ticks "$CPU_PID")
   wrk -t "$t" -c "$c" -d "$d" --timeout 60s -H 'Accept: application/json' -s "$script" "$url" >"$raw" 2>&1 || true
+  [[ -z ${CPU_PID:-} ]] || t1=$(cpu_ticks "$CPU_PID")
   local line
   line=$(sed -n 's/^BENCH_RESULT //p' "$raw" | tail -1)
   if [[ -z $line ]]; then
     warn "$label: wrk produced no result (see $raw)"
     return 0
+  fi
+  if [[ -n ${CPU_PID:-} ]]; then
+    # CPU time (user + system) the server process spent per completed request
+    line=$(jq -c --argjson ticks "$((t1 - t0))" --argjson hz "$(getconf CLK_TCK)" \
+      '. + {cpu_ms_per_req: (if .requests > 0 then ($ticks * 1000 / $hz / .requests * 1000 | round) / 1000 else null end)}' <<<"$line")
   fi
   if [[ $(jq .errors <<<"$line") != 0 ]]; then
     warn "$label: $(jq -r '"\(.errors) of \(.requests) requests failed (\(.non2xx) non-2xx)"' <<<"$line")"
@@ -434,8 +452,9 @@ pgbench_run() {
 
 # measure_http SERVICE W: runs wrk for one workload against one HTTP service.
 measure_http() {
-  local svc=$1 w=$2 res url
+  local svc=$1 w=$2 res url CPU_PID=''
   url="$(base "$svc")"
+  if [[ $svc == odatagw ]]; then CPU_PID=$GW_PID; else CPU_PID=$(cap_node_pid); fi
   case $w in
     W3)
       [[ -s $WORK/walk-$svc.txt ]] || return 0

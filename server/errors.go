@@ -169,6 +169,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	} else if p.status >= 500 && p.status != 501 {
 		s.log.Warn().Str("request_id", info.id).Err(err).Int("status", p.status).Msg("request failed")
 	}
+	// Authentication and authorization failures answer a generic message;
+	// the reason (never a credential, see auth.Error) goes to the log so
+	// that operators can tell an expired token from a wrong audience.
+	var ae *auth.Error
+	if errors.As(err, &ae) && ae.Reason != "" {
+		s.log.Info().Str("request_id", info.id).Int("status", ae.Status).Str("reason", ae.Reason).Msg("access denied")
+	}
 	if info != nil {
 		info.errMsg = p.code
 	}

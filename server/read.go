@@ -32,6 +32,14 @@ func (s *Server) serveOData(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rel := strings.TrimPrefix(r.URL.EscapedPath(), s.cfg.Root)
+	// A NUL character cannot be stored in or compared with PostgreSQL text;
+	// refuse it here instead of sending it to the database (request bodies
+	// get the same treatment in jsonValue).
+	if strings.Contains(rel, "%00") || strings.Contains(r.URL.RawQuery, "%00") {
+		s.writeError(w, r, newHTTPError(http.StatusBadRequest, codeInvalidSyntax,
+			"the URL contains a NUL character (%%00), which no value may contain"))
+		return
+	}
 	method := r.Method
 	if method == http.MethodPost {
 		if tunneled := strings.ToUpper(strings.TrimSpace(r.Header.Get("X-HTTP-Method"))); tunneled != "" {
@@ -438,9 +446,11 @@ func (s *Server) readCollection(w http.ResponseWriter, r *http.Request, req *oda
 			pageSize = owed
 		}
 	}
+	// One extra row tells whether a next page exists, unless $top already
+	// ends the result on this page.
 	limit := pageSize + 1
-	if pageSize == 0 {
-		limit = 0
+	if owed >= 0 && owed <= pageSize {
+		limit = pageSize
 	}
 	start := time.Now()
 	var rows adapters.Rows

@@ -639,8 +639,23 @@ func (s *Server) writeEntityResult(w http.ResponseWriter, r *http.Request, q *se
 	h.Set("Content-Type", contentType(format{}))
 	w.WriteHeader(status)
 	all := &semantic.Query{Set: q.Set, Select: q.Set.Properties}
+	cols, vals := row.Columns, row.Values
+	if s.policy != nil {
+		// Properties the principal may not read stay out of the
+		// representation, as they do on reads.
+		if hidden := s.policy.HiddenProperties(requestInfo(r).principal, q.Set.Name); len(hidden) > 0 {
+			cols, vals = nil, nil
+			for i, p := range row.Columns {
+				if !hidden[p.Name] {
+					cols = append(cols, p)
+					vals = append(vals, row.Values[i])
+				}
+			}
+			all.Select, all.SelectExplicit = cols, true
+		}
+	}
 	jw := jsonfmt.NewWriter(w, jsonfmt.Options{})
-	jw.SingleEntity(s.contextURL(r, all, true), row.Columns, row.Values, etag)
+	jw.SingleEntity(s.contextURL(r, all, true), cols, vals, etag)
 }
 
 func (s *Server) update(w http.ResponseWriter, r *http.Request, req *odata.Request, replace bool) {

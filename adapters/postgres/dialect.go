@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -53,6 +54,12 @@ func (*dialect) Placeholder(n int) string { return "$" + strconv.Itoa(n) }
 
 func (d *dialect) Column(p *metadata.Property, use sqlgen.Use) string {
 	c := sqlgen.QuoteIdent(p.Column)
+	if textCast(p) {
+		// json, jsonb, enums, xml, inet, ... exposed as Edm.String have no
+		// text operators (jsonb = text fails): they are compared, searched
+		// and sorted as their text form, which is what the client sees.
+		return c + "::text"
+	}
 	if use == sqlgen.UseOrder {
 		return c
 	}
@@ -63,6 +70,20 @@ func (d *dialect) Column(p *metadata.Property, use sqlgen.Use) string {
 		return "(" + c + " AT TIME ZONE " + d.zone + ")"
 	}
 	return c
+}
+
+// textCast reports whether p is an Edm.String stored in a type other than
+// text, varchar, char(n) or citext (see introspectStringTypes and enums).
+// An empty DBType (a model not built by introspection) counts as text.
+func textCast(p *metadata.Property) bool {
+	if p.Type != metadata.String || p.FixedChar {
+		return false
+	}
+	switch p.DBType {
+	case "", "text", "varchar":
+		return false
+	}
+	return p.DBType != "citext" && !strings.HasSuffix(p.DBType, ".citext")
 }
 
 // dialectTypes maps Edm types to PostgreSQL cast targets.
@@ -163,6 +184,15 @@ func (d *dialect) ColumnParam(ps *sqlgen.Params, p *metadata.Property, c semanti
 	case p.FixedChar && c.T == metadata.String && !c.Null:
 		s, _ := c.V.(string)
 		return ps.Add(s) + "::bpchar", nil
+	case textCast(p) && c.T == metadata.String:
+		// An untyped parameter: PostgreSQL infers text when it is compared
+		// with Column(p, ...) (which is c::text) and the column's own type
+		// (jsonb, an enum, ...) when it is assigned by INSERT or UPDATE.
+		if c.Null {
+			return ps.Add(nil), nil
+		}
+		s, _ := c.V.(string)
+		return ps.Add(s), nil
 	case p.LocalTime && c.T == metadata.DateTimeOffset:
 		s, err := d.Param(ps, c)
 		if err != nil {

@@ -26,6 +26,10 @@ def mb: if type == "number" and . > 0 then (. / 1024 | num(1)) + " MB" else "–
     | "| \(.id) | \(.odatagw | rps(0)) | \(.odatagw.p50_ms | num(2)) | \(.odatagw.p99_ms | num(2)) | \(.postgres | rps(0)) | \(.postgres.p50_ms | num(2)) | \(.cap | rps(1)) | \(.cap.p50_ms | num(1)) | \(.cap.p99_ms | num(1)) | \(.ratio_pg | num(3)) | \(.ratio_cap | num(1)) | \(.goal // "–") | \(.goal_met | verdict) |"
   ),
   "",
+  "Server CPU per request (ms, user + system of the server process, from /proc): " +
+    ([ $r.rows[] | select(.id as $id | $ran | index($id)) | select(.odatagw.cpu_ms_per_req != null or .cap.cpu_ms_per_req != null)
+       | "\(.id) odatagw \(.odatagw.cpu_ms_per_req | num(3)), CAP \(.cap.cpu_ms_per_req | num(2))" ] | if length == 0 then "not measured" else join("; ") end) + ".",
+  "",
   "Workloads:",
   ( $r.rows[] | select(.id as $id | $ran | index($id)) | "- \(.id): \(.desc)" ),
   "",

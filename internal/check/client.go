@@ -116,7 +116,13 @@ func (c *client) doOnce(ctx context.Context, method, u string, body []byte) (*re
 	if err != nil {
 		return resp, err
 	}
-	req.Header.Set("Accept", "application/json")
+	if strings.HasSuffix(req.URL.Path, "/$metadata") {
+		// Salesforce asks for CSDL XML; some producers (SAP CAP) answer
+		// Accept: application/json on $metadata with CSDL JSON.
+		req.Header.Set("Accept", "application/xml")
+	} else {
+		req.Header.Set("Accept", "application/json")
+	}
 	req.Header.Set("OData-MaxVersion", "4.0")
 	req.Header.Set("Accept-Encoding", "gzip")
 	req.Header.Set("User-Agent", "odatagw-check")

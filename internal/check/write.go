@@ -123,7 +123,7 @@ func (sr *setRun) writeChecks(ctx context.Context) {
 // vs client key, copied vs synthetic values). It returns the created
 // entity's key values and the body that was sent.
 func (sr *setRun) create(ctx context.Context) (created, body map[string]any, ok bool) {
-	type variant struct{ clientKey, synthetic bool }
+	type variant struct{ clientKey, synthetic, keyPrefix bool }
 	var variants []variant
 	keyComputed, keyIntegral := true, true
 	for _, k := range sr.s.Key {
@@ -132,15 +132,21 @@ func (sr *setRun) create(ctx context.Context) (created, body map[string]any, ok 
 	}
 	switch {
 	case keyComputed:
-		variants = []variant{{false, false}, {false, true}}
+		variants = []variant{{false, false, false}, {false, true, false}}
 	case keyIntegral:
-		variants = []variant{{false, false}, {true, false}, {true, true}}
+		variants = []variant{{false, false, false}, {true, false, false}, {true, true, false}}
 	default:
-		variants = []variant{{true, false}, {true, true}}
+		variants = []variant{{true, false, false}, {true, true, false}}
 	}
+	if len(sr.s.Key) > 1 && !keyComputed {
+		// A composite key's leading parts are often foreign keys (order
+		// lines of an order): keep them from a sampled row first.
+		variants = append([]variant{{true, false, true}}, variants...)
+	}
+	sr.highestKeys(ctx)
 	var last *response
 	for _, v := range variants {
-		body = sr.scratch(v.clientKey, v.synthetic)
+		body = sr.scratch(v.clientKey, v.synthetic, v.keyPrefix)
 		data, err := json.Marshal(body)
 		if err != nil {
 			sr.add("write: create", Fail, "", err.Error())
@@ -236,16 +242,21 @@ func (sr *setRun) readBack(ctx context.Context, check, path string, want map[str
 
 // scratch builds a create body: non-nullable, non-computed properties get
 // values (copied from the first sampled row unless synthetic, so foreign
-// keys stay valid), the key is client-supplied when clientKey.
-func (sr *setRun) scratch(clientKey, synthetic bool) map[string]any {
+// keys stay valid), the key is client-supplied when clientKey; with
+// keyPrefix every key property but the last is copied from the sample too.
+func (sr *setRun) scratch(clientKey, synthetic, keyPrefix bool) map[string]any {
 	body := map[string]any{}
 	base := sr.sample[0]
+	lastKey := sr.s.Key[len(sr.s.Key)-1]
 	for _, p := range sr.s.Props {
 		if p.Computed || kindOf(p) == kindNone && p.Edm != metadata.Binary && p.Edm != metadata.Duration {
 			continue
 		}
 		if sr.s.isKey(p) {
-			if clientKey {
+			switch {
+			case clientKey && keyPrefix && p != lastKey && base[p.Name] != nil:
+				body[p.Name] = base[p.Name]
+			case clientKey:
 				body[p.Name] = sr.uniqueKey(p)
 			}
 			continue
@@ -275,12 +286,31 @@ func truncate(s string, maxLen int) string {
 	return s
 }
 
+// highestKeys asks for the highest value of each numeric key property
+// ($orderby desc, $top=1) so that uniqueKey stays above every stored row,
+// not only above the rows sampled and walked. Failures are ignored.
+func (sr *setRun) highestKeys(ctx context.Context) {
+	sr.keyHigh = nil
+	for _, k := range sr.s.Key {
+		if kindOf(k) != kindNumber {
+			continue
+		}
+		resp, err := sr.c.get(ctx, sr.s.Name, param{"$select", k.Name}, param{"$orderby", k.Name + " desc"}, param{"$top", "1"})
+		if err != nil || resp.status != http.StatusOK {
+			continue
+		}
+		if pg, err := decodePage(resp); err == nil {
+			sr.keyHigh = append(sr.keyHigh, pg.rows...)
+		}
+	}
+}
+
 // uniqueKey returns a key value not among the rows seen.
 func (sr *setRun) uniqueKey(p *prop) any {
 	switch kindOf(p) {
 	case kindNumber:
 		hi := new(big.Rat)
-		for _, rows := range [][]map[string]any{sr.sample, sr.walk} {
+		for _, rows := range [][]map[string]any{sr.sample, sr.walk, sr.keyHigh} {
 			for _, row := range rows {
 				if r, err := rat(row[p.Name]); err == nil && r.Cmp(hi) > 0 {
 					hi = r
