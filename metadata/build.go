@@ -23,6 +23,12 @@ type Table struct {
 	Columns     []Column
 	PrimaryKey  []string // column names, in key order
 	ForeignKeys []ForeignKeySource
+	// NoSelect: the gateway's database role may not read the table (it is
+	// skipped with a warning rather than synced by Salesforce and then
+	// failing every query). NoWrite: the role may not insert, update or
+	// delete (the set becomes read-only: 405 up front).
+	NoSelect bool
+	NoWrite  bool
 }
 
 // Column is one introspected column. Type is empty when the storage type
@@ -262,9 +268,14 @@ func Build(src Source, ov Overlay) (*Model, []Warning, error) {
 		if ok {
 			usedOverlays[key] = true
 		}
-		if !so.Hide {
-			visible = append(visible, visibleTable{t: t, so: so, obj: qualified(t.Schema, t.Name)})
+		if so.Hide {
+			continue
 		}
+		if t.NoSelect {
+			warn(qualified(t.Schema, t.Name), "skipped: the gateway's database role has no SELECT privilege on it")
+			continue
+		}
+		visible = append(visible, visibleTable{t: t, so: so, obj: qualified(t.Schema, t.Name)})
 	}
 	// Table names exposed from more than one schema get a schema prefix.
 	schemasOf := map[string]int{}
@@ -303,7 +314,10 @@ func Build(src Source, ov Overlay) (*Model, []Warning, error) {
 		set := &EntitySet{
 			Name: name, Schema: t.Schema, Table: t.Name, Kind: t.Kind,
 			Description: t.Comment,
-			ReadOnly:    ov.ReadOnly || so.ReadOnly || t.Kind != KindTable,
+			ReadOnly:    ov.ReadOnly || so.ReadOnly || t.Kind != KindTable || t.NoWrite,
+		}
+		if t.NoWrite && t.Kind == KindTable && !ov.ReadOnly && !so.ReadOnly {
+			warn(obj, "read-only: the gateway's database role may not insert, update or delete it")
 		}
 		cols := map[string]*Property{}
 		var exposed []Column

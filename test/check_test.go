@@ -94,7 +94,7 @@ func TestCheckAgainstGateway(t *testing.T) {
 			}
 			for _, set := range tc.sets {
 				for _, c := range []string{"read", "$top", "$count=true", "$count=false", "paging: nextLink",
-					"key lookup ($filter)", "$search", "write: create", "write: update", "write: delete", "write: gone after delete"} {
+					"key lookup ($filter)", "key lookup (form-encoded)", "$search", "write: create", "write: update", "write: delete", "write: gone after delete"} {
 					if !hasCheck(items, set, c, check.Pass) {
 						t.Errorf("%s: no passing %q", set, c)
 					}

@@ -135,7 +135,9 @@ type introspectRel struct {
 
 const introspectRelationsSQL = `
 SELECT c.oid::int8, n.nspname, c.relname, c.relkind::text,
-       coalesce(obj_description(c.oid, 'pg_class'), '')
+       coalesce(obj_description(c.oid, 'pg_class'), ''),
+       has_table_privilege(c.oid, 'SELECT'),
+       has_table_privilege(c.oid, 'INSERT') OR has_table_privilege(c.oid, 'UPDATE') OR has_table_privilege(c.oid, 'DELETE')
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm')
@@ -155,9 +157,11 @@ func introspectRelations(ctx context.Context, db *sqlx.DB, all bool, schemas []s
 	for rows.Next() {
 		r := &introspectRel{}
 		var kind string
-		if err := rows.Scan(&r.oid, &r.table.Schema, &r.table.Name, &kind, &r.table.Comment); err != nil {
+		var canSelect, canWrite bool
+		if err := rows.Scan(&r.oid, &r.table.Schema, &r.table.Name, &kind, &r.table.Comment, &canSelect, &canWrite); err != nil {
 			return nil, fmt.Errorf("introspect relations: %w", err)
 		}
+		r.table.NoSelect, r.table.NoWrite = !canSelect, !canWrite
 		switch kind {
 		case "v":
 			r.table.Kind = metadata.KindView

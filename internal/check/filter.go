@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -350,6 +351,7 @@ func (sr *setRun) sameKey(got, want map[string]any) bool {
 // by key segment, including a key with a quote.
 func (sr *setRun) keyChecks(ctx context.Context) {
 	sr.lookup(ctx, "key lookup", sr.sample[0])
+	sr.formEncodedLookup(ctx, sr.sample[0])
 	if len(sr.s.Key) != 1 || kindOf(sr.s.Key[0]) != kindString {
 		return
 	}
@@ -389,6 +391,40 @@ func (sr *setRun) keyChecks(ctx context.Context) {
 		sr.add(name, Warn, resp.req, "200 for a key that should not exist; does the producer unescape '' correctly?")
 	default:
 		sr.add(name, Fail, resp.req, bodyError(resp)+" (want 404 with an OData error; quotes in keys are doubled: 'O''Neil')")
+	}
+}
+
+// formEncodedLookup sends the key lookup the way java.net.URLEncoder
+// writes a query (+ for a space, %24 for $, %27 for the quote). Whether
+// Salesforce encodes so is unconfirmed, so a rejection is a warning; a
+// wrong answer is a failure.
+func (sr *setRun) formEncodedLookup(ctx context.Context, row map[string]any) {
+	const name = "key lookup (form-encoded)"
+	q := url.Values{}
+	q.Set("$filter", sr.keyFilter(row).String())
+	q.Set("$select", sr.keySelect())
+	q.Set("$top", "1")
+	resp, err := sr.c.do(ctx, http.MethodGet, sr.c.url(sr.s.Name)+"?"+q.Encode(), nil)
+	if err != nil {
+		sr.add(name, Fail, resp.req, "request failed: "+err.Error())
+		return
+	}
+	if resp.status == http.StatusBadRequest {
+		sr.add(name, Warn, resp.req, bodyError(resp)+" (rejects + for a space or %24 for $; accept both encodings of a query)")
+		return
+	}
+	if resp.status != http.StatusOK {
+		sr.add(name, Fail, resp.req, bodyError(resp))
+		return
+	}
+	pg, err := decodePage(resp)
+	switch {
+	case err != nil:
+		sr.add(name, Fail, resp.req, err.Error())
+	case len(pg.rows) != 1 || !sr.sameKey(pg.rows[0], row):
+		sr.add(name, Fail, resp.req, fmt.Sprintf("%d rows for the key of %s when + encodes the spaces: the query was decoded differently", len(pg.rows), sr.keyOf(row)))
+	default:
+		sr.add(name, Pass, resp.req, sr.keyOf(row))
 	}
 }
 

@@ -50,9 +50,16 @@ func (l *Limiter) Acquire(ctx context.Context) (release func(), err error) {
 	if l.wait <= 0 || l.queue == 0 {
 		return nil, ErrSaturated
 	}
-	if l.waiting.Add(1) > l.queue {
-		l.waiting.Add(-1)
-		return nil, ErrSaturated
+	// Join the queue only if there is room; a CAS loop keeps the counter
+	// exact (never above queue, even transiently, so Stats is truthful).
+	for {
+		w := l.waiting.Load()
+		if w >= l.queue {
+			return nil, ErrSaturated
+		}
+		if l.waiting.CompareAndSwap(w, w+1) {
+			break
+		}
 	}
 	defer l.waiting.Add(-1)
 	t := time.NewTimer(l.wait)
