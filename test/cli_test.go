@@ -24,8 +24,8 @@ func TestIntrospectCommand(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Customers__x", "CustomerID__c", "Text(10)", // set and field API names, Text(n)
-		"Text(128)",     // a text column without MaxLength
-		"keyless_view",  // skipped, and said so
+		"Text(128)",    // a text column without MaxLength
+		"keyless_view", // skipped, and said so
 		"Weird_Name_Table",
 	} {
 		if !strings.Contains(text, want) {
