@@ -264,7 +264,22 @@ func parsePath(escaped string, aliases map[string]string) (Path, error) {
 		return path, nil
 	}
 	if first[0] == '$' {
-		return path, &UnsupportedError{Option: "path", Feature: "path segment " + quoteText(first)}
+		// OData's own resources at the service root are valid but not
+		// implemented (501); any other $-name names nothing (the binder
+		// answers 404 for an unknown entity set).
+		name := first
+		if i := strings.IndexByte(name, '('); i >= 0 {
+			name = name[:i]
+		}
+		switch name {
+		case "$crossjoin", "$all", "$entity", "$root", "$id":
+			return path, &UnsupportedError{Option: "path", Feature: "path segment " + quoteText(first)}
+		}
+		path.Set, path.Kind = first, PathEntitySet
+		if len(segs) > 1 {
+			path.Rest = segs[1:]
+		}
+		return path, nil
 	}
 	end, long := scanIdent(first, 0)
 	if end == 0 {

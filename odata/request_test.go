@@ -56,7 +56,10 @@ func TestParsePath(t *testing.T) {
 		{path: "/1abc", errAt: 0},
 		{path: "/Cust.omers", errAt: 4},
 		{path: "/$metadata/x", errAt: 9},
-		{path: "/$foo", errAt: -2},
+		{path: "/$crossjoin(A,B)", errAt: -2},
+		{path: "/$all", errAt: -2},
+		// Any other $-name names nothing: an entity set the binder will not find (404).
+		{path: "/$foo", kind: PathEntitySet, set: "$foo", errAt: ok},
 	}
 	for _, c := range cases {
 		req, err := ParseRequest(c.path, "")

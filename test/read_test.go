@@ -216,6 +216,8 @@ func TestErrors(t *testing.T) {
 		{"POST", "/odata/$batch", 501, "NotImplemented", "", "$batch"},
 		{"PUT", "/odata/$metadata", 405, "MethodNotAllowed", "", ""},
 		{"GET", "/elsewhere", 404, "NotFound", "", "/odata/"},
+		{"GET", "/odata/$1", 404, "NotFound", "", "$1"},
+		{"GET", "/odata/$crossjoin(Customers,Orders)", 501, "NotImplemented", "", "$crossjoin"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
