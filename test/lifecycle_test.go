@@ -3,6 +3,7 @@ package test
 import (
 	"context"
 	"database/sql"
+	"net/http"
 	"testing"
 	"time"
 
@@ -86,5 +87,60 @@ func TestSetPermissions(t *testing.T) {
 		if r.Header.Get("Allow") == "" {
 			t.Errorf("%s: no Allow header", m)
 		}
+	}
+}
+
+// TestClientDisconnectCancelsQuery blocks a read behind a table lock, lets
+// the client give up, and checks that PostgreSQL no longer runs the
+// gateway's query (lib/pq cancels it when the request context ends).
+func TestClientDisconnectCancelsQuery(t *testing.T) {
+	dsn := fixtureDSN(t)
+	g := start(t, fixtureConfig(dsn))
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`LOCK TABLE "Orders" IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	waiting := func() int {
+		var n int
+		err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%FROM "public"."Orders"%' AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequestWithContext(ctx, "GET", g.base+"/odata/Orders?$top=5", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for waiting() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the gateway's query never reached the lock")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel() // the client disconnects
+	<-done
+	deadline = time.Now().Add(5 * time.Second)
+	for waiting() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the query kept running after the client went away")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
