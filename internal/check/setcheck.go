@@ -461,7 +461,7 @@ func (sr *setRun) walkCheck(ctx context.Context) {
 			base, _ := url.Parse(next)
 			nu = base.ResolveReference(nu)
 		} else if nu.Host != root.Host || !strings.HasPrefix(nu.Path, root.Path) {
-			fail(cLink, Warn, resp.req, fmt.Sprintf("nextLink %q leaves the service root %s; a Named Credential only authenticates its own URL (configure the external base URL)", p.next, sr.c.root))
+			fail(cLink, Fail, resp.req, fmt.Sprintf("nextLink %q leaves the service root %s; a Named Credential only authenticates its own URL (configure the external base URL)", p.next, sr.c.root))
 		}
 		if len(p.rows) == 0 {
 			fail(cLink, Fail, resp.req, fmt.Sprintf("page %d is empty but has a nextLink", pages))

@@ -20,6 +20,21 @@ type SetReport struct {
 	Errors   []string      `json:"errors,omitempty"`
 	Warnings []string      `json:"warnings,omitempty"`
 	Fields   []FieldReport `json:"fields"`
+	// Lookups are the relationships to define in Salesforce after sync, one
+	// per foreign key to another exposed set.
+	Lookups []Lookup `json:"lookups,omitempty"`
+}
+
+// Lookup is an External Lookup Relationship field a foreign key supports:
+// on this object, Field (the referencing property's custom field) becomes a
+// lookup to the External ID of Object. Composite foreign keys cannot be
+// expressed (Salesforce's External ID of a composite key is not a column).
+type Lookup struct {
+	Field     string `json:"field"`  // e.g. customer_id__c
+	Object    string `json:"object"` // e.g. customers__x
+	Via       string `json:"via"`    // the foreign key's name
+	Supported bool   `json:"supported"`
+	Note      string `json:"note,omitempty"`
 }
 
 // FieldReport is what one property becomes.
@@ -72,6 +87,18 @@ func ReportSet(s *metadata.EntitySet) SetReport {
 		r.Errors = append(r.Errors, "no key: Salesforce derives the External ID from the entity key; without one it concatenates all columns and sync fails or records cannot be opened")
 	case len(s.Key) > 1:
 		r.Warnings = append(r.Warnings, fmt.Sprintf("composite key (%s): the External ID is built from all key properties; lookups from other objects need the composite value, prefer a single key", strings.Join(r.Key, ", ")))
+	}
+	for _, fk := range s.ForeignKeys {
+		l := Lookup{Object: ObjectName(fk.Target), Via: fk.Name, Supported: len(fk.Properties) == 1}
+		names := make([]string, len(fk.Properties))
+		for i, p := range fk.Properties {
+			names[i] = FieldName(p.Name)
+		}
+		l.Field = strings.Join(names, ", ")
+		if !l.Supported {
+			l.Note = "composite foreign key: Salesforce lookups match one field against the parent's External ID"
+		}
+		r.Lookups = append(r.Lookups, l)
 	}
 	if s.ReadOnly && s.Kind != "" && s.Kind != metadata.KindTable {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("read-only %s: do not expect create/edit/delete from Salesforce on this object", s.Kind))
@@ -153,6 +180,13 @@ func WriteText(w io.Writer, reports []SetReport) error {
 		}
 		for _, wn := range r.Warnings {
 			fmt.Fprintf(&b, "  WARN  %s\n", wn)
+		}
+		for _, l := range r.Lookups {
+			if l.Supported {
+				fmt.Fprintf(&b, "  LOOKUP %s -> External Lookup Relationship to %s (foreign key %s)\n", l.Field, l.Object, l.Via)
+			} else {
+				fmt.Fprintf(&b, "  LOOKUP %s -> %s: not possible (%s)\n", l.Field, l.Object, l.Note)
+			}
 		}
 		pw, fw, ew := 0, 0, 0
 		for _, f := range r.Fields {

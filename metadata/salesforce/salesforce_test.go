@@ -249,3 +249,38 @@ func containsAny(msgs []string, sub string) bool {
 	}
 	return false
 }
+
+func TestReportLookups(t *testing.T) {
+	parent := &metadata.Property{Name: "CustomerID", Type: metadata.String, MaxLength: 10}
+	child := &metadata.Property{Name: "Cust", Type: metadata.String, MaxLength: 10}
+	a := &metadata.Property{Name: "A", Type: metadata.Int32}
+	b := &metadata.Property{Name: "B", Type: metadata.Int32}
+	set := &metadata.EntitySet{Name: "Orders", Kind: metadata.KindTable, Properties: []*metadata.Property{child, a, b},
+		Key: []*metadata.Property{a},
+		ForeignKeys: []metadata.ForeignKey{
+			{Name: "orders_cust_fkey", Properties: []*metadata.Property{child}, Target: "Customers", TargetKey: []string{parent.Name}},
+			{Name: "orders_ab_fkey", Properties: []*metadata.Property{a, b}, Target: "Lines", TargetKey: []string{"X", "Y"}},
+		}}
+	r := ReportSet(set)
+	want := []Lookup{
+		{Field: "Cust__c", Object: "Customers__x", Via: "orders_cust_fkey", Supported: true},
+		{Field: "A__c, B__c", Object: "Lines__x", Via: "orders_ab_fkey", Supported: false,
+			Note: "composite foreign key: Salesforce lookups match one field against the parent's External ID"},
+	}
+	if len(r.Lookups) != len(want) {
+		t.Fatalf("lookups %+v", r.Lookups)
+	}
+	for i := range want {
+		if r.Lookups[i] != want[i] {
+			t.Errorf("lookup %d = %+v, want %+v", i, r.Lookups[i], want[i])
+		}
+	}
+	var buf strings.Builder
+	if err := WriteText(&buf, []SetReport{r}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "LOOKUP Cust__c -> External Lookup Relationship to Customers__x (foreign key orders_cust_fkey)") ||
+		!strings.Contains(buf.String(), "LOOKUP A__c, B__c -> Lines__x: not possible") {
+		t.Fatalf("text report:\n%s", buf.String())
+	}
+}
