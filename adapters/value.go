@@ -39,6 +39,20 @@ func ToConst(p *metadata.Property, v *Value) semantic.Const {
 	return c
 }
 
+// KeyOf extracts the key values of a full row, in set.Key order.
+func KeyOf(set *metadata.EntitySet, row Row) []semantic.Const {
+	key := make([]semantic.Const, len(set.Key))
+	for i, k := range set.Key {
+		for j, p := range row.Columns {
+			if p == k {
+				key[i] = ToConst(p, &row.Values[j])
+				break
+			}
+		}
+	}
+	return key
+}
+
 // ETag computes the entity tag of a row: the quoted text of the set's
 // row-version property, or a hash of every property value; "" when the set
 // has no optimistic concurrency.

@@ -595,7 +595,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, req *odata.Reque
 	row, err := s.adapter.Insert(r.Context(), &adapters.Write{Set: q.Set, Values: values, Restrict: q.Restrict})
 	var key []semantic.Const
 	if err == nil {
-		key = keyOfRow(q.Set, row)
+		key = adapters.KeyOf(q.Set, row)
 	}
 	s.audit(r, auth.Insert, q.Set, key, err)
 	if err != nil {
@@ -606,18 +606,6 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, req *odata.Reque
 	w.Header().Set("Location", loc)
 	w.Header().Set("OData-EntityId", loc)
 	s.writeEntityResult(w, r, q, row, http.StatusCreated, preferReturn(r) == "minimal")
-}
-
-func keyOfRow(set *metadata.EntitySet, row adapters.Row) []semantic.Const {
-	key := make([]semantic.Const, len(set.Key))
-	for i, k := range set.Key {
-		for j, p := range row.Columns {
-			if p == k {
-				key[i] = adapters.ToConst(p, &row.Values[j])
-			}
-		}
-	}
-	return key
 }
 
 // writeEntityResult answers a successful write with the entity, or 204.
@@ -681,9 +669,9 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, req *odata.Reque
 		s.writeError(w, r, err)
 		return
 	}
-	ifMatch := r.Header.Get("If-Match")
-	if ifMatch == "" && s.cfg.RequireIfMatch && (q.Set.ETag != nil || q.Set.ETagHash) {
-		s.writeError(w, r, newHTTPError(http.StatusPreconditionRequired, codePreconditionFailed, "If-Match is required to change %s", q.Set.Name))
+	ifMatch, err := s.ifMatch(r, q.Set)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	release, err := s.acquire(r)
@@ -710,9 +698,9 @@ func (s *Server) remove(w http.ResponseWriter, r *http.Request, req *odata.Reque
 		s.writeError(w, r, err)
 		return
 	}
-	ifMatch := r.Header.Get("If-Match")
-	if ifMatch == "" && s.cfg.RequireIfMatch && (q.Set.ETag != nil || q.Set.ETagHash) {
-		s.writeError(w, r, newHTTPError(http.StatusPreconditionRequired, codePreconditionFailed, "If-Match is required to delete from %s", q.Set.Name))
+	ifMatch, err := s.ifMatch(r, q.Set)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	release, err := s.acquire(r)
@@ -750,4 +738,15 @@ func (s *Server) checkWritable(r *http.Request, set *metadata.EntitySet, values 
 	e := newHTTPError(http.StatusForbidden, codeForbidden, "you may not write %d of these properties", len(details))
 	e.details = details
 	return e
+}
+
+// ifMatch returns the If-Match precondition of a write; it is required
+// (428) only when configured and the set has an ETag, since Salesforce
+// never sends it.
+func (s *Server) ifMatch(r *http.Request, set *metadata.EntitySet) (string, error) {
+	v := r.Header.Get("If-Match")
+	if v == "" && s.cfg.RequireIfMatch && (set.ETag != nil || set.ETagHash) {
+		return "", newHTTPError(http.StatusPreconditionRequired, codePreconditionFailed, "If-Match is required to change %s", set.Name)
+	}
+	return v, nil
 }

@@ -220,19 +220,6 @@ func (b *Backend) read(ctx context.Context, qr queryer, set *metadata.EntitySet,
 	return b.queryRow(ctx, qr, stmt, cols[:len(set.Properties)])
 }
 
-// KeyOf extracts the key constants of a full row.
-func KeyOf(set *metadata.EntitySet, row adapters.Row) []semantic.Const {
-	key := make([]semantic.Const, len(set.Key))
-	for i, k := range set.Key {
-		for j, p := range row.Columns {
-			if p == k {
-				key[i] = adapters.ToConst(p, &row.Values[j])
-			}
-		}
-	}
-	return key
-}
-
 // inTx runs fn in a write transaction, retrying once on a serialization
 // failure or deadlock.
 func (b *Backend) inTx(ctx context.Context, checked bool, fn func(tx *sql.Tx) error) error {
@@ -267,7 +254,7 @@ func (b *Backend) checkRestrict(ctx context.Context, tx *sql.Tx, set *metadata.E
 	if restrict == nil {
 		return nil
 	}
-	_, ok, err := b.read(ctx, tx, set, KeyOf(set, row), restrict)
+	_, ok, err := b.read(ctx, tx, set, adapters.KeyOf(set, row), restrict)
 	if err != nil {
 		return err
 	}
