@@ -204,24 +204,22 @@ func binary(op BinaryOp, x, y Expr) Expr {
 	return &Binary{Span: Span{x.Pos().Start, y.Pos().End}, Op: op, X: x, Y: y}
 }
 
-// parseOr implements
-//
-//	boolCommonExpr = commonExpr [ orExpr ]
-//	orExpr         = RWS "or" RWS boolCommonExpr
-func (p *parser) parseOr() (Expr, error) {
-	x, err := p.parseAnd()
+// leftAssoc parses one left-associative binary precedence level: operands
+// from next, joined by the operators isOp accepts.
+func (p *parser) leftAssoc(isOp func(BinaryOp) bool, next func() (Expr, error)) (Expr, error) {
+	x, err := next()
 	if err != nil {
 		return nil, err
 	}
 	for {
-		op, _, ok := p.peekOp(isOr, false)
+		op, _, ok := p.peekOp(isOp, false)
 		if !ok {
 			return x, nil
 		}
 		if err := p.skipOperator(); err != nil {
 			return nil, err
 		}
-		y, err := p.parseAnd()
+		y, err := next()
 		if err != nil {
 			return nil, err
 		}
@@ -229,29 +227,16 @@ func (p *parser) parseOr() (Expr, error) {
 	}
 }
 
+// parseOr implements
+//
+//	boolCommonExpr = commonExpr [ orExpr ]
+//	orExpr         = RWS "or" RWS boolCommonExpr
+func (p *parser) parseOr() (Expr, error) { return p.leftAssoc(isOr, p.parseAnd) }
+
 // parseAnd implements
 //
 //	andExpr = RWS "and" RWS boolCommonExpr
-func (p *parser) parseAnd() (Expr, error) {
-	x, err := p.parseComparison()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		op, _, ok := p.peekOp(isAnd, false)
-		if !ok {
-			return x, nil
-		}
-		if err := p.skipOperator(); err != nil {
-			return nil, err
-		}
-		y, err := p.parseComparison()
-		if err != nil {
-			return nil, err
-		}
-		x = binary(op, x, y)
-	}
-}
+func (p *parser) parseAnd() (Expr, error) { return p.leftAssoc(isAnd, p.parseComparison) }
 
 // parseComparison implements
 //
@@ -349,26 +334,7 @@ func isListItem(e Expr) bool {
 //
 //	addExpr = RWS "add" RWS commonExpr
 //	subExpr = RWS "sub" RWS commonExpr
-func (p *parser) parseAdditive() (Expr, error) {
-	x, err := p.parseMultiplicative()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		op, _, ok := p.peekOp(isAdd, false)
-		if !ok {
-			return x, nil
-		}
-		if err := p.skipOperator(); err != nil {
-			return nil, err
-		}
-		y, err := p.parseMultiplicative()
-		if err != nil {
-			return nil, err
-		}
-		x = binary(op, x, y)
-	}
-}
+func (p *parser) parseAdditive() (Expr, error) { return p.leftAssoc(isAdd, p.parseMultiplicative) }
 
 // parseMultiplicative implements
 //
@@ -376,26 +342,7 @@ func (p *parser) parseAdditive() (Expr, error) {
 //	divExpr   = RWS "div"   RWS commonExpr
 //	divbyExpr = RWS "divby" RWS commonExpr
 //	modExpr   = RWS "mod"   RWS commonExpr
-func (p *parser) parseMultiplicative() (Expr, error) {
-	x, err := p.parseUnary()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		op, _, ok := p.peekOp(isMul, false)
-		if !ok {
-			return x, nil
-		}
-		if err := p.skipOperator(); err != nil {
-			return nil, err
-		}
-		y, err := p.parseUnary()
-		if err != nil {
-			return nil, err
-		}
-		x = binary(op, x, y)
-	}
-}
+func (p *parser) parseMultiplicative() (Expr, error) { return p.leftAssoc(isMul, p.parseUnary) }
 
 // parseUnary implements
 //
