@@ -26,7 +26,8 @@ fi
 
 bindir=""
 if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
-  bindir="$(dirname "$(command -v initdb)")"
+  # resolve symlinks (e.g. /usr/local/bin/initdb -> /usr/lib/postgresql/15/bin/initdb)
+  bindir="$(dirname "$(readlink -f "$(command -v initdb)")")"
 else
   for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
     if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then bindir="$d"; break; fi
@@ -56,7 +57,7 @@ trap cleanup EXIT
 "${run[@]}" "$bindir/pg_ctl" -D "$tmp/data" -l "$tmp/pg.log" -w -t 60 \
   -o "-p $port -k $tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null \
   || { cat "$tmp/pg.log" >&2; exit 1; }
-"${run[@]}" "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc 'CREATE DATABASE test' >/dev/null
-export ODATAGW_TEST_DSN="postgres://postgres@127.0.0.1:$port/test?sslmode=disable"
+# Tests create their own databases from the cluster's "postgres" database.
+export ODATAGW_TEST_DSN="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 echo "with-postgres: throwaway cluster on port $port" >&2
 "$@"
