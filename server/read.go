@@ -341,7 +341,8 @@ func keyPredicate(set *metadata.EntitySet, key []semantic.Const) string {
 
 func (s *Server) readEntity(w http.ResponseWriter, r *http.Request, q *semantic.Query, f format) {
 	start := time.Now()
-	rows, err := s.adapter.Query(r.Context(), q, 1)
+	dbq, idx := forETag(q)
+	rows, err := s.adapter.Query(r.Context(), dbq, 1)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -371,8 +372,9 @@ func (s *Server) readEntity(w http.ResponseWriter, r *http.Request, q *semantic.
 	if r.Method == http.MethodHead {
 		return
 	}
+	pr := newProjector(q, idx, cols)
 	jw := jsonfmt.NewWriter(w, jsonfmt.Options{IEEE754Compatible: f.ieee754})
-	jw.SingleEntity(s.contextURL(r, q, true), cols[:len(q.Select)], vals[:len(q.Select)], etag)
+	jw.SingleEntity(s.contextURL(r, q, true), pr.cols, pr.values(vals), etag)
 }
 
 func keyPredicateText(set *metadata.EntitySet, key []semantic.Const) string {
@@ -384,6 +386,79 @@ func keyPredicateText(set *metadata.EntitySet, key []semantic.Const) string {
 		parts[i] = p.Name + "=" + formatLiteral(key[i])
 	}
 	return strings.Join(parts, ",")
+}
+
+// forETag returns the query to run so that ETags can be computed (a hash
+// ETag needs every property, a row-version ETag its column), and the
+// positions, among that query's columns, of the properties the client
+// selected; nil positions mean the query is q itself and the first
+// len(q.Select) columns are the output.
+func forETag(q *semantic.Query) (*semantic.Query, []int) {
+	set := q.Set
+	var need []*metadata.Property
+	switch {
+	case set.ETagHash && len(q.Select) < len(set.Properties):
+		need = set.Properties
+	case set.ETag != nil && !containsProp(q.Select, set.ETag):
+		need = append(append([]*metadata.Property(nil), q.Select...), set.ETag)
+	default:
+		return q, nil
+	}
+	wide := *q
+	wide.Select = need
+	idx := make([]int, len(q.Select))
+	for i, p := range q.Select {
+		for j, c := range need {
+			if c == p {
+				idx[i] = j
+				break
+			}
+		}
+	}
+	return &wide, idx
+}
+
+func containsProp(list []*metadata.Property, p *metadata.Property) bool {
+	for _, x := range list {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}
+
+// projector picks the client's columns out of a widened row without
+// allocating per row.
+type projector struct {
+	idx  []int
+	cols []*metadata.Property
+	vals []adapters.Value
+}
+
+func newProjector(q *semantic.Query, idx []int, cols []*metadata.Property) *projector {
+	pr := &projector{idx: idx}
+	if idx == nil {
+		if len(cols) >= len(q.Select) { // an empty page has no columns
+			pr.cols = cols[:len(q.Select)]
+		}
+		return pr
+	}
+	pr.cols = make([]*metadata.Property, len(idx))
+	pr.vals = make([]adapters.Value, len(idx))
+	for i, j := range idx {
+		pr.cols[i] = cols[j]
+	}
+	return pr
+}
+
+func (pr *projector) values(row []adapters.Value) []adapters.Value {
+	if pr.idx == nil {
+		return row[:len(pr.cols)]
+	}
+	for i, j := range pr.idx {
+		pr.vals[i] = row[j]
+	}
+	return pr.vals
 }
 
 // maxPageSizePreference reads Prefer: odata.maxpagesize=N (0 when absent).
@@ -454,6 +529,7 @@ func (s *Server) readCollection(w http.ResponseWriter, r *http.Request, req *oda
 	}
 	start := time.Now()
 	var rows adapters.Rows
+	var proj *projector
 	var err error
 	if pageSize == 0 {
 		// $top=0 (or $top reached): no rows, only the count when asked.
@@ -463,7 +539,11 @@ func (s *Server) readCollection(w http.ResponseWriter, r *http.Request, req *oda
 		}
 		rows = emptyRows{count: n}
 	} else {
-		rows, err = s.adapter.Query(r.Context(), q, limit)
+		dbq, idx := forETag(q)
+		rows, err = s.adapter.Query(r.Context(), dbq, limit)
+		if err == nil {
+			proj = newProjector(q, idx, rows.Columns())
+		}
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -509,7 +589,9 @@ func (s *Server) readCollection(w http.ResponseWriter, r *http.Request, req *oda
 	jw.BeginCollection(s.contextURL(r, q, false), count)
 
 	cols := rows.Columns()
-	nsel := len(q.Select)
+	if proj == nil {
+		proj = newProjector(q, nil, cols)
+	}
 	var written int64
 	more := false
 	var last []adapters.Value
@@ -520,7 +602,7 @@ func (s *Server) readCollection(w http.ResponseWriter, r *http.Request, req *oda
 			break
 		}
 		etag := adapters.ETag(q.Set, cols, vals)
-		n := jw.EncodeEntity(cols[:nsel], vals[:nsel], etag)
+		n := jw.EncodeEntity(proj.cols, proj.values(vals), etag)
 		if written > 0 && jw.Written()+int64(n)+nextLinkReserve > s.cfg.MaxPageBytes {
 			more = true // this row starts the next page
 			break

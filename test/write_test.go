@@ -252,6 +252,19 @@ func TestETagsAndIfMatch(t *testing.T) {
 	if !strings.HasPrefix(etag, `W/"`) || !strings.Contains(string(r.Body), `"@odata.etag":`) {
 		t.Fatalf("no ETag: %v %s", r.Header, r.Body)
 	}
+	// One entity, one ETag, whatever the projection.
+	for _, sel := range []string{"?$select=Name", "?$select=CustomerID", "?$select=City,Active"} {
+		if got := g.do("GET", "/odata/Customers('ALFKI')"+sel, nil).Header.Get("ETag"); got != etag {
+			t.Errorf("ETag with %s = %s, want %s", sel, got, etag)
+		}
+	}
+	coll := g.do("GET", "/odata/Customers?$select=Name&$filter=CustomerID%20eq%20'ALFKI'", nil)
+	if !strings.Contains(string(coll.Body), `"@odata.etag":"`+strings.ReplaceAll(etag, `"`, `\"`)+`"`) {
+		t.Errorf("collection ETag differs from the entity's %s: %s", etag, coll.Body)
+	}
+	if strings.Contains(string(coll.Body), `"City"`) {
+		t.Errorf("$select=Name returned other properties: %s", coll.Body)
+	}
 	// Collections carry @odata.etag per entity.
 	if r := g.do("GET", "/odata/Customers?$top=1", nil); !strings.Contains(string(r.Body), `"@odata.etag"`) {
 		t.Fatalf("collection lacks @odata.etag: %s", r.Body)
@@ -309,6 +322,26 @@ func TestETagsAndIfMatch(t *testing.T) {
 		if s != 204 {
 			t.Fatalf("concurrent PATCH without If-Match: %v", statuses)
 		}
+	}
+}
+
+func TestRowVersionETag(t *testing.T) {
+	g := startFixture(t, func(c *app.Config) {
+		c.Sets["Customers"] = app.SetConfig{ETag: "CreatedAt"}
+	})
+	full := g.do("GET", "/odata/Customers('ALFKI')", nil)
+	etag := full.Header.Get("ETag")
+	if etag != `W/"2019-03-01T10:15:30.123456Z"` {
+		t.Fatalf("row-version ETag = %q", etag)
+	}
+	r := g.do("GET", "/odata/Customers('ALFKI')?$select=Name", nil)
+	if r.Header.Get("ETag") != etag {
+		t.Fatalf("ETag without the version column selected = %q", r.Header.Get("ETag"))
+	}
+	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#Customers(Name)/$entity","@odata.etag":"W/\"2019-03-01T10:15:30.123456Z\"","Name":"Alfreds Futterkiste"}`)
+	assertODataError(t, g.do("PATCH", "/odata/Customers('ALFKI')", []byte(`{"City":"x"}`), "If-Match", `W/"2000-01-01T00:00:00Z"`), 412)
+	if r := g.do("PATCH", "/odata/Customers('ALFKI')", []byte(`{"City":"x"}`), "If-Match", etag); r.Status != 204 {
+		t.Fatalf("PATCH with the row-version ETag: %d %s", r.Status, r.Body)
 	}
 }
 
