@@ -164,14 +164,37 @@ type scanner struct {
 	bools []sql.NullBool
 	ints  []sql.NullInt64
 	flts  []sql.NullFloat64
-	raws  []sql.RawBytes
+	raws  []rawText
 	times []sql.NullTime
+}
+
+// rawText receives text-form values (strings, numerics, uuids, bytea, ...)
+// into a buffer reused from row to row, and records NULL explicitly:
+// database/sql's RawBytes cannot tell an empty string from NULL when the
+// driver returns strings (lib/pq does for text, varchar and char).
+type rawText struct {
+	b    []byte
+	null bool
+}
+
+func (t *rawText) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		t.b, t.null = t.b[:0], true
+	case string:
+		t.b, t.null = append(t.b[:0], v...), false
+	case []byte:
+		t.b, t.null = append(t.b[:0], v...), false
+	default:
+		return fmt.Errorf("postgres: unexpected %T for a text-form value", src)
+	}
+	return nil
 }
 
 func newScanner(cols []*metadata.Property, zone *time.Location) sqlexec.Scanner {
 	n := len(cols)
 	s := &scanner{cols: cols, zone: zone, dest: make([]any, n), bools: make([]sql.NullBool, n),
-		ints: make([]sql.NullInt64, n), flts: make([]sql.NullFloat64, n), raws: make([]sql.RawBytes, n),
+		ints: make([]sql.NullInt64, n), flts: make([]sql.NullFloat64, n), raws: make([]rawText, n),
 		times: make([]sql.NullTime, n)}
 	for i, p := range cols {
 		switch p.Type {
@@ -220,22 +243,24 @@ func (s *scanner) Convert(vals []adapters.Value) error {
 			v.Dur = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute +
 				time.Duration(t.Second())*time.Second + time.Duration(t.Nanosecond())
 		case metadata.Duration:
-			raw := s.raws[i]
-			v.Null = raw == nil
-			if raw != nil {
-				d, err := adapters.ParseISODuration(string(raw))
+			raw := &s.raws[i]
+			v.Null = raw.null
+			if !raw.null {
+				d, err := adapters.ParseISODuration(string(raw.b))
 				if err != nil {
 					return adapters.Errorf(adapters.Internal, err, "cannot read an interval value")
 				}
 				v.Dur = d
 			}
 		default:
-			raw := s.raws[i]
-			v.Null = raw == nil
-			if p.FixedChar {
-				raw = trimRightSpace(raw)
+			raw := &s.raws[i]
+			v.Null = raw.null
+			if !raw.null {
+				v.Text = raw.b
+				if p.FixedChar {
+					v.Text = trimRightSpace(v.Text)
+				}
 			}
-			v.Text = raw
 		}
 	}
 	return nil
