@@ -84,8 +84,11 @@ func (c *compiler) value(e semantic.Expr) (Operand, error) {
 		case semantic.FnMinDateTime:
 			return c.value(&semantic.Const{T: metadata.DateTimeOffset, V: minDateTime})
 		case semantic.FnContains, semantic.FnStartsWith, semantic.FnEndsWith:
+			// Used as a value (compared, in a list, ordered by): null when an
+			// argument is null, and parenthesised because the rendering may
+			// itself be a comparison (strpos(a, b) > 0).
 			s, err := c.pred(e, true)
-			return Operand{SQL: s, Type: metadata.Boolean}, err
+			return Operand{SQL: "(" + s + ")", Type: metadata.Boolean, Nullable: true}, err
 		}
 		in := e.Args
 		if e.Fn == semantic.FnSubstring {
@@ -100,12 +103,21 @@ func (c *compiler) value(e semantic.Expr) (Operand, error) {
 			return Operand{}, err
 		}
 		return Operand{SQL: s, Type: e.T, Nullable: nullable}, nil
-	case *semantic.Compare, *semantic.IsNull, *semantic.Logical, *semantic.Not, *semantic.In:
+	case *semantic.Compare, *semantic.IsNull, *semantic.In:
+		// Comparisons are rendered two-valued here (strict): never null.
 		s, err := c.pred(e, true)
 		if err != nil {
 			return Operand{}, err
 		}
 		return Operand{SQL: "(" + s + ")", Type: metadata.Boolean}, nil
+	case *semantic.Logical, *semantic.Not:
+		// and/or/not are three-valued: null when a function or a Boolean
+		// property under them is.
+		s, err := c.pred(e, true)
+		if err != nil {
+			return Operand{}, err
+		}
+		return Operand{SQL: "(" + s + ")", Type: metadata.Boolean, Nullable: true}, nil
 	case nil:
 		return Operand{}, internalf("sqlgen: nil expression")
 	}
@@ -182,18 +194,22 @@ func (c *compiler) pred(e semantic.Expr, strict bool) (string, error) {
 		}
 		return x.SQL + " IS NULL", nil
 	case *semantic.Logical:
-		l, err := c.pred(e.L, strict)
-		if err != nil {
-			return "", err
+		// A chain of the same operator (Salesforce's IN lists arrive as
+		// thousands of or-ed eq) is rendered as a balanced tree: its depth
+		// stays logarithmic (SQLite refuses expressions deeper than 1000).
+		var parts []string
+		for _, x := range flattenLogical(e, e.Or, nil) {
+			p, err := c.pred(x, strict)
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, p)
 		}
-		r, err := c.pred(e.R, strict)
-		if err != nil {
-			return "", err
-		}
+		op := " AND "
 		if e.Or {
-			return "(" + l + " OR " + r + ")", nil
+			op = " OR "
 		}
-		return "(" + l + " AND " + r + ")", nil
+		return balanced(parts, op), nil
 	case *semantic.Not:
 		x, err := c.pred(e.X, true)
 		if err != nil {
@@ -378,4 +394,22 @@ func (c *compiler) search(s semantic.Search, strict bool) (string, error) {
 		return "NOT (" + x + ")", nil
 	}
 	return "", internalf("sqlgen: unknown search node %T", s)
+}
+
+// flattenLogical collects the operands of a chain of and (or) nodes.
+func flattenLogical(e semantic.Expr, or bool, out []semantic.Expr) []semantic.Expr {
+	if l, ok := e.(*semantic.Logical); ok && l.Or == or {
+		out = flattenLogical(l.L, or, out)
+		return flattenLogical(l.R, or, out)
+	}
+	return append(out, e)
+}
+
+// balanced joins parts with op, parenthesised as a balanced binary tree.
+func balanced(parts []string, op string) string {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	mid := len(parts) / 2
+	return "(" + balanced(parts[:mid], op) + op + balanced(parts[mid:], op) + ")"
 }

@@ -1,6 +1,8 @@
 package sqlgen_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/odatagw/odatagw/adapters"
@@ -79,6 +81,45 @@ var parsedFilters = []string{
 	"I64 eq 9223372036854775807 or I64 eq -9223372036854775808",
 	"-Qty gt 5",
 	"I32 add Qty gt 0",
+	// Boolean functions used as values are nullable and parenthesised
+	// (review findings: null rows lost, PostgreSQL syntax errors).
+	"contains(Str,'a') ne true",
+	"not (contains(Str,'a') in (true))",
+	"contains(Str,'a') eq Flag",
+	"contains(Str,Str) ne true",
+	"endswith(Str,Chr) ne true",
+	"contains(Str,Name) eq Flag",
+	"(contains(Str,'a') or Flag) ne false",
+}
+
+// TestLongOrChain: a Salesforce IN list arrives as an or-chain of eq; 1,500
+// terms must run on both backends (SQLite limits expression depth to 1000).
+func TestLongOrChain(t *testing.T) {
+	f := newFixture()
+	backends := []*backend{openPostgres(t, pgItemsDDL), openSQLite(t, sqliteItemsDDL)}
+	for _, b := range backends {
+		b.load(t, f)
+	}
+	var sb strings.Builder
+	for i := 0; i < 1500; i++ {
+		if i > 0 {
+			sb.WriteString(" or ")
+		}
+		fmt.Fprintf(&sb, "I32 eq %d", i-700)
+	}
+	ast, err := odata.ParseFilter(sb.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	filter, err := semantic.BindFilter(f.set, ast, semantic.DefaultLimits, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range backends {
+		if check(t, f, b, filter, b.name+": 1500-term or-chain") {
+			t.Errorf("%s refused the chain", b.name)
+		}
+	}
 }
 
 func TestParsedFilters(t *testing.T) {

@@ -32,9 +32,24 @@ import (
 //     f(...) eq false becomes not f(...) and (every argument is not null), for
 //     boolean canonical functions: eq is two-valued (null eq true is false,
 //     also under not), while f itself is null when an argument is null.
-//   - now(), maxdatetime() and mindatetime() are folded to constants.
-//   - Arithmetic promotes numeric operands; div of integers is integer
-//     division, divby is Decimal (Double for floating operands). Temporal
+//   - Sub-microsecond constants: both backends store DateTimeOffset and
+//     TimeOfDay at microsecond precision, so a comparison of a non-constant
+//     X with a constant C that has a non-zero part finer than a microsecond
+//     is rewritten with c = C truncated to the microsecond: X gt C and
+//     X ge C become X gt c; X le C and X lt C become X le c; X eq C is
+//     false and X ne C is true (no stored value equals C; ne is
+//     two-valued). Operators are mirrored when C is on the left. Such
+//     values are dropped from in lists.
+//   - now() (truncated to the microsecond), maxdatetime() and mindatetime()
+//     are folded to constants.
+//   - Arithmetic promotes numeric operands. A literal written with a
+//     fraction or exponent (2.0, 2e0) is never narrowed to an integer type
+//     as an arithmetic operand: the integer operand is promoted instead
+//     (Qty div 2.0 is Decimal 2.5, Qty div 2e0 is Double). Arithmetic on
+//     integer operands has type Int64 whatever their width (both backends
+//     compute it in 64 bits; an Int32 product may leave the Int32 range).
+//     div of integers is integer division, divby is Decimal (Double for
+//     floating operands). Temporal
 //     arithmetic: DateTimeOffset add/sub Duration, DateTimeOffset sub
 //     DateTimeOffset (Duration). Arithmetic with null is a typed null.
 //   - in: items are constants converted to X's type; numeric items that can
@@ -527,6 +542,9 @@ func (b *binder) compare(n *odata.Binary, op CmpOp, x, y operand) (Expr, error) 
 	if t == metadata.Binary && op != Eq && op != Ne {
 		return nil, b.badf(n.Span, "operator %s is not defined for Edm.Binary", op)
 	}
+	if e := subMicrosecondCompare(op, l, r); e != nil {
+		return e, nil
+	}
 	if op == Eq && t == metadata.Boolean {
 		// contains(x,'a') eq true -> contains(x,'a'); eq false -> not contains(x,'a').
 		if e := normaliseBoolCall(l, r); e != nil {
@@ -537,6 +555,73 @@ func (b *binder) compare(n *odata.Binary, op CmpOp, x, y operand) (Expr, error) 
 		}
 	}
 	return &Compare{Op: op, L: l, R: r}, nil
+}
+
+// mirror is the operator that gives the same result with the operands
+// swapped: a lt b is b gt a.
+var mirror = [...]CmpOp{Eq: Eq, Ne: Ne, Gt: Lt, Ge: Le, Lt: Gt, Le: Ge}
+
+// subMicrosecond splits a DateTimeOffset or TimeOfDay constant into its
+// value truncated to the microsecond, and reports whether a non-zero part
+// finer than a microsecond was cut off. ok is false for other constants.
+func subMicrosecond(e Expr) (trunc *Const, finer, ok bool) {
+	c, isConst := e.(*Const)
+	if !isConst || c.Null {
+		return nil, false, false
+	}
+	switch v := c.V.(type) {
+	case time.Time:
+		if c.T != metadata.DateTimeOffset {
+			return nil, false, false
+		}
+		// Nanosecond is in [0, 1e9) also before year 1, so this floors.
+		ns := time.Duration(v.Nanosecond() % int(time.Microsecond))
+		return &Const{T: c.T, V: v.Add(-ns)}, ns != 0, true
+	case time.Duration:
+		if c.T != metadata.TimeOfDay {
+			return nil, false, false
+		}
+		ns := v % time.Microsecond // a time of day is not negative
+		return &Const{T: c.T, V: v - ns}, ns != 0, true
+	}
+	return nil, false, false
+}
+
+// subMicrosecondCompare rewrites a comparison of a non-constant
+// DateTimeOffset/TimeOfDay operand X with a constant C that has a non-zero
+// part finer than a microsecond (both backends store microseconds), with
+// c = C truncated to the microsecond, so that the result is exact:
+// X gt C is X gt c, X le C is X le c, X ge C is X gt c, X lt C is X le c,
+// X eq C is false, X ne C is true. It returns nil when the rule does not
+// apply.
+func subMicrosecondCompare(op CmpOp, l, r Expr) Expr {
+	x, k := l, r
+	xop := op // the operator as "x xop k"
+	_, swapped := l.(*Const)
+	if swapped {
+		x, k, xop = r, l, mirror[op]
+	}
+	if _, ok := x.(*Const); ok {
+		return nil
+	}
+	c, finer, ok := subMicrosecond(k)
+	if !ok || !finer {
+		return nil
+	}
+	switch xop {
+	case Eq:
+		return &Const{T: metadata.Boolean, V: false}
+	case Ne:
+		return &Const{T: metadata.Boolean, V: true}
+	case Ge:
+		xop = Gt
+	case Lt:
+		xop = Le
+	}
+	if swapped {
+		return &Compare{Op: mirror[xop], L: c, R: x}
+	}
+	return &Compare{Op: xop, L: x, R: c}
 }
 
 func normaliseBoolCall(call, val Expr) Expr {
@@ -578,9 +663,8 @@ func (b *binder) arith(n *odata.Binary, op ArithOp, x, y operand) (Expr, error) 
 		}
 		t := z.e.Type()
 		switch {
-		case t.IsNumeric() && op == DivBy && t.IsIntegral():
-			t = metadata.Decimal
 		case t.IsNumeric():
+			t = arithType(op, t, t)
 		case (t == metadata.DateTimeOffset || t == metadata.Duration) && (op == Add || op == Sub):
 		default:
 			return nil, b.badf(n.Span, "operator %s is not defined for %s", op, t.FullName())
@@ -590,6 +674,15 @@ func (b *binder) arith(n *odata.Binary, op ArithOp, x, y operand) (Expr, error) 
 	}
 	xt, yt := x.e.Type(), y.e.Type()
 	if xt.IsNumeric() && yt.IsNumeric() {
+		// A literal written with a fraction or an exponent keeps its
+		// natural type against an integer operand: 5 div 2.0 is 2.5, not
+		// integer division. The integer side is promoted instead.
+		if fractionalLiteral(x) && yt.IsIntegral() {
+			x.lit = nil
+		}
+		if fractionalLiteral(y) && xt.IsIntegral() {
+			y.lit = nil
+		}
 		l, r, err := unify(x, y)
 		if err != nil {
 			return nil, b.badf(n.Span, "%v", err)
@@ -597,11 +690,7 @@ func (b *binder) arith(n *odata.Binary, op ArithOp, x, y operand) (Expr, error) 
 		if (op == Div || op == DivBy || op == Mod) && isZero(r) {
 			return nil, b.badf(n.Span, "division by zero")
 		}
-		t := promote(l.Type(), r.Type())
-		if op == DivBy && t.IsIntegral() {
-			t = metadata.Decimal
-		}
-		return &Arith{Op: op, L: l, R: r, T: t}, nil
+		return &Arith{Op: op, L: l, R: r, T: arithType(op, l.Type(), r.Type())}, nil
 	}
 	// Date/time arithmetic: DateTimeOffset add/sub Duration, and
 	// DateTimeOffset sub DateTimeOffset. A date literal on either side of a
@@ -623,6 +712,28 @@ func (b *binder) arith(n *odata.Binary, op ArithOp, x, y operand) (Expr, error) 
 		}
 	}
 	return nil, b.badf(n.Span, "operator %s is not defined for %s and %s", op, x.typeName(), y.typeName())
+}
+
+// fractionalLiteral reports whether o is a numeric literal written with a
+// fraction or an exponent (1.0, 2e0, INF, NaN), as opposed to an integer
+// literal.
+func fractionalLiteral(o operand) bool {
+	return o.lit != nil && (o.lit.Kind == odata.DecimalLit || o.lit.Kind == odata.DoubleLit)
+}
+
+// arithType is the result type of numeric arithmetic on operands of types
+// l and r: integer operands give Int64 (both backends evaluate integer
+// arithmetic in 64 bits, so an Int32 product may exceed the Int32 range),
+// except that divby of integers is Decimal; otherwise the promoted type.
+func arithType(op ArithOp, l, r metadata.Type) metadata.Type {
+	t := promote(l, r)
+	if t.IsIntegral() {
+		if op == DivBy {
+			return metadata.Decimal
+		}
+		return metadata.Int64
+	}
+	return t
 }
 
 // isZero reports whether e is a numeric constant equal to zero.
@@ -675,9 +786,15 @@ func (b *binder) in(n *odata.In, depth int) (operand, error) {
 		if err != nil {
 			return operand{}, err
 		}
-		if v != nil {
-			out.Values = append(out.Values, *v)
+		if v == nil {
+			continue
 		}
+		if _, fixed := x.e.(*Const); !fixed {
+			if _, finer, _ := subMicrosecond(v); finer {
+				continue // no stored value can equal it
+			}
+		}
+		out.Values = append(out.Values, *v)
 	}
 	if xt == "" || x.isNull() {
 		return operand{e: &Const{T: metadata.Boolean, V: out.HasNull}, span: n.Span}, nil

@@ -122,7 +122,8 @@ func (b *binder) call(n *odata.Call, depth int) (operand, error) {
 	switch f.fn {
 	case FnNow:
 		if len(args) == 0 {
-			return operand{e: &Const{T: tDTO, V: Now().UTC()}, span: n.Span}, nil
+			// At the storage precision, like maxdatetime().
+			return operand{e: &Const{T: tDTO, V: Now().UTC().Truncate(time.Microsecond)}, span: n.Span}, nil
 		}
 	case FnMaxDateTime:
 		if len(args) == 0 {

@@ -441,7 +441,11 @@ func (sc *scanner) date() (time.Time, bool) {
 }
 
 // timeOfDay scans hour ":" minute [":" second ["." 1*12DIGIT]] and returns
-// the duration since midnight (fractions beyond nanoseconds truncated).
+// the duration since midnight. Digits beyond nanoseconds are truncated, but
+// a non-zero tail after a whole number of microseconds sets the lowest
+// nanosecond: the value then still has a non-zero part finer than a
+// microsecond and the same microsecond truncation as the exact value, which
+// is what the sub-microsecond comparison rule (expr.go) needs.
 func (sc *scanner) timeOfDay() (time.Duration, bool) {
 	h, ok := sc.digits(2)
 	if !ok || h > 23 {
@@ -474,11 +478,15 @@ func (sc *scanner) timeOfDay() (time.Duration, bool) {
 	if len(frac) == 0 || len(frac) > 12 {
 		return 0, false
 	}
+	tail := ""
 	if len(frac) > 9 {
-		frac = frac[:9]
+		frac, tail = frac[:9], frac[9:]
 	}
 	frac += strings.Repeat("0", 9-len(frac))
 	ns, _ := strconv.Atoi(frac)
+	if strings.Trim(tail, "0") != "" && ns%int(time.Microsecond) == 0 {
+		ns++
+	}
 	return d + time.Duration(ns), true
 }
 
