@@ -103,6 +103,8 @@ type Write struct {
 	// IfMatch, when non-empty, is the ETag the row must currently have
 	// (PreconditionFailed otherwise); "*" matches any existing row.
 	IfMatch string
+	// ETagKey keys hash ETags (see ETag).
+	ETagKey []byte
 }
 
 // ErrorKind classifies backend failures.

@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -54,9 +55,11 @@ func KeyOf(set *metadata.EntitySet, row Row) []semantic.Const {
 }
 
 // ETag computes the entity tag of a row: the quoted text of the set's
-// row-version property, or a hash of every property value; "" when the set
-// has no optimistic concurrency.
-func ETag(set *metadata.EntitySet, cols []*metadata.Property, vals []Value) string {
+// row-version property, or a keyed hash (HMAC-SHA-256 with key) of every
+// property value; "" when the set has no optimistic concurrency. The hash is
+// keyed so that nobody can test guesses of a value they may not read
+// against an ETag they can; cols must hold every property of the set.
+func ETag(key []byte, set *metadata.EntitySet, cols []*metadata.Property, vals []Value) string {
 	switch {
 	case set.ETag != nil:
 		for i, p := range cols {
@@ -67,7 +70,7 @@ func ETag(set *metadata.EntitySet, cols []*metadata.Property, vals []Value) stri
 		}
 		return ""
 	case set.ETagHash:
-		h := sha256.New()
+		h := hmac.New(sha256.New, key)
 		for i, p := range cols {
 			c := ToConst(p, &vals[i])
 			fmt.Fprintf(h, "%s=%d:%s;", p.Name, len(constText(c)), constText(c))

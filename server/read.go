@@ -361,7 +361,7 @@ func (s *Server) readEntity(w http.ResponseWriter, r *http.Request, q *semantic.
 	ri.timing = append(ri.timing, fmt.Sprintf("db;dur=%.3f", msSince(start)))
 	ri.rows = 1
 	cols, vals := rows.Columns(), rows.Row()
-	etag := adapters.ETag(q.Set, cols, vals)
+	etag := adapters.ETag(s.cfg.TokenKey, q.Set, cols, vals)
 	h := w.Header()
 	h.Set("Content-Type", contentType(f))
 	h.Set("OData-Version", "4.0")
@@ -601,7 +601,7 @@ func (s *Server) readCollection(w http.ResponseWriter, r *http.Request, req *oda
 			more = true
 			break
 		}
-		etag := adapters.ETag(q.Set, cols, vals)
+		etag := adapters.ETag(s.cfg.TokenKey, q.Set, cols, vals)
 		n := jw.EncodeEntity(proj.cols, proj.values(vals), etag)
 		if written > 0 && jw.Written()+int64(n)+nextLinkReserve > s.cfg.MaxPageBytes {
 			more = true // this row starts the next page

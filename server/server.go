@@ -117,6 +117,9 @@ type Deps struct {
 	DBLimiter *guard.Limiter
 	// RateLimiter limits requests per principal; nil = unlimited.
 	RateLimiter *guard.RateLimiter
+	// AuthFailLimiter limits failed authentications per client address;
+	// nil = unlimited.
+	AuthFailLimiter *guard.RateLimiter
 	// Registry receives the metrics (a new one when nil).
 	Registry *prometheus.Registry
 }
@@ -132,9 +135,13 @@ type Server struct {
 	policy  *auth.Policy
 	dbLimit *guard.Limiter
 	rate    *guard.RateLimiter
-	metrics *metrics
-	router  *mux.Router
-	handler http.Handler
+	// authFail counts failed authentications per client address: password
+	// guessing gets 429 before any bcrypt work, and never shares the budget
+	// of working credentials.
+	authFail *guard.RateLimiter
+	metrics  *metrics
+	router   *mux.Router
+	handler  http.Handler
 }
 
 // New builds a server. The token key must be set (the composition root
@@ -145,6 +152,7 @@ func New(cfg Config, d Deps) *Server {
 		cfg: cfg, adapter: d.Adapter, log: d.Log,
 		tokens: semantic.NewTokenCodec(cfg.TokenKey),
 		auth:   d.Auth, policy: d.Policy, dbLimit: d.DBLimiter, rate: d.RateLimiter,
+		authFail: d.AuthFailLimiter,
 	}
 	s.model.Store(d.Model)
 	reg := d.Registry
@@ -350,10 +358,18 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ri := requestInfo(r)
 		p := auth.Anonymous
-		if s.auth != nil {
+		if s.auth != nil && s.auth.Enabled() {
+			ip := "ip:" + s.clientIP(r)
+			if ok, retry := s.authFail.Peek(ip); !ok {
+				e := newHTTPError(http.StatusTooManyRequests, codeTooManyRequests, "too many failed authentications; retry later")
+				e.header = http.Header{"Retry-After": {retryAfterSeconds(retry)}}
+				s.writeError(w, r, e)
+				return
+			}
 			var err error
 			p, err = s.auth.Authenticate(r)
 			if err != nil {
+				s.authFail.Allow(ip)
 				s.writeError(w, r, err)
 				return
 			}

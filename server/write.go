@@ -167,7 +167,7 @@ func validate(set *metadata.EntitySet, obj map[string]json.RawMessage, order []s
 			}
 			continue
 		}
-		if p.ReadOnly && !set.IsKey(p) {
+		if p.ReadOnly && (!set.IsKey(p) || mode == modeCreate) {
 			if p.Generated {
 				bad(name, "property %s is computed by the database and cannot be written", name)
 			} else {
@@ -457,41 +457,69 @@ func intRange(t metadata.Type) (int64, int64) {
 var decimalRe = regexp.MustCompile(`^([+-]?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$`)
 
 // checkDecimal validates text against Precision/Scale and returns its
-// canonical plain form (no exponent).
+// canonical plain form (no exponent). It works on the digits as text: the
+// cost is linear in the input, whatever the exponent (a 30-byte
+// "1e-999999" must not cost seconds of big-number arithmetic).
 func checkDecimal(p *metadata.Property, text string) (string, string) {
 	m := decimalRe.FindStringSubmatch(text)
 	if m == nil {
 		return "", fmt.Sprintf("property %s expects a decimal number, got %q", p.Name, text)
 	}
-	r, ok := new(big.Rat).SetString(strings.TrimPrefix(text, "+"))
-	if !ok {
-		return "", fmt.Sprintf("property %s expects a decimal number, got %q", p.Name, text)
+	neg := m[1] == "-"
+	digits := m[2] + m[3]
+	exp := -len(m[3])
+	if m[4] != "" {
+		e, err := strconv.Atoi(m[4])
+		if err != nil || e > 1000 || e < -1000 {
+			return "", fmt.Sprintf("property %s: %s is out of range", p.Name, text)
+		}
+		exp += e
 	}
-	// Digits after the point needed to represent r exactly.
+	digits = strings.TrimLeft(digits, "0")
+	// Trailing zeros move into the exponent: 1.500 has scale 1.
+	for len(digits) > 0 && digits[len(digits)-1] == '0' {
+		digits = digits[:len(digits)-1]
+		exp++
+	}
+	if digits == "" {
+		return "0", ""
+	}
 	scale := 0
-	den := new(big.Int).Set(r.Denom())
-	ten := big.NewInt(10)
-	for den.Cmp(big.NewInt(1)) != 0 {
-		scale++
-		if scale > 1000 {
-			return "", fmt.Sprintf("property %s: %q is not a finite decimal", p.Name, text)
-		}
-		r2 := new(big.Rat).Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(ten, big.NewInt(int64(scale)), nil)))
-		if r2.IsInt() {
-			break
-		}
+	if exp < 0 {
+		scale = -exp
 	}
-	canon := r.FloatString(scale)
+	intDigits := len(digits) + exp // may be <= 0 for 0.00x
+	if intDigits < 0 {
+		intDigits = 0
+	}
 	if p.Precision > 0 && !p.Variable {
 		if scale > p.Scale {
 			return "", fmt.Sprintf("property %s: %s has %d decimal places; at most %d allowed (Scale)", p.Name, text, scale, p.Scale)
 		}
-		intDigits := len(strings.TrimLeft(strings.SplitN(strings.TrimPrefix(canon, "-"), ".", 2)[0], "0"))
 		if intDigits > p.Precision-p.Scale {
 			return "", fmt.Sprintf("property %s: %s has %d integer digits; at most %d allowed (Precision %d, Scale %d)", p.Name, text, intDigits, p.Precision-p.Scale, p.Precision, p.Scale)
 		}
+	} else if intDigits+scale > 1000 {
+		return "", fmt.Sprintf("property %s: %s has more than 1000 digits", p.Name, text)
 	}
-	return canon, ""
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	switch {
+	case exp >= 0:
+		b.WriteString(digits)
+		b.WriteString(strings.Repeat("0", exp))
+	case intDigits > 0:
+		b.WriteString(digits[:intDigits])
+		b.WriteByte('.')
+		b.WriteString(digits[intDigits:])
+	default:
+		b.WriteString("0.")
+		b.WriteString(strings.Repeat("0", -exp-len(digits)))
+		b.WriteString(digits)
+	}
+	return b.String(), ""
 }
 
 func decodeBase64(s string) ([]byte, error) {
@@ -580,7 +608,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, req *odata.Reque
 	}
 	values, err := validate(q.Set, obj, order, modeCreate, nil)
 	if err == nil {
-		err = s.checkWritable(r, q.Set, values)
+		err = s.checkWritable(r, q.Set, values, false)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -610,7 +638,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, req *odata.Reque
 
 // writeEntityResult answers a successful write with the entity, or 204.
 func (s *Server) writeEntityResult(w http.ResponseWriter, r *http.Request, q *semantic.Query, row adapters.Row, status int, minimal bool) {
-	etag := adapters.ETag(q.Set, row.Columns, row.Values)
+	etag := adapters.ETag(s.cfg.TokenKey, q.Set, row.Columns, row.Values)
 	h := w.Header()
 	h.Set("OData-Version", "4.0")
 	if etag != "" {
@@ -663,7 +691,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, req *odata.Reque
 	}
 	values, err := validate(q.Set, obj, order, mode, q.Key)
 	if err == nil {
-		err = s.checkWritable(r, q.Set, values)
+		err = s.checkWritable(r, q.Set, values, replace)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -681,8 +709,8 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, req *odata.Reque
 	}
 	defer release()
 	row, err := s.adapter.Update(r.Context(), &adapters.Write{
-		Set: q.Set, Key: q.Key, Values: values, Replace: replace, Upsert: s.cfg.Upsert,
-		Restrict: q.Restrict, IfMatch: ifMatch,
+		Set: q.Set, Key: q.Key, Values: values, Replace: replace, Upsert: s.cfg.Upsert && clientKeyed(q.Set),
+		Restrict: q.Restrict, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey,
 	})
 	s.audit(r, auth.Update, q.Set, q.Key, err)
 	if err != nil {
@@ -709,7 +737,7 @@ func (s *Server) remove(w http.ResponseWriter, r *http.Request, req *odata.Reque
 		return
 	}
 	defer release()
-	err = s.adapter.Delete(r.Context(), &adapters.Write{Set: q.Set, Key: q.Key, Restrict: q.Restrict, IfMatch: ifMatch})
+	err = s.adapter.Delete(r.Context(), &adapters.Write{Set: q.Set, Key: q.Key, Restrict: q.Restrict, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey})
 	s.audit(r, auth.Delete, q.Set, q.Key, err)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -720,12 +748,18 @@ func (s *Server) remove(w http.ResponseWriter, r *http.Request, req *odata.Reque
 }
 
 // checkWritable enforces per-property write rules of the policy.
-func (s *Server) checkWritable(r *http.Request, set *metadata.EntitySet, values map[*metadata.Property]semantic.Const) error {
+func (s *Server) checkWritable(r *http.Request, set *metadata.EntitySet, values map[*metadata.Property]semantic.Const, replace bool) error {
 	if s.policy == nil {
 		return nil
 	}
 	ro := s.policy.ReadOnlyProperties(requestInfo(r).principal, set.Name)
 	hidden := s.policy.HiddenProperties(requestInfo(r).principal, set.Name)
+	if replace && (len(ro) > 0 || len(hidden) > 0) {
+		// PUT resets every property left out, including those the caller
+		// may not write (or see): refuse it rather than wipe them.
+		return newHTTPError(http.StatusForbidden, codeForbidden,
+			"PUT would reset properties of %s you may not write; use PATCH", set.Name)
+	}
 	var details []jsonfmt.ErrorDetail
 	for p := range values {
 		if ro[p.Name] || hidden[p.Name] {
@@ -749,4 +783,15 @@ func (s *Server) ifMatch(r *http.Request, set *metadata.EntitySet) (string, erro
 		return "", newHTTPError(http.StatusPreconditionRequired, codePreconditionFailed, "If-Match is required to change %s", set.Name)
 	}
 	return v, nil
+}
+
+// clientKeyed reports whether a client may choose the key of a new entity
+// (upserts need it): not when the database always generates a key property.
+func clientKeyed(set *metadata.EntitySet) bool {
+	for _, k := range set.Key {
+		if k.ReadOnly {
+			return false
+		}
+	}
+	return true
 }

@@ -1,11 +1,14 @@
 package test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/odatagw/odatagw/internal/pgtest"
+	"github.com/odatagw/odatagw/server/app"
+	"github.com/odatagw/odatagw/server/auth"
 )
 
 // TestEmptyIsNotNull: an empty string or empty bytea right after a NULL (or
@@ -37,5 +40,95 @@ INSERT INTO e VALUES (1, '', NULL, '\x'), (2, NULL, NULL, NULL), (3, '', true, '
 	}
 	if got := strings.Join(ids, ","); got != "3,1,6" {
 		t.Fatalf("walk = %s, want 3,1,6", got)
+	}
+}
+
+// TestHashETagIsKeyed: a hash ETag is an HMAC with the server's key, so a
+// principal cannot test guesses of a hidden value against it offline; two
+// gateways with different keys therefore disagree on the same row.
+func TestHashETagIsKeyed(t *testing.T) {
+	dsn := fixtureDSN(t)
+	c1 := fixtureConfig(dsn)
+	c1.Sets["Customers"] = app.SetConfig{ETagHash: true}
+	c2 := c1
+	c2.TokenKey = "another-key-0123456789abcdef0123"
+	e1 := start(t, c1).do("GET", "/odata/Customers('ALFKI')", nil).Header.Get("ETag")
+	e2 := start(t, c2).do("GET", "/odata/Customers('ALFKI')", nil).Header.Get("ETag")
+	if e1 == "" || e1 == e2 {
+		t.Fatalf("ETags %q and %q: not keyed", e1, e2)
+	}
+}
+
+// TestFailedLoginsAreThrottled: failed authentications from one address are
+// limited (burst, then 429 before any password check); working credentials
+// from that address are unaffected while the budget lasts.
+func TestFailedLoginsAreThrottled(t *testing.T) {
+	c := fixtureConfig(fixtureDSN(t))
+	c.Auth.Basic = []auth.BasicUser{{Name: "sf", Hash: secHash(t, "right-password")}}
+	c.Policy.Sets = map[string]auth.SetRules{"*": {Grants: []auth.Grant{{To: []string{"user:sf"}, Ops: []string{"all"}}}}}
+	c.Guard.AuthFailPerSecond, c.Guard.AuthFailBurst = 0.01, 3
+	g := start(t, c)
+	good := basicHeader("sf", "right-password")
+	if r := g.do("GET", "/odata/Customers?$top=1", nil, "Authorization", good); r.Status != 200 {
+		t.Fatalf("valid login: %d", r.Status)
+	}
+	var statuses []int
+	for i := 0; i < 5; i++ {
+		statuses = append(statuses, g.do("GET", "/odata/Customers?$top=1", nil, "Authorization", basicHeader("sf", fmt.Sprint("wrong", i))).Status)
+	}
+	if fmt.Sprint(statuses) != "[401 401 401 429 429]" {
+		t.Fatalf("failed logins: %v", statuses)
+	}
+	r := g.do("GET", "/odata/Customers?$top=1", nil, "Authorization", basicHeader("sf", "wrong-again"))
+	if r.Status != 429 || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("throttled: %d %v", r.Status, r.Header)
+	}
+}
+
+// TestAlwaysGeneratedKey: a GENERATED ALWAYS identity key is never written
+// by clients: a client value is a 400 naming it (not a 500), and PUT/PATCH on
+// a missing key does not try to upsert it.
+func TestAlwaysGeneratedKey(t *testing.T) {
+	dsn := pgtest.NewDB(t)
+	pgtest.MustExec(t, dsn, `CREATE TABLE gen (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, label text NOT NULL);
+INSERT INTO gen (label) VALUES ('a');`)
+	c := baseConfig(dsn)
+	c.Upsert = true
+	g := start(t, c)
+	e := assertODataError(t, g.do("POST", "/odata/gen", []byte(`{"id":99,"label":"x"}`)), 400)
+	if !strings.Contains(fmt.Sprint(e["message"]), "id") {
+		t.Errorf("message %v does not name id", e["message"])
+	}
+	r := g.do("POST", "/odata/gen", []byte(`{"label":"x"}`))
+	if r.Status != 201 || !strings.Contains(string(r.Body), `"id":2`) {
+		t.Fatalf("generated key: %d %s", r.Status, r.Body)
+	}
+	assertODataError(t, g.do("PUT", "/odata/gen(777)", []byte(`{"label":"up"}`)), 404)
+	assertODataError(t, g.do("PATCH", "/odata/gen(777)", []byte(`{"label":"up"}`)), 404)
+}
+
+// TestReloadKeepsPolicy: a reload whose model no longer fits the policy (a
+// protected column renamed) keeps serving the old model instead of dropping
+// the protection.
+func TestReloadKeepsPolicy(t *testing.T) {
+	dsn := fixtureDSN(t)
+	c := fixtureConfig(dsn)
+	c.Auth.Basic = []auth.BasicUser{{Name: "sf", Hash: secHash(t, "pw-0123456789"), Roles: []string{"sales"}}}
+	c.Policy.Sets = map[string]auth.SetRules{"Customers": {
+		Grants:     []auth.Grant{{To: []string{"role:sales"}, Ops: []string{"read"}}},
+		Properties: []auth.PropertyRule{{Names: []string{"CreditLimit"}, Read: []string{"role:finance"}, Write: []string{"role:finance"}}},
+	}}
+	g := start(t, c)
+	hdr := basicHeader("sf", "pw-0123456789")
+	if r := g.do("GET", "/odata/Customers('ALFKI')", nil, "Authorization", hdr); strings.Contains(string(r.Body), "CreditLimit") || r.Status != 200 {
+		t.Fatalf("hidden property shown: %d %s", r.Status, r.Body)
+	}
+	pgtest.MustExec(t, dsn, `ALTER TABLE "Customers" RENAME COLUMN "CreditLimit" TO "CreditLimit2"`)
+	if err := g.g.Reload(context.Background()); err == nil {
+		t.Fatal("reload accepted a model that no longer fits the policy")
+	}
+	r := g.do("GET", "/odata/Customers('ALFKI')?$select=CustomerID,Name", nil, "Authorization", hdr)
+	if strings.Contains(string(r.Body), "CreditLimit2") {
+		t.Fatalf("renamed protected column exposed: %s", r.Body)
 	}
 }

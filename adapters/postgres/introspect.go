@@ -310,6 +310,11 @@ func introspectMapColumn(c introspectCol, types map[int64]*introspectType) metad
 	if c.identity == "a" || c.identity == "d" {
 		col.Identity = true
 	}
+	if c.identity == "a" {
+		// GENERATED ALWAYS AS IDENTITY: PostgreSQL refuses client values
+		// (without OVERRIDING SYSTEM VALUE), so it is never writable.
+		col.Generated = true
+	}
 	if strings.HasPrefix(col.Default, "nextval(") {
 		col.Identity = true
 	}

@@ -249,7 +249,7 @@ func TestIntrospect(t *testing.T) {
 			col                         string
 			identity, generated, hasDef bool
 		}{
-			{"id", true, false, false},
+			{"id", true, true, false}, // GENERATED ALWAYS AS IDENTITY: never writable
 			{"line", true, false, false},
 			{"serial_col", true, false, true},
 			{"big_serial", true, false, true},

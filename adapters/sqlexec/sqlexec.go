@@ -293,11 +293,12 @@ func (b *Backend) insert(ctx context.Context, tx *sql.Tx, w *adapters.Write) (ad
 	return row, nil
 }
 
-func checkETag(set *metadata.EntitySet, row adapters.Row, ifMatch string) error {
+func checkETag(w *adapters.Write, row adapters.Row) error {
+	set, ifMatch := w.Set, w.IfMatch
 	if ifMatch == "" || ifMatch == "*" {
 		return nil
 	}
-	etag := adapters.ETag(set, row.Columns, row.Values)
+	etag := adapters.ETag(w.ETagKey, set, row.Columns, row.Values)
 	if etag == "" || !etagListMatches(ifMatch, etag) {
 		return adapters.Errorf(adapters.PreconditionFailed, nil, "the entity was changed by someone else (ETag mismatch)")
 	}
@@ -357,7 +358,7 @@ func (b *Backend) Update(ctx context.Context, w *adapters.Write) (adapters.Row, 
 			}
 			return adapters.Errorf(adapters.NotFound, nil, "no %s entity with this key", w.Set.Name)
 		}
-		if err := checkETag(w.Set, cur, w.IfMatch); err != nil {
+		if err := checkETag(w, cur); err != nil {
 			return err
 		}
 		if len(w.Values) == 0 && !w.Replace {
@@ -396,7 +397,7 @@ func (b *Backend) Delete(ctx context.Context, w *adapters.Write) error {
 			if !ok {
 				return adapters.Errorf(adapters.NotFound, nil, "no %s entity with this key", w.Set.Name)
 			}
-			if err := checkETag(w.Set, cur, w.IfMatch); err != nil {
+			if err := checkETag(w, cur); err != nil {
 				return err
 			}
 		}

@@ -90,6 +90,28 @@ var parsedFilters = []string{
 	"endswith(Str,Chr) ne true",
 	"contains(Str,Name) eq Flag",
 	"(contains(Str,'a') or Flag) ne false",
+	// A fractional or exponent literal is not narrowed: no integer division.
+	"Qty div 2.0 eq 1.5",
+	"Qty div 2e0 eq -3.5",
+	"Qty div 4.0 gt 2",
+	"Qty mul 0.5 lt -1",
+	// Integer arithmetic is Int64: in lists and comparisons agree.
+	"I32 mul 1000000000 in (5000000000, 42000000000)",
+	"Qty mul 1000000000 eq 3000000000",
+	"Qty mul 1000000000 in (3000000000)",
+	"I16 mul I16 in (1073676289)",
+	// Constants finer than a microsecond against microsecond storage.
+	"TS ge 2024-02-29T23:59:59.9999991Z",
+	"TS gt 2024-02-29T23:59:59.9999991Z",
+	"TS lt 2024-03-31T01:30:00.0000001Z",
+	"TS le 1970-01-01T00:00:00.0000019Z",
+	"TS eq 2024-03-31T01:30:00.0000001Z",
+	"TS ne 2024-03-31T01:30:00.0000001Z",
+	"2024-03-31T01:30:00.0000001Z gt TS",
+	"2024-03-31T01:30:00.0000001Z le TS",
+	"TS in (2024-03-31T01:30:00.0000001Z, 2000-01-01T00:00:00Z)",
+	"Tod ge 23:59:59.9999991",
+	"Tod lt 01:02:03.0000041",
 }
 
 // TestLongOrChain: a Salesforce IN list arrives as an or-chain of eq; 1,500

@@ -47,6 +47,13 @@ func TestParseValue(t *testing.T) {
 		{"12345-01-01T00:00:00Z", metadata.DateTimeOffset, utc(12345, 1, 1, 0, 0, 0, 0)},
 		{"00:00", metadata.TimeOfDay, time.Duration(0)},
 		{"23:59:59.999999999", metadata.TimeOfDay, 24*time.Hour - 1},
+		// A non-zero tail beyond nanoseconds keeps the value finer than a
+		// microsecond without changing its microsecond truncation.
+		{"00:00:00.000000000001", metadata.TimeOfDay, time.Duration(1)},
+		{"00:00:00.000001000001", metadata.TimeOfDay, time.Microsecond + 1},
+		{"00:00:00.000001000000", metadata.TimeOfDay, time.Microsecond},
+		{"00:00:00.000001500009", metadata.TimeOfDay, time.Microsecond + 500},
+		{"2024-01-15T10:30:00.000000000900Z", metadata.DateTimeOffset, utc(2024, 1, 15, 10, 30, 0, 1)},
 		{"P1DT2H3M4.5S", metadata.Duration, 26*time.Hour + 3*time.Minute + 4500*time.Millisecond},
 		{"duration'PT0.000001S'", metadata.Duration, time.Microsecond},
 		{"-P2D", metadata.Duration, -48 * time.Hour},

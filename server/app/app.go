@@ -57,6 +57,7 @@ type Gateway struct {
 	Model   *metadata.Model
 	Log     zerolog.Logger
 
+	policy   *auth.Policy
 	http     *http.Server
 	listener net.Listener
 	certs    *guard.CertReloader
@@ -167,6 +168,7 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 			return fail(fmt.Errorf("policy: %w", err))
 		}
 	}
+	g.policy = policy
 	if !authn.Enabled() {
 		log.Warn().Msg("AUTHENTICATION IS OFF: anyone who can reach this port can read (and, for writable sets, change) the data. Configure auth (see docs/security.md) before exposing it.")
 	}
@@ -196,9 +198,12 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 		}
 		perms[set.Name] = server.Permissions{Read: true, Insert: boolOr(s.Insert, true), Update: boolOr(s.Update, true), Delete: boolOr(s.Delete, true)}
 	}
-	var rate *guard.RateLimiter
+	var rate, authFail *guard.RateLimiter
 	if gc.RatePerSecond > 0 {
 		rate = guard.NewRateLimiter(gc.RatePerSecond, gc.RateBurst, 10000)
+	}
+	if gc.AuthFailPerSecond > 0 {
+		authFail = guard.NewRateLimiter(gc.AuthFailPerSecond, gc.AuthFailBurst, 10000)
 	}
 	g.Server = server.New(server.Config{
 		Root: c.Root, PublicURL: c.PublicURL, MaxPageSize: c.PageSize, MaxPageBytes: c.PageBytes,
@@ -211,7 +216,7 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 	}, server.Deps{
 		Adapter: ad, Model: model, Log: log, Auth: authn, Policy: policy,
 		DBLimiter:   guard.NewLimiter(gc.MaxConcurrentQueries, gc.QueryQueue, gc.QueryQueueWait),
-		RateLimiter: rate,
+		RateLimiter: rate, AuthFailLimiter: authFail,
 	})
 
 	g.http = &http.Server{Handler: g.Server.Handler(), ErrorLog: nil}
@@ -291,6 +296,13 @@ func (g *Gateway) Reload(ctx context.Context) error {
 		}
 	}
 	m, err := g.loadModel(ctx)
+	if err == nil && g.policy != nil {
+		// The policy names sets and properties: a renamed or dropped column
+		// must not silently lose its protection.
+		if cerr := g.policy.Check(m); cerr != nil {
+			err = fmt.Errorf("the new model does not fit the policy: %w", cerr)
+		}
+	}
 	if err != nil {
 		errs = append(errs, fmt.Errorf("model reload: %w", err))
 	} else {

@@ -35,6 +35,11 @@ type Config struct {
 
 	RatePerSecond float64 `yaml:"rate_per_second"` // per principal; default 200; negative disables
 	RateBurst     int     `yaml:"rate_burst"`      // default 400
+
+	// Failed authentications per client address: AuthFailBurst at once, then
+	// AuthFailPerSecond; beyond that 429 before any password check.
+	AuthFailPerSecond float64 `yaml:"auth_fail_per_second"` // default 1; negative disables
+	AuthFailBurst     int     `yaml:"auth_fail_burst"`      // default 10
 }
 
 // Defaults are the documented default guardrails.
@@ -51,6 +56,8 @@ var Defaults = Config{
 	QueryQueueWait:       2 * time.Second,
 	RatePerSecond:        200,
 	RateBurst:            400,
+	AuthFailPerSecond:    1,
+	AuthFailBurst:        10,
 }
 
 // WithDefaults returns c with every zero field set from Defaults.
@@ -82,6 +89,10 @@ func (c Config) WithDefaults() Config {
 		c.RatePerSecond = d.RatePerSecond
 	}
 	setInt(&c.RateBurst, d.RateBurst)
+	if c.AuthFailPerSecond == 0 {
+		c.AuthFailPerSecond = d.AuthFailPerSecond
+	}
+	setInt(&c.AuthFailBurst, d.AuthFailBurst)
 	return c
 }
 

@@ -149,6 +149,28 @@ func (rl *RateLimiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	return false, time.Duration(need * float64(time.Second))
 }
 
+// Peek reports whether key has a token left, without spending it (for
+// limits charged only on failure, such as failed logins).
+func (rl *RateLimiter) Peek(key string) (ok bool, retryAfter time.Duration) {
+	if rl == nil {
+		return true, 0
+	}
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	b := rl.buckets[key]
+	if b == nil {
+		return true, 0
+	}
+	tokens := b.tokens
+	if el := rl.now().Sub(b.last); el > 0 {
+		tokens = min(rl.burst, tokens+el.Seconds()*rl.rate)
+	}
+	if tokens >= 1 {
+		return true, 0
+	}
+	return false, time.Duration((1 - tokens) / rl.rate * float64(time.Second))
+}
+
 // evict makes room for one key; mu must be held.
 func (rl *RateLimiter) evict(now time.Time) {
 	full := time.Duration(rl.burst / rl.rate * float64(time.Second))
