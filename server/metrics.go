@@ -30,7 +30,15 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	return m
 }
 
+// knownMethods bounds the method label: any other method string (clients
+// can send anything) is counted as OTHER.
+var knownMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true,
+	"MERGE": true, "DELETE": true, "OPTIONS": true}
+
 func (m *metrics) observe(method string, status int, set string, d time.Duration, rows int64) {
+	if !knownMethods[method] {
+		method = "OTHER"
+	}
 	m.requests.WithLabelValues(method, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(method).Observe(d.Seconds())
 	if set != "" && rows > 0 {

@@ -32,6 +32,11 @@ func (s *Server) serveOData(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rel := strings.TrimPrefix(r.URL.EscapedPath(), s.cfg.Root)
+	if rel != "" && rel[0] != '/' { // "/odataX" is not under "/odata"
+		s.writeError(w, r, newHTTPError(http.StatusNotFound, codeNotFound,
+			"no resource at %s; the OData service root is %s/", r.URL.EscapedPath(), s.cfg.Root))
+		return
+	}
 	// A NUL character cannot be stored in or compared with PostgreSQL text;
 	// refuse it here instead of sending it to the database (request bodies
 	// get the same treatment in jsonValue).
@@ -131,7 +136,7 @@ func negotiate(r *http.Request, req *odata.Request) (format, error) {
 	var f format
 	if fv := req.Options.Format; fv != "" {
 		mt, params, err := mime.ParseMediaType(fv)
-		if fv == "json" || err == nil && mt == "application/json" {
+		if strings.EqualFold(fv, "json") || err == nil && mt == "application/json" {
 			f.ieee754 = strings.EqualFold(params["ieee754compatible"], "true")
 			return f, nil
 		}
@@ -147,8 +152,10 @@ func negotiate(r *http.Request, req *odata.Request) (format, error) {
 		if err != nil {
 			continue
 		}
-		if q, ok := params["q"]; ok && q == "0" {
-			continue
+		if q, ok := params["q"]; ok {
+			if v, err := strconv.ParseFloat(q, 64); err != nil || v <= 0 {
+				continue // q=0 (in any spelling) means "not acceptable"
+			}
 		}
 		switch mt {
 		case "application/json", "*/*", "application/*":
@@ -485,15 +492,23 @@ func maxPageSizePreference(r *http.Request) int {
 func acceptsGzip(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
-			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
 		}
+		k, v, ok := strings.Cut(strings.TrimSpace(params), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return err == nil && q > 0
+		}
+		return true
 	}
 	return false
 }
 
-// nextLinkReserve is room kept at the end of a page for the nextLink.
-const nextLinkReserve = 70 << 10
+// nextLinkTokenRoom bounds what a nextLink adds to the request's own URL
+// (scheme, $skiptoken and a keyset of up to 16 sort values) plus the closing
+// bytes of the page.
+const nextLinkTokenRoom = 8 << 10
 
 func (s *Server) readCollection(w http.ResponseWriter, r *http.Request, req *odata.Request, q *semantic.Query, f format) {
 	ri := requestInfo(r)
@@ -588,6 +603,9 @@ func (s *Server) readCollection(w http.ResponseWriter, r *http.Request, req *oda
 	}
 	jw.BeginCollection(s.contextURL(r, q, false), count)
 
+	// Room kept for the closing bytes and the nextLink, which is at most the
+	// request's own options plus a token.
+	reserve := int64(len(r.URL.RawQuery)+len(r.URL.Path)+len(s.cfg.PublicURL)+len(r.Host)) + nextLinkTokenRoom
 	cols := rows.Columns()
 	if proj == nil {
 		proj = newProjector(q, nil, cols)
@@ -603,7 +621,7 @@ func (s *Server) readCollection(w http.ResponseWriter, r *http.Request, req *oda
 		}
 		etag := adapters.ETag(s.cfg.TokenKey, q.Set, cols, vals)
 		n := jw.EncodeEntity(proj.cols, proj.values(vals), etag)
-		if written > 0 && jw.Written()+int64(n)+nextLinkReserve > s.cfg.MaxPageBytes {
+		if written > 0 && jw.Written()+int64(n)+reserve > s.cfg.MaxPageBytes {
 			more = true // this row starts the next page
 			break
 		}

@@ -548,7 +548,9 @@ func preferReturn(r *http.Request) string {
 // and deletes. Query options other than $format are not allowed on writes.
 func (s *Server) writeTarget(r *http.Request, req *odata.Request, op auth.Op, needKey bool) (*semantic.Query, error) {
 	if req.Path.Kind == odata.PathCount {
-		return nil, newHTTPError(http.StatusMethodNotAllowed, codeMethodNotAllowed, "$count is read-only")
+		e := newHTTPError(http.StatusMethodNotAllowed, codeMethodNotAllowed, "$count is read-only")
+		e.header = http.Header{"Allow": {"GET, HEAD"}}
+		return nil, e
 	}
 	q, err := s.bind(r, req, op)
 	if err != nil {

@@ -132,3 +132,49 @@ func TestReloadKeepsPolicy(t *testing.T) {
 		t.Fatalf("renamed protected column exposed: %s", r.Body)
 	}
 }
+
+// TestReviewEdgeCases covers small protocol points found in review.
+func TestReviewEdgeCases(t *testing.T) {
+	g := startFixture(t)
+	// A path that merely starts with the root is not under it.
+	assertODataError(t, g.do("GET", "/odataCustomers", nil), 404)
+	// q=0 in any spelling refuses a media type; $format is case-insensitive.
+	assertODataError(t, g.do("GET", "/odata/Customers", nil, "Accept", "application/json;q=0.0"), 406)
+	if r := g.do("GET", "/odata/Customers?$top=1&$format=JSON", nil); r.Status != 200 {
+		t.Errorf("$format=JSON: %d", r.Status)
+	}
+	if r := g.do("GET", "/odata/Customers?$top=1", nil, "Accept-Encoding", "gzip;q=0.000"); r.Header.Get("Content-Encoding") == "gzip" {
+		t.Error("gzip;q=0.000 still got gzip")
+	}
+	// If-Match: * needs an existing entity (RFC 7232): 412, not 404.
+	assertODataError(t, g.do("PATCH", "/odata/Orders(1)", []byte(`{"Status":"x"}`), "If-Match", "*"), 412)
+	assertODataError(t, g.do("DELETE", "/odata/Orders(1)", nil, "If-Match", "*"), 412)
+	if r := g.do("PATCH", "/odata/Orders(10248)", []byte(`{"Status":"x"}`), "If-Match", "*"); r.Status != 204 {
+		t.Errorf("If-Match * on an existing entity: %d", r.Status)
+	}
+	// 405 on $count names what is allowed.
+	r := g.do("POST", "/odata/Customers/$count", []byte(`{}`))
+	assertODataError(t, r, 405)
+	if r.Header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("Allow = %q", r.Header.Get("Allow"))
+	}
+	// Unknown methods do not create metrics series.
+	g.do("XMETHOD1", "/odata/", nil)
+	m := g.do("GET", "/metrics", nil)
+	if strings.Contains(string(m.Body), "XMETHOD1") || !strings.Contains(string(m.Body), `method="OTHER"`) {
+		t.Errorf("metrics label for an unknown method:\n%s", m.Body)
+	}
+}
+
+// TestSmallPageBytes: the minimum page_bytes still yields full pages (the
+// room kept for the nextLink follows the request, not a fixed 70 KiB).
+func TestSmallPageBytes(t *testing.T) {
+	dsn := pagingDSN(t)
+	c := baseConfig(dsn)
+	c.PageBytes = 64 << 10
+	g := start(t, c)
+	p := g.getPage(t, "/odata/items?$select=region,id,name")
+	if len(p.rows) < 500 || p.bytes > 64<<10 || p.Next == "" {
+		t.Fatalf("page of %d rows, %d bytes, next %q", len(p.rows), p.bytes, p.Next)
+	}
+}

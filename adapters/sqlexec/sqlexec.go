@@ -356,6 +356,9 @@ func (b *Backend) Update(ctx context.Context, w *adapters.Write) (adapters.Row, 
 				out, err = b.insert(ctx, tx, &ins)
 				return err
 			}
+			if w.IfMatch == "*" { // RFC 7232: If-Match * needs a current entity
+				return adapters.Errorf(adapters.PreconditionFailed, nil, "If-Match: * but no %s entity with this key exists", w.Set.Name)
+			}
 			return adapters.Errorf(adapters.NotFound, nil, "no %s entity with this key", w.Set.Name)
 		}
 		if err := checkETag(w, cur); err != nil {
@@ -395,6 +398,9 @@ func (b *Backend) Delete(ctx context.Context, w *adapters.Write) error {
 				return err
 			}
 			if !ok {
+				if w.IfMatch == "*" { // RFC 7232: If-Match * needs a current entity
+					return adapters.Errorf(adapters.PreconditionFailed, nil, "If-Match: * but no %s entity with this key exists", w.Set.Name)
+				}
 				return adapters.Errorf(adapters.NotFound, nil, "no %s entity with this key", w.Set.Name)
 			}
 			if err := checkETag(w, cur); err != nil {

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -398,27 +399,61 @@ func (c Config) Print(w io.Writer) error {
 	return err
 }
 
-// maskDSN hides the password of a postgres:// DSN (and password=... pairs).
+// maskDSN hides the password of a DSN: the user info and a password query
+// parameter of a URL, or a password=... pair (quoted or not) of the
+// key=value form.
 func maskDSN(dsn string) string {
-	if i := strings.Index(dsn, "://"); i >= 0 {
-		rest := dsn[i+3:]
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			userinfo := rest[:at]
-			if colon := strings.Index(userinfo, ":"); colon >= 0 {
-				return dsn[:i+3] + userinfo[:colon] + ":*****" + rest[at:]
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" && u.Host != "" {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return strings.ReplaceAll(u.String(), "xxxxx", "*****")
+	}
+	var b strings.Builder
+	for i := 0; i < len(dsn); {
+		j := strings.Index(strings.ToLower(dsn[i:]), "password")
+		if j < 0 {
+			b.WriteString(dsn[i:])
+			break
+		}
+		j += i
+		k := j + len("password")
+		for k < len(dsn) && dsn[k] == ' ' {
+			k++
+		}
+		if k >= len(dsn) || dsn[k] != '=' || (j > 0 && dsn[j-1] != ' ') {
+			b.WriteString(dsn[i:k])
+			i = k
+			continue
+		}
+		k++
+		for k < len(dsn) && dsn[k] == ' ' {
+			k++
+		}
+		b.WriteString(dsn[i:j])
+		b.WriteString("password=*****")
+		if k < len(dsn) && dsn[k] == '\'' { // quoted value: up to the closing quote
+			k++
+			for k < len(dsn) && dsn[k] != '\'' {
+				if dsn[k] == '\\' {
+					k++
+				}
+				k++
+			}
+			k++
+		} else {
+			for k < len(dsn) && dsn[k] != ' ' {
+				k++
 			}
 		}
+		i = k
 	}
-	fields := strings.Fields(dsn)
-	for i, f := range fields {
-		if strings.HasPrefix(strings.ToLower(f), "password=") {
-			fields[i] = "password=*****"
-		}
-	}
-	if len(fields) > 1 {
-		return strings.Join(fields, " ")
-	}
-	return dsn
+	return b.String()
 }
 
 // Usage prints the flags with their environment variables.

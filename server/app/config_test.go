@@ -111,10 +111,12 @@ func TestPrintMasksSecrets(t *testing.T) {
 
 func TestMaskDSN(t *testing.T) {
 	for in, want := range map[string]string{
-		"postgres://u:p@h/db":               "postgres://u:*****@h/db",
-		"postgres://u@h/db":                 "postgres://u@h/db",
-		"host=h user=u password=p dbname=d": "host=h user=u password=***** dbname=d",
-		"data/demo.sqlite":                  "data/demo.sqlite",
+		"postgres://u:p@h/db":                                "postgres://u:*****@h/db",
+		"postgres://u@h/db":                                  "postgres://u@h/db",
+		"host=h user=u password=p dbname=d":                  "host=h user=u password=***** dbname=d",
+		"host=h user=u password='hunter 2' dbname=x":         "host=h user=u password=***** dbname=x",
+		"postgres://u@h/db?sslmode=disable&password=hunter2": "postgres://u@h/db?password=*****&sslmode=disable",
+		"data/demo.sqlite":                                   "data/demo.sqlite",
 	} {
 		if got := maskDSN(in); got != want {
 			t.Errorf("maskDSN(%q) = %q, want %q", in, got, want)
