@@ -7,17 +7,26 @@ import (
 	"github.com/odatagw/odatagw/odata/semantic"
 )
 
-// applyHidden enforces per-property read rules: hidden properties leave the
-// default projection, and a query that names one (in $select, $filter,
-// $orderby) is refused as if the property did not exist, so that its values
-// cannot be inferred through filters.
-func applyHidden(q *semantic.Query, hidden map[string]bool) error {
+// applyHidden enforces per-property read rules. Hidden properties leave the
+// default projection; named in $filter or $orderby they are refused as if
+// they did not exist (their values could be inferred through filters); named
+// in $select they stay in the response with the value null (masked), because
+// Salesforce selects every field it synced, whoever the user is, and a 400
+// would break the whole object for users without the right. It returns the
+// masked properties.
+func applyHidden(q *semantic.Query, hidden map[string]bool) (map[*metadata.Property]bool, error) {
 	if len(hidden) == 0 {
-		return nil
+		return nil, nil
 	}
-	for _, p := range q.Select {
-		if hidden[p.Name] && q.SelectExplicit {
-			return unknownProperty(q.Set, p.Name)
+	var masked map[*metadata.Property]bool
+	if q.SelectExplicit {
+		for _, p := range q.Select {
+			if hidden[p.Name] {
+				if masked == nil {
+					masked = map[*metadata.Property]bool{}
+				}
+				masked[p] = true
+			}
 		}
 	}
 	var refused string
@@ -33,7 +42,13 @@ func applyHidden(q *semantic.Query, hidden map[string]bool) error {
 		visit(o.Expr)
 	}
 	if refused != "" {
-		return unknownProperty(q.Set, refused)
+		return nil, unknownProperty(q.Set, refused)
+	}
+	if q.SelectExplicit {
+		if q.Search != nil {
+			q.Search = pruneSearch(q.Search, hidden)
+		}
+		return masked, nil
 	}
 	sel := q.Select[:0:0]
 	for _, p := range q.Select {
@@ -52,7 +67,7 @@ func applyHidden(q *semantic.Query, hidden map[string]bool) error {
 	if q.Search != nil {
 		q.Search = pruneSearch(q.Search, hidden)
 	}
-	return nil
+	return nil, nil
 }
 
 func unknownProperty(set *metadata.EntitySet, name string) error {

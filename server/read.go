@@ -227,9 +227,11 @@ func (s *Server) bind(r *http.Request, req *odata.Request, op auth.Op) (*semanti
 		}
 		q.Restrict = restrict
 		if op == auth.Read {
-			if err := applyHidden(q, s.policy.HiddenProperties(ri.principal, q.Set.Name)); err != nil {
+			masked, err := applyHidden(q, s.policy.HiddenProperties(ri.principal, q.Set.Name))
+			if err != nil {
 				return nil, err
 			}
+			ri.masked = masked
 		}
 	}
 	ri.timing = append(ri.timing, fmt.Sprintf("bind;dur=%.3f", msSince(start)))
@@ -379,7 +381,7 @@ func (s *Server) readEntity(w http.ResponseWriter, r *http.Request, q *semantic.
 	if r.Method == http.MethodHead {
 		return
 	}
-	pr := newProjector(q, idx, cols)
+	pr := newProjector(q, idx, cols).mask(requestInfo(r).masked)
 	jw := jsonfmt.NewWriter(w, jsonfmt.Options{IEEE754Compatible: f.ieee754})
 	jw.SingleEntity(s.contextURL(r, q, true), pr.cols, pr.values(vals), etag)
 }
@@ -437,9 +439,20 @@ func containsProp(list []*metadata.Property, p *metadata.Property) bool {
 // projector picks the client's columns out of a widened row without
 // allocating per row.
 type projector struct {
-	idx  []int
-	cols []*metadata.Property
-	vals []adapters.Value
+	idx    []int
+	cols   []*metadata.Property
+	vals   []adapters.Value
+	masked []int // output positions written as null (hidden from the caller)
+}
+
+// mask makes the given properties come out as null.
+func (pr *projector) mask(props map[*metadata.Property]bool) *projector {
+	for i, c := range pr.cols {
+		if props[c] {
+			pr.masked = append(pr.masked, i)
+		}
+	}
+	return pr
 }
 
 func newProjector(q *semantic.Query, idx []int, cols []*metadata.Property) *projector {
@@ -459,13 +472,17 @@ func newProjector(q *semantic.Query, idx []int, cols []*metadata.Property) *proj
 }
 
 func (pr *projector) values(row []adapters.Value) []adapters.Value {
-	if pr.idx == nil {
-		return row[:len(pr.cols)]
+	out := row[:len(pr.cols)]
+	if pr.idx != nil {
+		for i, j := range pr.idx {
+			pr.vals[i] = row[j]
+		}
+		out = pr.vals
 	}
-	for i, j := range pr.idx {
-		pr.vals[i] = row[j]
+	for _, i := range pr.masked {
+		out[i] = adapters.Value{Null: true}
 	}
-	return pr.vals
+	return out
 }
 
 // maxPageSizePreference reads Prefer: odata.maxpagesize=N (0 when absent).
@@ -557,7 +574,7 @@ func (s *Server) readCollection(w http.ResponseWriter, r *http.Request, req *oda
 		dbq, idx := forETag(q)
 		rows, err = s.adapter.Query(r.Context(), dbq, limit)
 		if err == nil {
-			proj = newProjector(q, idx, rows.Columns())
+			proj = newProjector(q, idx, rows.Columns()).mask(requestInfo(r).masked)
 		}
 	}
 	if err != nil {

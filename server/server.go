@@ -230,6 +230,7 @@ type reqInfo struct {
 	rows      int64
 	set       string
 	principal *auth.Principal
+	masked    map[*metadata.Property]bool // hidden properties the client selected: written as null
 	errMsg    string
 	timing    []string
 }

@@ -679,8 +679,21 @@ func TestAuthorizationHTTP(t *testing.T) {
 		if r.Status != 200 || strings.Contains(string(r.Body), "CreditLimit") {
 			t.Errorf("entity read shows the hidden property: %d %s", r.Status, r.Body)
 		}
+		// Named in $select (Salesforce selects every synced field, whoever
+		// the user is): returned, as null.
+		rs, m = rows(t, "/odata/Customers?$select=CustomerID,CreditLimit&$filter=CustomerID eq 'SALES'", reader)
+		if len(rs) != 1 || rs[0]["CreditLimit"] != nil {
+			t.Fatalf("masked property: %v", rs)
+		}
+		if v, ok := rs[0]["CreditLimit"]; !ok || v != nil {
+			t.Fatalf("masked property not present as null: %v", rs[0])
+		}
+		r = g.do("GET", "/odata/Customers('SALES')?$select=Name,CreditLimit", nil, reader...)
+		if r.Status != 200 || !strings.Contains(string(r.Body), `"CreditLimit":null`) || strings.Contains(string(r.Body), "1000.00") {
+			t.Errorf("masked property on an entity: %d %s", r.Status, r.Body)
+		}
+		// Named where its value would matter: refused like an unknown property.
 		for _, q := range []string{
-			"$select=CustomerID,CreditLimit",
 			"$filter=CreditLimit gt 100",
 			"$orderby=CreditLimit",
 			"$filter=CreditLimit eq null",
@@ -813,7 +826,7 @@ func TestAuthorizationHTTP(t *testing.T) {
 		// return=representation shows what the principal may read, no more
 		// (ALFKI's CreditLimit is 12000.00 and hidden from the writer).
 		r := g.do("PATCH", "/odata/Customers('ALFKI')", []byte(`{"City":"Munich"}`), append([]string{"Prefer", "return=representation"}, writer...)...)
-		if r.Status != 200 || strings.Contains(string(r.Body), "CreditLimit") || strings.Contains(string(r.Body), "12000") ||
+		if r.Status != 200 || strings.Contains(string(r.Body), "CreditLimit") || strings.Contains(string(r.Body), "1000.00") ||
 			!strings.Contains(string(r.Body), `"City":"Munich"`) {
 			t.Errorf("return=representation: %d %s", r.Status, r.Body)
 		}
