@@ -229,15 +229,22 @@ func convert(p *metadata.Property, raw any, v *adapters.Value) error {
 	return nil
 }
 
-// formatDecimal prints a NUMERIC-affinity value with the declared scale.
+// formatDecimal prints a NUMERIC-affinity value with the declared scale
+// when that is exact, else with every digit it has. SQLite does not enforce
+// the scale, and the printed value is also the keyset position of the next
+// page: rounding it would make "after 0.3000" select the stored
+// 0.30000000000000004 again, forever.
 func formatDecimal(f float64, i int64, isInt bool, p *metadata.Property) []byte {
-	if p.Variable || p.Precision == 0 {
-		if isInt {
-			return strconv.AppendInt(nil, i, 10)
-		}
-		return strconv.AppendFloat(nil, f, 'f', -1, 64)
+	if isInt && (p.Variable || p.Precision == 0) {
+		return strconv.AppendInt(nil, i, 10)
 	}
-	return strconv.AppendFloat(nil, f, 'f', p.Scale, 64)
+	if !p.Variable && p.Precision > 0 {
+		b := strconv.AppendFloat(nil, f, 'f', p.Scale, 64)
+		if g, err := strconv.ParseFloat(string(b), 64); err == nil && g == f {
+			return b
+		}
+	}
+	return strconv.AppendFloat(nil, f, 'f', -1, 64)
 }
 
 func parseTime(raw any, layout string) (time.Time, error) {

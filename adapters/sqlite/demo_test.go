@@ -249,3 +249,17 @@ func TestCreateDemoFailureLeavesNothing(t *testing.T) {
 		t.Error("CreateDemo into a missing directory succeeded")
 	}
 }
+
+func TestFormatDecimalExactness(t *testing.T) {
+	p := &metadata.Property{Name: "d", Type: metadata.Decimal, Precision: 10, Scale: 4}
+	for f, want := range map[float64]string{
+		12.5:                "12.5000",
+		0.1:                 "0.1000",
+		0.30000000000000004: "0.30000000000000004", // beyond the declared scale: every digit, never rounded
+		-2:                  "-2.0000",
+	} {
+		if got := string(formatDecimal(f, 0, false, p)); got != want {
+			t.Errorf("formatDecimal(%v) = %s, want %s", f, got, want)
+		}
+	}
+}
