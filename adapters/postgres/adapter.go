@@ -234,7 +234,7 @@ func (s *scanner) Convert(vals []adapters.Value) error {
 			v.Null = !s.times[i].Valid
 			t := s.times[i].Time
 			if p.LocalTime {
-				t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), s.zone)
+				t = localToUTC(t, s.zone)
 			}
 			v.Time = t.UTC()
 		case metadata.TimeOfDay:
@@ -360,4 +360,31 @@ func retryable(err error) bool {
 		return pe.Code == "40001" || pe.Code == "40P01"
 	}
 	return false
+}
+
+// localToUTC reads the wall clock of t (a timestamp without time zone) in
+// zone the way PostgreSQL's "AT TIME ZONE" does, so that values the gateway
+// returns and values it filters on agree: a time that occurs twice (the hour
+// repeated when clocks fall back) takes the offset in force after the
+// transition, and a time that does not exist (skipped when clocks spring
+// forward) takes the offset in force before it. time.Date promises neither.
+func localToUTC(t time.Time, zone *time.Location) time.Time {
+	wall := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+	_, before := wall.Add(-26 * time.Hour).In(zone).Zone()
+	_, after := wall.Add(26 * time.Hour).In(zone).Zone()
+	fits := func(off int) (time.Time, bool) {
+		u := wall.Add(-time.Duration(off) * time.Second)
+		l := u.In(zone)
+		return u, l.Year() == wall.Year() && l.YearDay() == wall.YearDay() && l.Hour() == wall.Hour() &&
+			l.Minute() == wall.Minute() && l.Second() == wall.Second()
+	}
+	ua, okAfter := fits(after)
+	ub, okBefore := fits(before)
+	switch {
+	case okAfter: // unambiguous, or ambiguous: the offset after the transition
+		return ua
+	case okBefore:
+		return ub
+	}
+	return wall.Add(-time.Duration(before) * time.Second) // in a gap: the offset before it
 }
