@@ -92,6 +92,9 @@ func sessionDSN(dsn string, timeout time.Duration) (string, error) {
 		"TimeZone":      "UTC",
 		"DateStyle":     "ISO",
 		"IntervalStyle": "iso_8601",
+		// LIKE patterns are rendered with ESCAPE '\': that literal means a
+		// single backslash only with standard strings (the default since 9.1).
+		"standard_conforming_strings": "on",
 	}
 	if timeout > 0 {
 		params["statement_timeout"] = fmt.Sprint(timeout.Milliseconds())
