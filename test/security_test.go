@@ -681,7 +681,7 @@ func TestAuthorizationHTTP(t *testing.T) {
 		}
 		// Named in $select (Salesforce selects every synced field, whoever
 		// the user is): returned, as null.
-		rs, m = rows(t, "/odata/Customers?$select=CustomerID,CreditLimit&$filter=CustomerID eq 'SALES'", reader)
+		rs, _ = rows(t, "/odata/Customers?$select=CustomerID,CreditLimit&$filter=CustomerID eq 'SALES'", reader)
 		if len(rs) != 1 || rs[0]["CreditLimit"] != nil {
 			t.Fatalf("masked property: %v", rs)
 		}
