@@ -41,3 +41,32 @@ ANALYZE orders;`)
 	}
 	b.ReportMetric(float64(b.N*2000)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkKeyLookup measures W2 of the load benchmark in process: one
+// entity by key over HTTP from a real PostgreSQL (run with -cpuprofile).
+func BenchmarkKeyLookup(b *testing.B) {
+	dsn := pgtest.NewDB(b)
+	pgtest.MustExec(b, dsn, `
+CREATE TABLE customers (customer_id text PRIMARY KEY, name text NOT NULL, city text, country char(2) NOT NULL,
+  email text, created_at timestamptz NOT NULL, credit_limit numeric(12,2) NOT NULL, active boolean NOT NULL);
+INSERT INTO customers SELECT 'C' || lpad(i::text, 7, '0'), 'Name ' || i, 'City', 'DE', 'x@example.com', now(), 12.5, true
+FROM generate_series(1, 20000) AS i;`)
+	c := baseConfig(dsn)
+	c.LogLevel = "info"
+	g := start(b, c)
+	url := g.base + "/odata/customers('C0012345')"
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		resp, err := client.Get(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+}

@@ -95,6 +95,11 @@ func sessionDSN(dsn string, timeout time.Duration) (string, error) {
 		// LIKE patterns are rendered with ESCAPE '\': that literal means a
 		// single backslash only with standard strings (the default since 9.1).
 		"standard_conforming_strings": "on",
+		// One round trip per parameterised statement (Parse, Bind, Execute
+		// together) instead of lib/pq's default prepare-then-execute; every
+		// parameter carries an explicit cast in the SQL, and []byte values
+		// (bytea) travel in binary.
+		"binary_parameters": "yes",
 	}
 	if timeout > 0 {
 		params["statement_timeout"] = fmt.Sprint(timeout.Milliseconds())
