@@ -629,7 +629,10 @@ func (s *Server) readCollection(w http.ResponseWriter, r *http.Request, req *oda
 	}
 	var written int64
 	more := false
-	var last []adapters.Value
+	// The nextLink's keyset needs the last written row's sort and key
+	// columns only (none for offset tokens): copy just those per row.
+	keep := tokenColumns(q, cols)
+	last := make([]adapters.Value, len(cols))
 	for has {
 		vals := rows.Row()
 		if written == pageSize {
@@ -644,7 +647,7 @@ func (s *Server) readCollection(w http.ResponseWriter, r *http.Request, req *oda
 		}
 		jw.WriteEncoded()
 		written++
-		last = copyValues(last, vals)
+		copyColumns(last, vals, keep)
 		has = rows.Next()
 	}
 	if !has {
@@ -667,19 +670,36 @@ func (s *Server) readCollection(w http.ResponseWriter, r *http.Request, req *oda
 	}
 }
 
-func copyValues(dst []adapters.Value, src []adapters.Value) []adapters.Value {
-	if cap(dst) < len(src) {
-		dst = make([]adapters.Value, len(src))
+// tokenColumns are the positions in cols of the properties a keyset token
+// carries (the total order); nil when the order falls back to offsets.
+func tokenColumns(q *semantic.Query, cols []*metadata.Property) []int {
+	order, keyset := semantic.TotalOrder(q)
+	if !keyset {
+		return nil
 	}
-	dst = dst[:len(src)]
-	for i, v := range src {
-		text := dst[i].Text[:0]
-		dst[i] = v
-		if v.Text != nil {
-			dst[i].Text = append(text, v.Text...)
+	idx := make([]int, 0, len(order))
+	for _, o := range order {
+		p := o.Expr.(*semantic.Prop).P
+		for j, c := range cols {
+			if c == p {
+				idx = append(idx, j)
+				break
+			}
 		}
 	}
-	return dst
+	return idx
+}
+
+// copyColumns copies the values at idx from src into dst, owning their bytes
+// (src's buffers are reused by the next row).
+func copyColumns(dst, src []adapters.Value, idx []int) {
+	for _, i := range idx {
+		text := dst[i].Text[:0]
+		dst[i] = src[i]
+		if src[i].Text != nil {
+			dst[i].Text = append(text, src[i].Text...)
+		}
+	}
 }
 
 // nextLink builds the absolute URL of the next page: the original options
