@@ -136,8 +136,8 @@ func validate(set *metadata.EntitySet, obj map[string]json.RawMessage, order []s
 		details = append(details, jsonfmt.ErrorDetail{Code: codeInvalidValue, Message: fmt.Sprintf(format, args...), Target: target})
 	}
 	for _, name := range order {
-		if strings.HasPrefix(name, "@") || strings.Contains(name, "@odata.") || strings.Contains(name, "@") {
-			continue // instance annotations (@odata.etag, Name@odata.type, ...)
+		if strings.Contains(name, "@") {
+			continue // instance annotations (@odata.etag, Name@odata.type, ...): not properties
 		}
 		p := set.Property(name)
 		if p == nil {
