@@ -10,9 +10,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/odata/edm"
 	"github.com/odatagw/odatagw/odata/semantic"
 )
 
@@ -53,7 +53,7 @@ type Rows interface {
 	Next() bool
 	// Row returns the current row; it is only valid until the next call to
 	// Next (byte slices are reused).
-	Row() []Value
+	Row() []edm.Value
 	Err() error
 	Close() error
 }
@@ -61,28 +61,7 @@ type Rows interface {
 // Row is one materialised row (write results, key lookups).
 type Row struct {
 	Columns []*metadata.Property
-	Values  []Value
-}
-
-// Value is one primitive value as read from storage, without boxing. Which
-// field is meaningful depends on the property's Edm type:
-//
-//	Boolean                      Bool
-//	Byte, SByte, Int16/32/64     Int
-//	Single, Double               Float
-//	Decimal                      Text (canonical decimal text from storage)
-//	String, Guid                 Text
-//	Binary                       Text (raw bytes)
-//	Date, DateTimeOffset         Time (UTC; Date at midnight)
-//	TimeOfDay, Duration          Dur
-type Value struct {
-	Null  bool
-	Bool  bool
-	Int   int64
-	Float float64
-	Text  []byte
-	Time  time.Time
-	Dur   time.Duration
+	Values  []edm.Value
 }
 
 // Write is one insert, update or delete.
@@ -122,6 +101,7 @@ const (
 	Unavailable                         // 503: connection failure, serialization failure after retry
 	NotImplemented                      // 501
 	Canceled                            // the client went away
+	Invalid                             // 400: a value this backend cannot store or compare (Target names the property)
 )
 
 // Error is a classified backend error. Msg is safe to show to clients (no SQL
@@ -130,6 +110,7 @@ type Error struct {
 	Kind       ErrorKind
 	Msg        string
 	Constraint string // the violated constraint's name, when known
+	Target     string // the property the error is about, when known
 	Cause      error
 }
 

@@ -2,9 +2,10 @@ package odata
 
 import "fmt"
 
-// SyntaxError is a malformed URL: the option (e.g. "$filter", or "path" for
-// the resource path), the byte offset within the option's decoded value
-// (0-based; printed 1-based as a column) and what was expected.
+// SyntaxError is a malformed URL or request body: the option (e.g.
+// "$filter", "path" for the resource path, "body" for a JSON request body),
+// the byte offset within the option's decoded value or the body (0-based;
+// printed 1-based as a column, except for bodies) and what was expected.
 // The server answers it with 400.
 type SyntaxError struct {
 	Option string
@@ -13,6 +14,9 @@ type SyntaxError struct {
 }
 
 func (e *SyntaxError) Error() string {
+	if e.Option == "body" { // JSON has no lines worth counting
+		return fmt.Sprintf("request body, byte %d: %s", e.Offset, e.Msg)
+	}
 	return fmt.Sprintf("%s:1:%d: %s", e.Option, e.Offset+1, e.Msg)
 }
 

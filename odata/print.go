@@ -1,6 +1,11 @@
 package odata
 
-import "strings"
+import (
+	"encoding/base64"
+	"net/url"
+	"sort"
+	"strings"
+)
 
 // The printer writes canonical OData: lower-case operators and function
 // names, single spaces around binary operators, no spaces inside calls and
@@ -135,6 +140,8 @@ func (n *Literal) String() string {
 		return "'" + strings.ReplaceAll(n.Value, "'", "''") + "'"
 	case DurationLit:
 		return "duration'" + n.Value + "'"
+	case BinaryLit:
+		return "binary'" + base64.RawURLEncoding.EncodeToString([]byte(n.Value)) + "'"
 	}
 	return n.Value
 }
@@ -183,4 +190,95 @@ func FormatSelect(items []SelectItem) string {
 		parts[i] = it.String()
 	}
 	return strings.Join(parts, ",")
+}
+
+// FormatKey prints the content of a key predicate (without parentheses):
+// "42", "'k'" or "a=1,b='x'" for a composite key. With escape, each value is
+// percent-encoded for a URL path segment (names are identifiers and need
+// none).
+func FormatKey(parts []KeyPart, escape bool) string {
+	var b strings.Builder
+	for i, kp := range parts {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if kp.Name != "" {
+			b.WriteString(kp.Name)
+			b.WriteByte('=')
+		}
+		v := exprString(kp.Value)
+		if escape {
+			v = url.PathEscape(v)
+		}
+		b.WriteString(v)
+	}
+	return b.String()
+}
+
+// Encode prints the query options as a query string (without '?') for a
+// link that repeats the request, such as a nextLink: every option of Raw
+// except those named in omit, in a canonical order ($filter, $search,
+// $orderby, $select, $count, $top, then the others by name), each name and
+// value percent-encoded except for the characters that are safe and
+// readable in OData URLs.
+func (o *Options) Encode(omit ...string) string {
+	names := make([]string, 0, len(o.Raw))
+outer:
+	for name := range o.Raw {
+		for _, x := range omit {
+			if name == x {
+				continue outer
+			}
+		}
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		ri, rj := optionRank(names[i]), optionRank(names[j])
+		return ri < rj || ri == rj && names[i] < names[j]
+	})
+	var b strings.Builder
+	for i, name := range names {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		escapeQuery(&b, name)
+		b.WriteByte('=')
+		escapeQuery(&b, o.Raw[name])
+	}
+	return b.String()
+}
+
+func optionRank(name string) int {
+	switch name {
+	case "$filter":
+		return 0
+	case "$search":
+		return 1
+	case "$orderby":
+		return 2
+	case "$select":
+		return 3
+	case "$count":
+		return 4
+	case "$top":
+		return 5
+	}
+	return 6
+}
+
+// escapeQuery percent-encodes a query component, keeping characters that
+// are safe and readable in OData URLs ($ , ' ( ) : / @ * - . _ ~ !).
+func escapeQuery(b *strings.Builder, s string) {
+	const keep = "$,'():/@*-._~!"
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(keep, c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&0xF])
+	}
 }

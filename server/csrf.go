@@ -40,9 +40,9 @@ func (s *Server) csrfValid(principal, token string, now time.Time) bool {
 	return hmac.Equal([]byte(want), []byte(token))
 }
 
-// maybeIssueCSRF answers "X-CSRF-Token: Fetch" on GETs of the service
-// document and $metadata (and of any resource, see read).
-func (s *Server) maybeIssueCSRF(w http.ResponseWriter, r *http.Request) {
+// issueCSRF answers "X-CSRF-Token: Fetch" on reads (the service document,
+// $metadata and any resource) by adding a token to h.
+func (s *Server) issueCSRF(r *http.Request, h http.Header) {
 	if !s.cfg.CSRF.Enabled || !strings.EqualFold(r.Header.Get(s.cfg.CSRF.Header), "Fetch") {
 		return
 	}
@@ -50,8 +50,8 @@ func (s *Server) maybeIssueCSRF(w http.ResponseWriter, r *http.Request) {
 	if p := requestInfo(r).principal; p != nil {
 		name = p.Name
 	}
-	w.Header().Set(s.cfg.CSRF.Header, s.csrfToken(name, time.Now().Add(s.cfg.CSRF.TTL)))
-	w.Header().Add("Cache-Control", "no-store")
+	h.Set(s.cfg.CSRF.Header, s.csrfToken(name, s.now().Add(s.cfg.CSRF.TTL)))
+	h.Add("Cache-Control", "no-store")
 }
 
 // checkCSRF rejects a write without a valid token (403, "X-CSRF-Token: Required").
@@ -63,7 +63,7 @@ func (s *Server) checkCSRF(r *http.Request) error {
 	if p := requestInfo(r).principal; p != nil {
 		name = p.Name
 	}
-	if s.csrfValid(name, r.Header.Get(s.cfg.CSRF.Header), time.Now()) {
+	if s.csrfValid(name, r.Header.Get(s.cfg.CSRF.Header), s.now()) {
 		return nil
 	}
 	e := newHTTPError(http.StatusForbidden, codeForbidden,

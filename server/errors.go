@@ -115,6 +115,11 @@ func classify(err error) problem {
 			p.status, p.code = http.StatusNotImplemented, codeNotImplemented
 		case semantic.LimitExceeded:
 			p.status, p.code = http.StatusBadRequest, codeLimitExceeded
+		case semantic.InvalidValue:
+			p.status, p.code = http.StatusBadRequest, codeInvalidValue
+			for _, d := range be.Details {
+				p.details = append(p.details, jsonfmt.ErrorDetail{Code: codeInvalidValue, Message: d.Msg, Target: d.Target})
+			}
 		default:
 			p.status, p.code = http.StatusBadRequest, codeInvalidQuery
 		}
@@ -129,8 +134,10 @@ func classify(err error) problem {
 		}
 		return p
 	case errors.As(err, &ae):
-		p := problem{msg: ae.Msg}
+		p := problem{msg: ae.Msg, target: ae.Target}
 		switch ae.Kind {
+		case adapters.Invalid:
+			p.status, p.code = http.StatusBadRequest, codeInvalidValue
 		case adapters.NotFound:
 			p.status, p.code = http.StatusNotFound, codeNotFound
 		case adapters.Conflict:

@@ -234,3 +234,24 @@ func repoRoot() string {
 
 // discardLogger is a logger that drops everything.
 func discardLogger() zerolog.Logger { return zerolog.Nop() }
+
+// clock is a settable clock for gateways under test (Config.Now): tests
+// advance it instead of sleeping.
+type clock struct {
+	mu  chanMutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{mu: make(chanMutex, 1), now: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.lock()
+	defer c.mu.unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.lock()
+	defer c.mu.unlock()
+	c.now = c.now.Add(d)
+}

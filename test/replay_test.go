@@ -1060,12 +1060,14 @@ func TestReplayWrites(t *testing.T) {
 		sc := replayConfig(t, dsn)
 		sc.CSRF.Enabled = true
 		sc.CSRF.TTL = time.Second
+		clock := newClock()
+		sc.Now = clock.Now
 		short := start(t, sc)
 		expiring := short.do("GET", "/odata/", nil, append(hRead("application/json", "4.0"), "X-CSRF-Token", "Fetch")...).Header.Get("X-CSRF-Token")
 		if oldProcess == "" || otherUser == "" || expiring == "" {
 			t.Fatal("token fetch failed")
 		}
-		time.Sleep(2100 * time.Millisecond)
+		clock.Advance(2100 * time.Millisecond) // past the 1 s TTL
 		for _, tc := range []struct {
 			name, token string
 			gw          *gateway

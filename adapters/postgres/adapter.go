@@ -8,8 +8,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -18,6 +20,7 @@ import (
 	"github.com/odatagw/odatagw/adapters"
 	"github.com/odatagw/odatagw/adapters/sqlexec"
 	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/odata/edm"
 )
 
 // Options configure the PostgreSQL adapter.
@@ -164,7 +167,7 @@ func (d *DB) Close() error { return d.db.Close() }
 // SQLX exposes the pool for tests and tools.
 func (d *DB) SQLX() *sqlx.DB { return d.db }
 
-// scanner reads lib/pq values into adapters.Value slots.
+// scanner reads lib/pq values into edm.Value slots.
 type scanner struct {
 	cols  []*metadata.Property
 	zone  *time.Location
@@ -223,10 +226,10 @@ func newScanner(cols []*metadata.Property, zone *time.Location) sqlexec.Scanner 
 
 func (s *scanner) Dest() []any { return s.dest }
 
-func (s *scanner) Convert(vals []adapters.Value) error {
+func (s *scanner) Convert(vals []edm.Value) error {
 	for i, p := range s.cols {
 		v := &vals[i]
-		*v = adapters.Value{}
+		*v = edm.Value{}
 		switch p.Type {
 		case metadata.Boolean:
 			v.Null, v.Bool = !s.bools[i].Valid, s.bools[i].Bool
@@ -306,8 +309,8 @@ func classify(err error) error {
 		if errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) {
 			return adapters.Errorf(adapters.Unavailable, err, "database connection lost")
 		}
-		var ne interface{ Timeout() bool }
-		if errors.As(err, &ne) || strings.Contains(err.Error(), "connection refused") {
+		var ne net.Error // dial and socket failures, connection refused included
+		if errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) {
 			return adapters.Errorf(adapters.Unavailable, err, "database unavailable")
 		}
 		return adapters.Errorf(adapters.Internal, err, "database error")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/odatagw/odatagw/adapters"
 	"github.com/odatagw/odatagw/adapters/sqlgen"
 	"github.com/odatagw/odatagw/metadata"
 	"github.com/odatagw/odatagw/odata/semantic"
@@ -167,7 +168,12 @@ func (d *dialect) Param(ps *sqlgen.Params, c semantic.Const) (string, error) {
 	}
 	var v any
 	switch x := c.V.(type) {
-	case bool, int64, []byte, string:
+	case string:
+		if err := textValue(x, ""); err != nil {
+			return "", err
+		}
+		v = x
+	case bool, int64, []byte:
 		v = x
 	default:
 		s, err := dialectText(c)
@@ -183,6 +189,9 @@ func (d *dialect) ColumnParam(ps *sqlgen.Params, p *metadata.Property, c semanti
 	switch {
 	case p.FixedChar && c.T == metadata.String && !c.Null:
 		s, _ := c.V.(string)
+		if err := textValue(s, p.Name); err != nil {
+			return "", err
+		}
 		return ps.Add(s) + "::bpchar", nil
 	case textCast(p) && c.T == metadata.String:
 		// An untyped parameter: PostgreSQL infers text when it is compared
@@ -192,6 +201,9 @@ func (d *dialect) ColumnParam(ps *sqlgen.Params, p *metadata.Property, c semanti
 			return ps.Add(nil), nil
 		}
 		s, _ := c.V.(string)
+		if err := textValue(s, p.Name); err != nil {
+			return "", err
+		}
 		return ps.Add(s), nil
 	case p.LocalTime && c.T == metadata.DateTimeOffset:
 		s, err := d.Param(ps, c)
@@ -199,8 +211,27 @@ func (d *dialect) ColumnParam(ps *sqlgen.Params, p *metadata.Property, c semanti
 			return "", err
 		}
 		return "(" + s + " AT TIME ZONE " + d.zone + ")", nil
+	case c.T == metadata.String && !c.Null:
+		if err := textValue(c.V.(string), p.Name); err != nil {
+			return "", err
+		}
 	}
 	return d.Param(ps, c)
+}
+
+// textValue refuses text PostgreSQL cannot hold: the NUL character, which
+// no text, varchar or char value may contain (SQLSTATE 22021 if it were
+// sent). target names the property when the value is bound to one.
+func textValue(s, target string) error {
+	if strings.IndexByte(s, 0) < 0 {
+		return nil
+	}
+	e := &adapters.Error{Kind: adapters.Invalid, Target: target,
+		Msg: "PostgreSQL text cannot contain the NUL character (U+0000)"}
+	if target != "" {
+		e.Msg = "property " + target + ": " + e.Msg
+	}
+	return e
 }
 
 func (d *dialect) In(ps *sqlgen.Params, x sqlgen.Operand, t metadata.Type, vals []semantic.Const) (string, error) {
@@ -211,6 +242,9 @@ func (d *dialect) In(ps *sqlgen.Params, x sqlgen.Operand, t metadata.Type, vals 
 	arr := make(pq.StringArray, len(vals))
 	for i, v := range vals {
 		if arr[i], err = dialectText(v); err != nil {
+			return "", err
+		}
+		if err := textValue(arr[i], ""); err != nil {
 			return "", err
 		}
 	}
@@ -407,6 +441,9 @@ func dialectClamp(o sqlgen.Operand) string {
 // Match uses LIKE with an escaped pattern (case-sensitive in PostgreSQL and
 // usable by a text_pattern_ops or C-collation index for startswith).
 func (*dialect) Match(ps *sqlgen.Params, fn semantic.Func, x sqlgen.Operand, pattern string) (string, error) {
+	if err := textValue(pattern, ""); err != nil {
+		return "", err
+	}
 	pat := sqlgen.EscapeLike(pattern)
 	switch fn {
 	case semantic.FnContains:
@@ -442,6 +479,9 @@ func dialectUTC(o sqlgen.Operand) (string, error) {
 func (*dialect) Search(ps *sqlgen.Params, x sqlgen.Operand, text string) (string, error) {
 	if x.Type != metadata.String {
 		return "", sqlgen.NotImplemented("$search on %s is not supported", x.Type.FullName())
+	}
+	if err := textValue(text, ""); err != nil {
+		return "", err
 	}
 	return x.SQL + ` ILIKE ` + ps.Add("%"+sqlgen.EscapeLike(text)+"%") + `::text ESCAPE '\'`, nil
 }

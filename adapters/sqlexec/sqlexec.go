@@ -13,15 +13,16 @@ import (
 	"github.com/odatagw/odatagw/adapters"
 	"github.com/odatagw/odatagw/adapters/sqlgen"
 	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/odata/edm"
 	"github.com/odatagw/odatagw/odata/semantic"
 )
 
-// Scanner converts one backend row into adapters.Values.
+// Scanner converts one backend row into edm.Values.
 type Scanner interface {
 	// Dest returns the scan destinations, one per column; reused per row.
 	Dest() []any
 	// Convert fills vals from the destinations after a Scan.
-	Convert(vals []adapters.Value) error
+	Convert(vals []edm.Value) error
 }
 
 // Backend is the backend-specific part of an executor.
@@ -105,7 +106,7 @@ func (b *Backend) Query(ctx context.Context, q *semantic.Query, limit int64) (ad
 	}
 	r.rows = sr
 	r.scan = b.NewScanner(cols)
-	r.vals = make([]adapters.Value, len(cols))
+	r.vals = make([]edm.Value, len(cols))
 	return r, nil
 }
 
@@ -133,7 +134,7 @@ type Rows struct {
 	cols  []*metadata.Property
 	count int64
 	scan  Scanner
-	vals  []adapters.Value
+	vals  []edm.Value
 	err   error
 }
 
@@ -144,7 +145,7 @@ func (r *Rows) Columns() []*metadata.Property { return r.cols }
 func (r *Rows) Count() int64 { return r.count }
 
 // Row implements adapters.Rows.
-func (r *Rows) Row() []adapters.Value { return r.vals }
+func (r *Rows) Row() []edm.Value { return r.vals }
 
 // Next implements adapters.Rows.
 func (r *Rows) Next() bool {
@@ -197,7 +198,7 @@ func (b *Backend) queryRow(ctx context.Context, qr queryer, stmt sqlgen.Statemen
 	if err := sr.Scan(sc.Dest()...); err != nil {
 		return adapters.Row{}, false, err
 	}
-	vals := make([]adapters.Value, len(cols))
+	vals := make([]edm.Value, len(cols))
 	if err := sc.Convert(vals); err != nil {
 		return adapters.Row{}, false, err
 	}
@@ -298,7 +299,7 @@ func checkETag(w *adapters.Write, row adapters.Row) error {
 	if ifMatch == "" || ifMatch == "*" {
 		return nil
 	}
-	etag := adapters.ETag(w.ETagKey, set, row.Columns, row.Values)
+	etag := edm.ETag(w.ETagKey, set, row.Columns, row.Values)
 	if etag == "" || !etagListMatches(ifMatch, etag) {
 		return adapters.Errorf(adapters.PreconditionFailed, nil, "the entity was changed by someone else (ETag mismatch)")
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/odatagw/odatagw/adapters"
 	"github.com/odatagw/odatagw/adapters/sqlexec"
 	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/odata/edm"
 )
 
 // Options configure the SQLite adapter.
@@ -100,10 +101,10 @@ func newScanner(cols []*metadata.Property) sqlexec.Scanner {
 
 func (s *scanner) Dest() []any { return s.dest }
 
-func (s *scanner) Convert(vals []adapters.Value) error {
+func (s *scanner) Convert(vals []edm.Value) error {
 	for i, p := range s.cols {
 		v := &vals[i]
-		*v = adapters.Value{}
+		*v = edm.Value{}
 		if err := convert(p, s.raw[i], v); err != nil {
 			return adapters.Errorf(adapters.Internal, err, "cannot read column %s", p.Name)
 		}
@@ -111,9 +112,9 @@ func (s *scanner) Convert(vals []adapters.Value) error {
 	return nil
 }
 
-// convert maps a SQLite value to an adapters.Value per the storage
+// convert maps a SQLite value to an edm.Value per the storage
 // conventions (see dialect.go).
-func convert(p *metadata.Property, raw any, v *adapters.Value) error {
+func convert(p *metadata.Property, raw any, v *edm.Value) error {
 	if raw == nil {
 		v.Null = true
 		return nil

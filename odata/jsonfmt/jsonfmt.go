@@ -19,8 +19,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/odatagw/odatagw/adapters"
 	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/odata/edm"
 )
 
 // Options change how values are written.
@@ -85,7 +85,7 @@ func (w *Writer) appendCount(b []byte, n int64) []byte {
 // without writing it, and returns its size in bytes; WriteEncoded then
 // writes it. Splitting the two lets a caller stop a page before a row
 // would push it over a byte limit.
-func (w *Writer) EncodeEntity(cols []*metadata.Property, vals []adapters.Value, etag string) int {
+func (w *Writer) EncodeEntity(cols []*metadata.Property, vals []edm.Value, etag string) int {
 	w.buf = w.buf[:0]
 	if w.rows > 0 {
 		w.buf = append(w.buf, ',')
@@ -101,7 +101,7 @@ func (w *Writer) WriteEncoded() {
 }
 
 // Entity writes one collection member.
-func (w *Writer) Entity(cols []*metadata.Property, vals []adapters.Value, etag string) {
+func (w *Writer) Entity(cols []*metadata.Property, vals []edm.Value, etag string) {
 	w.EncodeEntity(cols, vals, etag)
 	w.WriteEncoded()
 }
@@ -118,7 +118,7 @@ func (w *Writer) EndCollection(nextLink string) {
 }
 
 // SingleEntity writes a whole single-entity response.
-func (w *Writer) SingleEntity(contextURL string, cols []*metadata.Property, vals []adapters.Value, etag string) {
+func (w *Writer) SingleEntity(contextURL string, cols []*metadata.Property, vals []edm.Value, etag string) {
 	w.buf = append(w.buf[:0], `{"@odata.context":`...)
 	w.buf = appendString(w.buf, contextURL)
 	if etag != "" {
@@ -135,7 +135,7 @@ func (w *Writer) SingleEntity(contextURL string, cols []*metadata.Property, vals
 	w.flush()
 }
 
-func (w *Writer) appendEntity(b []byte, cols []*metadata.Property, vals []adapters.Value, etag string) []byte {
+func (w *Writer) appendEntity(b []byte, cols []*metadata.Property, vals []edm.Value, etag string) []byte {
 	b = append(b, '{')
 	first := true
 	if etag != "" {
@@ -156,7 +156,7 @@ func (w *Writer) appendEntity(b []byte, cols []*metadata.Property, vals []adapte
 }
 
 // AppendValue appends the JSON form of v as a value of property p.
-func (w *Writer) AppendValue(b []byte, p *metadata.Property, v *adapters.Value) []byte {
+func (w *Writer) AppendValue(b []byte, p *metadata.Property, v *edm.Value) []byte {
 	if v.Null {
 		return append(b, "null"...)
 	}

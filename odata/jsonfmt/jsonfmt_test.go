@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/odatagw/odatagw/adapters"
 	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/odata/edm"
 )
 
 func prop(name string, t metadata.Type) *metadata.Property {
@@ -22,36 +22,36 @@ func TestAppendValue(t *testing.T) {
 	cases := []struct {
 		name string
 		t    metadata.Type
-		v    adapters.Value
+		v    edm.Value
 		ieee bool
 		want string
 	}{
-		{"null", metadata.String, adapters.Value{Null: true}, false, `null`},
-		{"bool", metadata.Boolean, adapters.Value{Bool: true}, false, `true`},
-		{"int32", metadata.Int32, adapters.Value{Int: -2147483648}, false, `-2147483648`},
-		{"int64 number", metadata.Int64, adapters.Value{Int: math.MaxInt64}, false, `9223372036854775807`},
-		{"int64 ieee754", metadata.Int64, adapters.Value{Int: math.MaxInt64}, true, `"9223372036854775807"`},
-		{"decimal exact", metadata.Decimal, adapters.Value{Text: []byte("3.14159265358979323846264338327950288")}, false, `3.14159265358979323846264338327950288`},
-		{"decimal trailing zeros kept", metadata.Decimal, adapters.Value{Text: []byte("12.50")}, false, `12.50`},
-		{"decimal ieee754", metadata.Decimal, adapters.Value{Text: []byte("-0.001")}, true, `"-0.001"`},
-		{"decimal NaN", metadata.Decimal, adapters.Value{Text: []byte("NaN")}, false, `"NaN"`},
-		{"decimal Infinity", metadata.Decimal, adapters.Value{Text: []byte("-Infinity")}, false, `"-INF"`},
-		{"double", metadata.Double, adapters.Value{Float: 0.1}, false, `0.1`},
-		{"double exp", metadata.Double, adapters.Value{Float: -1e300}, false, `-1e+300`},
-		{"double NaN", metadata.Double, adapters.Value{Float: math.NaN()}, false, `"NaN"`},
-		{"double INF", metadata.Double, adapters.Value{Float: math.Inf(1)}, false, `"INF"`},
-		{"single", metadata.Single, adapters.Value{Float: float64(float32(1.1))}, false, `1.1`},
-		{"string escapes", metadata.String, adapters.Value{Text: []byte("a\"b\\c\n\t\x01é日\u2028")}, false, `"a\"b\\c\n\t\u0001é日\u2028"`},
-		{"string invalid utf8", metadata.String, adapters.Value{Text: []byte{'a', 0xff, 'b'}}, false, `"a\ufffdb"`},
-		{"guid", metadata.Guid, adapters.Value{Text: []byte("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")}, false, `"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"`},
-		{"binary base64url", metadata.Binary, adapters.Value{Text: []byte{0xfb, 0xff, 0x10}}, false, `"-_8Q"`},
-		{"date", metadata.Date, adapters.Value{Time: time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)}, false, `"2024-02-29"`},
-		{"datetime micro", metadata.DateTimeOffset, adapters.Value{Time: ts}, false, `"2024-01-15T10:30:00.123456Z"`},
-		{"datetime whole", metadata.DateTimeOffset, adapters.Value{Time: ts.Truncate(time.Second)}, false, `"2024-01-15T10:30:00Z"`},
-		{"datetime to UTC", metadata.DateTimeOffset, adapters.Value{Time: ts.In(time.FixedZone("", 3600))}, false, `"2024-01-15T10:30:00.123456Z"`},
-		{"time of day", metadata.TimeOfDay, adapters.Value{Dur: 23*time.Hour + 59*time.Minute + 59*time.Second + 999999*time.Microsecond}, false, `"23:59:59.999999"`},
-		{"duration", metadata.Duration, adapters.Value{Dur: 26*time.Hour + 3*time.Minute + 4500*time.Millisecond}, false, `"P1DT2H3M4.5S"`},
-		{"negative duration", metadata.Duration, adapters.Value{Dur: -time.Hour}, false, `"-PT1H0M0S"`},
+		{"null", metadata.String, edm.Value{Null: true}, false, `null`},
+		{"bool", metadata.Boolean, edm.Value{Bool: true}, false, `true`},
+		{"int32", metadata.Int32, edm.Value{Int: -2147483648}, false, `-2147483648`},
+		{"int64 number", metadata.Int64, edm.Value{Int: math.MaxInt64}, false, `9223372036854775807`},
+		{"int64 ieee754", metadata.Int64, edm.Value{Int: math.MaxInt64}, true, `"9223372036854775807"`},
+		{"decimal exact", metadata.Decimal, edm.Value{Text: []byte("3.14159265358979323846264338327950288")}, false, `3.14159265358979323846264338327950288`},
+		{"decimal trailing zeros kept", metadata.Decimal, edm.Value{Text: []byte("12.50")}, false, `12.50`},
+		{"decimal ieee754", metadata.Decimal, edm.Value{Text: []byte("-0.001")}, true, `"-0.001"`},
+		{"decimal NaN", metadata.Decimal, edm.Value{Text: []byte("NaN")}, false, `"NaN"`},
+		{"decimal Infinity", metadata.Decimal, edm.Value{Text: []byte("-Infinity")}, false, `"-INF"`},
+		{"double", metadata.Double, edm.Value{Float: 0.1}, false, `0.1`},
+		{"double exp", metadata.Double, edm.Value{Float: -1e300}, false, `-1e+300`},
+		{"double NaN", metadata.Double, edm.Value{Float: math.NaN()}, false, `"NaN"`},
+		{"double INF", metadata.Double, edm.Value{Float: math.Inf(1)}, false, `"INF"`},
+		{"single", metadata.Single, edm.Value{Float: float64(float32(1.1))}, false, `1.1`},
+		{"string escapes", metadata.String, edm.Value{Text: []byte("a\"b\\c\n\t\x01é日\u2028")}, false, `"a\"b\\c\n\t\u0001é日\u2028"`},
+		{"string invalid utf8", metadata.String, edm.Value{Text: []byte{'a', 0xff, 'b'}}, false, `"a\ufffdb"`},
+		{"guid", metadata.Guid, edm.Value{Text: []byte("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")}, false, `"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"`},
+		{"binary base64url", metadata.Binary, edm.Value{Text: []byte{0xfb, 0xff, 0x10}}, false, `"-_8Q"`},
+		{"date", metadata.Date, edm.Value{Time: time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)}, false, `"2024-02-29"`},
+		{"datetime micro", metadata.DateTimeOffset, edm.Value{Time: ts}, false, `"2024-01-15T10:30:00.123456Z"`},
+		{"datetime whole", metadata.DateTimeOffset, edm.Value{Time: ts.Truncate(time.Second)}, false, `"2024-01-15T10:30:00Z"`},
+		{"datetime to UTC", metadata.DateTimeOffset, edm.Value{Time: ts.In(time.FixedZone("", 3600))}, false, `"2024-01-15T10:30:00.123456Z"`},
+		{"time of day", metadata.TimeOfDay, edm.Value{Dur: 23*time.Hour + 59*time.Minute + 59*time.Second + 999999*time.Microsecond}, false, `"23:59:59.999999"`},
+		{"duration", metadata.Duration, edm.Value{Dur: 26*time.Hour + 3*time.Minute + 4500*time.Millisecond}, false, `"P1DT2H3M4.5S"`},
+		{"negative duration", metadata.Duration, edm.Value{Dur: -time.Hour}, false, `"-PT1H0M0S"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,8 +74,8 @@ func TestCollectionDocument(t *testing.T) {
 	cols := []*metadata.Property{prop("ID", metadata.Int64), prop("Name", metadata.String)}
 	n := int64(2)
 	w.BeginCollection("https://h/odata/$metadata#S(ID,Name)", &n)
-	w.Entity(cols, []adapters.Value{{Int: 1}, {Text: []byte("a")}}, "")
-	size := w.EncodeEntity(cols, []adapters.Value{{Int: 2}, {Null: true}}, `W/"x"`)
+	w.Entity(cols, []edm.Value{{Int: 1}, {Text: []byte("a")}}, "")
+	size := w.EncodeEntity(cols, []edm.Value{{Int: 2}, {Null: true}}, `W/"x"`)
 	if size <= 0 || buf.Len() != int(w.Written()) {
 		t.Fatalf("EncodeEntity wrote early or sized %d", size)
 	}
@@ -104,9 +104,9 @@ func TestError(t *testing.T) {
 func BenchmarkWriteRows(b *testing.B) {
 	cols := []*metadata.Property{prop("order_id", metadata.Int64), prop("status", metadata.String),
 		prop("order_date", metadata.Date), prop("total", metadata.Decimal), prop("shipped_at", metadata.DateTimeOffset)}
-	rows := make([][]adapters.Value, 2000)
+	rows := make([][]edm.Value, 2000)
 	for i := range rows {
-		rows[i] = []adapters.Value{{Int: int64(100000 + i)}, {Text: []byte("Open")},
+		rows[i] = []edm.Value{{Int: int64(100000 + i)}, {Text: []byte("Open")},
 			{Time: time.Date(2024, 1, 1+i%28, 0, 0, 0, 0, time.UTC)}, {Text: []byte("12345.67")},
 			{Null: i%2 == 0, Time: time.Date(2024, 2, 1, 8, 0, 0, 123000, time.UTC)}}
 	}
@@ -125,5 +125,25 @@ func BenchmarkWriteRows(b *testing.B) {
 	b.ReportMetric(float64(b.N*len(rows))/b.Elapsed().Seconds(), "rows/s")
 	if strings.Contains(string(w.buf), "panic") {
 		b.Fatal("unreachable")
+	}
+}
+
+func TestContextURL(t *testing.T) {
+	a := &metadata.Property{Name: "A"}
+	b := &metadata.Property{Name: "B"}
+	cases := []struct {
+		selected []*metadata.Property
+		entity   bool
+		want     string
+	}{
+		{nil, false, "http://h/odata/$metadata#Orders"},
+		{nil, true, "http://h/odata/$metadata#Orders/$entity"},
+		{[]*metadata.Property{a, b}, false, "http://h/odata/$metadata#Orders(A,B)"},
+		{[]*metadata.Property{a}, true, "http://h/odata/$metadata#Orders(A)/$entity"},
+	}
+	for _, tc := range cases {
+		if got := ContextURL("http://h/odata/", "Orders", tc.selected, tc.entity); got != tc.want {
+			t.Errorf("ContextURL(%v, %v) = %s, want %s", tc.selected, tc.entity, got, tc.want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/odata"
 )
 
 // Format prints a bound expression in a compact, fully parenthesised debug
@@ -212,4 +213,54 @@ func formatDuration(d time.Duration) string {
 		}
 	}
 	return sb.String()
+}
+
+// Literal returns c as an OData literal node; its String() is the one
+// canonical URL literal of a typed value (key predicates in Location and
+// entity URLs, "did you mean" messages), and it parses back to c.
+func (c Const) Literal() *odata.Literal {
+	if c.Null {
+		return &odata.Literal{Kind: odata.NullLit}
+	}
+	l := &odata.Literal{Value: constText(&c)}
+	switch c.T {
+	case metadata.Boolean:
+		l.Kind = odata.BoolLit
+	case metadata.Byte, metadata.SByte, metadata.Int16, metadata.Int32, metadata.Int64:
+		l.Kind = odata.IntLit
+	case metadata.Decimal:
+		l.Kind = odata.DecimalLit
+	case metadata.Single, metadata.Double:
+		l.Kind = odata.DoubleLit
+	case metadata.String:
+		l.Kind = odata.StringLit
+	case metadata.Date:
+		l.Kind = odata.DateLit
+	case metadata.DateTimeOffset:
+		l.Kind = odata.DateTimeOffsetLit
+	case metadata.TimeOfDay:
+		l.Kind = odata.TimeOfDayLit
+	case metadata.Duration:
+		l.Kind = odata.DurationLit
+	case metadata.Guid:
+		l.Kind = odata.GuidLit
+	case metadata.Binary:
+		l.Kind = odata.BinaryLit
+		l.Value = string(c.V.([]byte))
+	}
+	return l
+}
+
+// KeyParts returns the key predicate of key (values in set.Key order) for
+// odata.FormatKey: a bare value for a single-property key, name=value pairs
+// for a composite one.
+func KeyParts(set *metadata.EntitySet, key []Const) []odata.KeyPart {
+	parts := make([]odata.KeyPart, len(key))
+	for i, c := range key {
+		parts[i].Value = c.Literal()
+		if len(set.Key) > 1 {
+			parts[i].Name = set.Key[i].Name
+		}
+	}
+	return parts
 }

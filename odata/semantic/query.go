@@ -260,6 +260,9 @@ type Error struct {
 	Span   odata.Span // where in the option's text
 	Msg    string
 	Target string // the offending name, when there is one
+	// Details lists the individual problems of an InvalidValue error (one
+	// per property of a request body), each with its Target.
+	Details []*Error
 }
 
 // ErrorKind classifies binding errors.
@@ -271,6 +274,7 @@ const (
 	NotFound                        // 404: unknown entity set
 	NotImplemented                  // 501: valid but unsupported (lambda, cast, ...)
 	LimitExceeded                   // 400: a configured limit; Msg names it
+	InvalidValue                    // 400: a request body whose values do not fit the model (see Details)
 )
 
 func (e *Error) Error() string {

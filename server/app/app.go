@@ -216,7 +216,7 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 	}, server.Deps{
 		Adapter: ad, Model: model, Log: log, Auth: authn, Policy: policy,
 		DBLimiter:   guard.NewLimiter(gc.MaxConcurrentQueries, gc.QueryQueue, gc.QueryQueueWait),
-		RateLimiter: rate, AuthFailLimiter: authFail,
+		RateLimiter: rate, AuthFailLimiter: authFail, Now: c.Now,
 	})
 
 	g.http = &http.Server{Handler: g.Server.Handler(), ErrorLog: nil}

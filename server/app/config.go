@@ -81,6 +81,10 @@ type Config struct {
 
 	// Sets configures tables and views by "schema.table" (or "table").
 	Sets map[string]SetConfig `yaml:"sets"`
+
+	// Now is the gateway's clock (CSRF token expiry); nil means time.Now.
+	// Not configurable from files or flags: tests set it.
+	Now func() time.Time `yaml:"-"`
 }
 
 // SetConfig renames, hides, keys and restricts one table or view.

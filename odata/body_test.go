@@ -1,0 +1,108 @@
+package odata
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseEntity(t *testing.T) {
+	cases := []struct {
+		body    string
+		members string // name=raw pairs joined by ';'
+		errMsg  string // substring of the error; "" for success
+		offset  int
+	}{
+		{`{}`, "", "", 0},
+		{` {"a":1, "b" : "x\"y", "c":null, "d":[1,{"e":2}]} `, `a=1;b="x\"y";c=null;d=[1,{"e":2}]`, "", 0},
+		{`{"@odata.etag":"W/\"1\"","Name@odata.type":"String"}`, `@odata.etag="W/\"1\"";Name@odata.type="String"`, "", 0},
+		{`{"CustomerID":"X1",`, "", "malformed JSON: unexpected end of input", 19},
+		{`{"CustomerID" "X1"}`, "", "malformed JSON: expected colon after object key", 14},
+		{`["CustomerID"]`, "", "expected a JSON object", 0},
+		{`"x"`, "", "expected a JSON object", 0},
+		{``, "", "unexpected end of input", 0},
+		{`{"a":1} {}`, "", "unexpected data after the JSON object", 9},
+		{`{"a":1,"a":2}`, "", `property "a" appears twice`, 12},
+		{`{"a":1,}`, "", "malformed JSON", 7},
+	}
+	for _, tc := range cases {
+		ent, err := ParseEntity([]byte(tc.body))
+		if tc.errMsg != "" {
+			var se *SyntaxError
+			if !errors.As(err, &se) || se.Option != "body" || !strings.Contains(se.Msg, tc.errMsg) || se.Offset != tc.offset {
+				t.Errorf("ParseEntity(%q) error %#v, want %q at byte %d", tc.body, err, tc.errMsg, tc.offset)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ParseEntity(%q): %v", tc.body, err)
+			continue
+		}
+		var parts []string
+		for _, m := range ent.Members {
+			parts = append(parts, m.Name+"="+string(m.Value))
+		}
+		if got := strings.Join(parts, ";"); got != tc.members {
+			t.Errorf("ParseEntity(%q) = %s, want %s", tc.body, got, tc.members)
+		}
+	}
+	err := &SyntaxError{Option: "body", Offset: 14, Msg: "malformed JSON"}
+	if got := err.Error(); got != "request body, byte 14: malformed JSON" {
+		t.Errorf("Error() = %q", got)
+	}
+}
+
+func TestFormatKey(t *testing.T) {
+	str := &Literal{Kind: StringLit, Value: "O'Brien/1 2"}
+	num := &Literal{Kind: IntLit, Value: "10248"}
+	bin := &Literal{Kind: BinaryLit, Value: "\xfb\xff"}
+	cases := []struct {
+		parts  []KeyPart
+		escape bool
+		want   string
+	}{
+		{[]KeyPart{{Value: num}}, false, "10248"},
+		{[]KeyPart{{Value: str}}, false, "'O''Brien/1 2'"},
+		{[]KeyPart{{Value: str}}, true, "%27O%27%27Brien%2F1%202%27"},
+		{[]KeyPart{{Name: "order_id", Value: num}, {Name: "sku", Value: str}}, false, "order_id=10248,sku='O''Brien/1 2'"},
+		{[]KeyPart{{Name: "order_id", Value: num}, {Name: "line", Value: bin}}, true, "order_id=10248,line=binary%27-_8%27"},
+	}
+	for _, tc := range cases {
+		if got := FormatKey(tc.parts, tc.escape); got != tc.want {
+			t.Errorf("FormatKey(%v, %v) = %s, want %s", tc.parts, tc.escape, got, tc.want)
+		}
+	}
+	// An escaped key predicate parses back to the same key.
+	p, err := parsePath("/Lines("+FormatKey(cases[4].parts, true)+")", nil)
+	if err != nil || len(p.Key) != 2 || p.Key[1].Value.(*Literal).Value != "\xfb\xff" {
+		t.Errorf("round trip: %+v %v", p, err)
+	}
+}
+
+func TestOptionsEncode(t *testing.T) {
+	req, err := ParseRequest("/Orders", "$top=50&x=1&$skip=10&$select=A,B&$filter=Name%20eq%20%27a%26b%27&@p=%27%C3%A9%27&$count=true&$skiptoken=abc&$orderby=A desc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := req.Options.Encode("$skip", "$skiptoken")
+	want := "$filter=Name%20eq%20'a%26b'&$orderby=A%20desc&$select=A,B&$count=true&$top=50&@p='%C3%A9'&x=1"
+	if got != want {
+		t.Errorf("Encode = %s\nwant     %s", got, want)
+	}
+	// What Encode prints parses back to the same options.
+	again, err := ParseRequest("/Orders", got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range req.Options.Raw {
+		if k == "$skip" || k == "$skiptoken" {
+			continue
+		}
+		if again.Options.Raw[k] != v {
+			t.Errorf("%s: %q after the round trip, was %q", k, again.Options.Raw[k], v)
+		}
+	}
+	if (&Options{}).Encode() != "" {
+		t.Error("no options must encode to nothing")
+	}
+}

@@ -1,0 +1,145 @@
+package semantic
+
+import (
+	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/odata/edm"
+)
+
+// Page plans one page of a collection read (server-driven paging): how many
+// rows it may hold, how many to fetch, and where the next page starts. The
+// position travels in a $skiptoken (TokenCodec) as the sort values of the
+// last row written (a keyset), or as an offset when the order has
+// expressions whose values are not carried.
+//
+// A Page is used by one request: NewPage, Columns once the adapter has
+// answered, Keep for every row written, Next at the end.
+type Page struct {
+	// Size is the most rows this page may hold: the configured maximum,
+	// the client's odata.maxpagesize and the rows still owed to $top,
+	// whichever is smallest. It is 0 when $top is 0 or already reached:
+	// there is nothing to fetch, only the count when asked.
+	Size int64
+	// Fetch is how many rows to ask the adapter for: Size+1, the extra row
+	// telling whether a next page exists, or Size when $top ends the result
+	// on this page.
+	Fetch int64
+	// PreferenceApplied is true when the client's odata.maxpagesize was
+	// honoured (the response then says odata.maxpagesize=Size).
+	PreferenceApplied bool
+
+	q        *Query
+	returned int64 // rows sent on earlier pages of the walk
+	owed     int64 // rows still owed to $top; -1 without $top
+	order    []Order
+	keyset   bool
+	pos      []int // positions of the order's properties among the row's columns
+	cols     []*metadata.Property
+	last     []edm.Value // the kept columns of the last row written (owned copies)
+}
+
+// NewPage plans the page of q. maxPageSize is the configured maximum (> 0);
+// preferred is the client's odata.maxpagesize (0 when absent).
+func NewPage(q *Query, maxPageSize, preferred int) *Page {
+	p := &Page{q: q, Size: int64(maxPageSize), owed: -1}
+	if preferred > 0 {
+		p.PreferenceApplied = true
+		if int64(preferred) < p.Size {
+			p.Size = int64(preferred)
+		}
+	}
+	if q.After != nil {
+		p.returned = q.After.Returned
+	}
+	if q.Top != nil {
+		p.owed = max(*q.Top-p.returned, 0)
+		p.Size = min(p.Size, p.owed)
+	}
+	p.Fetch = p.Size + 1
+	if p.owed >= 0 && p.owed <= p.Size {
+		p.Fetch = p.Size // no probe row when $top ends the result here
+	}
+	p.order, p.keyset = TotalOrder(q)
+	return p
+}
+
+// Columns records the columns of the rows the adapter returns, so that Keep
+// copies only what the next position needs.
+func (p *Page) Columns(cols []*metadata.Property) {
+	p.cols = cols
+	p.last = make([]edm.Value, len(cols))
+	p.pos = nil
+	if !p.keyset {
+		return
+	}
+	for _, o := range p.order {
+		prop := o.Expr.(*Prop).P
+		for j, c := range cols {
+			if c == prop {
+				p.pos = append(p.pos, j)
+				break
+			}
+		}
+	}
+}
+
+// Keep records row as the last one written. Row buffers are reused by the
+// adapter, so the bytes of the kept columns are copied.
+func (p *Page) Keep(row []edm.Value) {
+	for _, i := range p.pos {
+		text := p.last[i].Text[:0]
+		p.last[i] = row[i]
+		if row[i].Text != nil {
+			p.last[i].Text = append(text, row[i].Text...)
+		}
+	}
+}
+
+// Next returns the position after the last kept row when the result goes
+// on after this page (more: a row beyond the page was seen, or the page
+// was cut short by its byte limit), or nil when it ends here. written is
+// the number of rows on this page.
+func (p *Page) Next(written int64, more bool) *Keyset {
+	if !more || p.owed >= 0 && written >= p.owed {
+		return nil
+	}
+	ks := &Keyset{Returned: p.returned + written}
+	if !p.keyset {
+		base := p.q.Skip
+		if p.q.After != nil {
+			base = p.q.After.Offset
+		}
+		ks.Offset = base + written
+		return ks
+	}
+	ks.Values = make([]Const, len(p.pos))
+	for i, j := range p.pos {
+		ks.Values[i] = ConstOf(p.cols[j], &p.last[j])
+	}
+	return ks
+}
+
+// ConstOf converts a value read from storage into a typed constant of p's
+// type (keyset positions, keys of written rows).
+func ConstOf(p *metadata.Property, v *edm.Value) Const {
+	c := Const{T: p.Type, Null: v.Null}
+	if v.Null {
+		return c
+	}
+	switch p.Type {
+	case metadata.Boolean:
+		c.V = v.Bool
+	case metadata.Byte, metadata.SByte, metadata.Int16, metadata.Int32, metadata.Int64:
+		c.V = v.Int
+	case metadata.Single, metadata.Double:
+		c.V = v.Float
+	case metadata.Decimal, metadata.String, metadata.Guid:
+		c.V = string(v.Text)
+	case metadata.Binary:
+		c.V = append([]byte(nil), v.Text...)
+	case metadata.Date, metadata.DateTimeOffset:
+		c.V = v.Time
+	case metadata.TimeOfDay, metadata.Duration:
+		c.V = v.Dur
+	}
+	return c
+}
