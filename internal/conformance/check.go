@@ -1,6 +1,7 @@
-// Package check is `odatagw check`: a validator that exercises any OData 4.0
-// producer the way Salesforce Connect's OData 4.0 adapter does and verifies
-// the answers, not just the status codes.
+// Package conformance is the OData/Salesforce conformance checker behind
+// `odatagw check`: it exercises any OData 4.0 producer the way Salesforce
+// Connect's OData 4.0 adapter does and verifies the answers, not just the
+// status codes.
 //
 // It reads $metadata (CSDL XML), applies Salesforce's metadata rules (package
 // metadata/salesforce), then runs per entity set the checklist of reference
@@ -12,7 +13,7 @@
 // scratch row it always removes again.
 //
 // Credentials are sent as Basic or Bearer and never printed.
-package check
+package conformance
 
 import (
 	"context"
