@@ -31,7 +31,7 @@ var allowed = map[string][]string{
 	"internal/sfbundle": {"metadata/salesforce", "metadata"},
 	"test":              {"*"},
 
-	"internal/conformance": {"metadata/salesforce", "metadata"},
+	"internal/conformance": {"metadata/csdl", "metadata/salesforce", "metadata"},
 }
 
 // thirdParty lists, per package, the non-standard-library modules it may use.
