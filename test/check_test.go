@@ -18,19 +18,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/odatagw/odatagw/internal/check"
+	"github.com/odatagw/odatagw/internal/conformance"
 	"github.com/odatagw/odatagw/server/app"
 )
 
 // runCheck runs the checker and returns its items.
-func runCheck(t testing.TB, o check.Options) []check.Item {
+func runCheck(t testing.TB, o conformance.Options) []conformance.Item {
 	t.Helper()
 	if o.Timeout == 0 {
 		o.Timeout = 30 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	items, err := check.Check(ctx, o)
+	items, err := conformance.Check(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,10 +38,10 @@ func runCheck(t testing.TB, o check.Options) []check.Item {
 }
 
 // checkFailures lists the failed items, one per line.
-func checkFailures(items []check.Item) string {
+func checkFailures(items []conformance.Item) string {
 	var b strings.Builder
 	for _, it := range items {
-		if it.Status == check.Fail {
+		if it.Status == conformance.Fail {
 			fmt.Fprintf(&b, "  [%s] %s: %s -- %s\n", it.Set, it.Check, it.Request, it.Reason)
 		}
 	}
@@ -49,7 +49,7 @@ func checkFailures(items []check.Item) string {
 }
 
 // hasCheck reports whether a check of that name (prefix) ran with status st.
-func hasCheck(items []check.Item, set, prefix string, st check.Status) bool {
+func hasCheck(items []conformance.Item, set, prefix string, st conformance.Status) bool {
 	for _, it := range items {
 		if it.Set == set && strings.HasPrefix(it.Check, prefix) && it.Status == st {
 			return true
@@ -84,8 +84,8 @@ func TestCheckAgainstGateway(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := tc.g(t)
-			items := runCheck(t, check.Options{URL: g.base + "/odata", Writes: true, MaxRows: tc.maxRows})
-			s := check.Summarize(items)
+			items := runCheck(t, conformance.Options{URL: g.base + "/odata", Writes: true, MaxRows: tc.maxRows})
+			s := conformance.Summarize(items)
 			if s.Failed > 0 {
 				t.Fatalf("odatagw check finds %d failures in odatagw:\n%s", s.Failed, checkFailures(items))
 			}
@@ -95,21 +95,21 @@ func TestCheckAgainstGateway(t *testing.T) {
 			for _, set := range tc.sets {
 				for _, c := range []string{"read", "$top", "$count=true", "$count=false", "paging: nextLink",
 					"key lookup ($filter)", "key lookup (form-encoded)", "$search", "write: create", "write: update", "write: delete", "write: gone after delete"} {
-					if !hasCheck(items, set, c, check.Pass) {
+					if !hasCheck(items, set, c, conformance.Pass) {
 						t.Errorf("%s: no passing %q", set, c)
 					}
 				}
 			}
 			for _, c := range []string{"unknown entity set", "invalid $filter", "service document"} {
-				if !hasCheck(items, "", c, check.Pass) {
+				if !hasCheck(items, "", c, conformance.Pass) {
 					t.Errorf("no passing service check %q", c)
 				}
 			}
-			if tc.maxRows == 0 && !hasCheck(items, "Customers", "paging: total = count", check.Pass) {
+			if tc.maxRows == 0 && !hasCheck(items, "Customers", "paging: total = count", conformance.Pass) {
 				t.Error("the full walk of Customers did not match its count")
 			}
 			// Quoted keys are exercised where the data has one.
-			if tc.maxRows == 0 && !hasCheck(items, "Customers", "key lookup with quote", check.Pass) {
+			if tc.maxRows == 0 && !hasCheck(items, "Customers", "key lookup with quote", conformance.Pass) {
 				t.Error("no passing quoted-key lookup on Customers (O'BRIEN)")
 			}
 		})
@@ -246,7 +246,7 @@ func TestCheckCatchesBrokenResponses(t *testing.T) {
 	for _, f := range faults {
 		t.Run(f.name, func(t *testing.T) {
 			u := breakingProxy(t, g, f)
-			items := runCheck(t, check.Options{URL: u + "/odata", Sets: []string{"Customers", "Orders"}})
+			items := runCheck(t, conformance.Options{URL: u + "/odata", Sets: []string{"Customers", "Orders"}})
 			fails := checkFailures(items)
 			if f.want == nil {
 				if fails != "" {
@@ -258,7 +258,7 @@ func TestCheckCatchesBrokenResponses(t *testing.T) {
 				t.Fatalf("odatagw check did not notice %q", f.name)
 			}
 			for _, it := range items {
-				if it.Status != check.Fail {
+				if it.Status != conformance.Fail {
 					continue
 				}
 				for _, w := range f.want {

@@ -29,9 +29,10 @@ var allowed = map[string][]string{
 	"server/app":        {"*"},
 	"cmd/odatagw":       {"server/app"},
 	"internal/pgtest":   {},
-	"internal/check":    {"metadata/salesforce", "metadata"},
 	"internal/sfbundle": {"metadata/salesforce", "metadata"},
 	"test":              {"*"},
+
+	"internal/conformance": {"metadata/csdl", "metadata/salesforce", "metadata"},
 }
 
 // thirdParty lists, per package, the non-standard-library modules it may use.

@@ -1,6 +1,7 @@
 // Package csdl renders a metadata.Model as the OData 4.0 service metadata
 // document (CSDL XML, served at $metadata) and as the JSON service document
-// (served at the service root).
+// (served at the service root). Parse reads a $metadata document back, from
+// this or any other producer, as a client learns it (see Document).
 //
 // The XML is deliberately plain because Salesforce Connect parses it: one
 // Schema, one EntityType per entity set with its Key and Properties, one

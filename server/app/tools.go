@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/odatagw/odatagw/internal/check"
+	"github.com/odatagw/odatagw/internal/conformance"
 	"github.com/odatagw/odatagw/internal/sfbundle"
 	"github.com/odatagw/odatagw/metadata/salesforce"
 )
@@ -83,7 +83,7 @@ func introspect(args []string, stdout, stderr io.Writer, getenv func(string) str
 func runCheck(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var o check.Options
+	var o conformance.Options
 	fs.StringVar(&o.User, "user", getenv("ODATAGW_CHECK_USER"), "Basic user (env ODATAGW_CHECK_USER)")
 	fs.StringVar(&o.Password, "password", "", "Basic password (env ODATAGW_CHECK_PASSWORD; prefer the env var)")
 	fs.StringVar(&o.Bearer, "bearer", "", "Bearer token (env ODATAGW_CHECK_BEARER; prefer the env var)")
@@ -120,7 +120,7 @@ func runCheck(args []string, stdout, stderr io.Writer, getenv func(string) strin
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer cancel()
-	failed, err := check.Run(ctx, o, stdout)
+	failed, err := conformance.Run(ctx, o, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "odatagw check:", err)
 		return 2

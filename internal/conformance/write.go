@@ -1,4 +1,4 @@
-package check
+package conformance
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/metadata/csdl"
 )
 
 // writeChecks creates a scratch row, reads it back, updates one property,
@@ -54,9 +55,9 @@ func (sr *setRun) writeChecks(ctx context.Context) {
 	}
 
 	// Update one property.
-	var target *prop
-	for _, p := range sr.s.Props {
-		if sr.s.isKey(p) || p.Computed || kindOf(p) == kindNone {
+	var target *csdl.Property
+	for _, p := range sr.s.Properties {
+		if sr.s.IsKey(p) || p.Computed || kindOf(p) == kindNone {
 			continue
 		}
 		if kindOf(p) == kindString || kindOf(p) == kindNumber || kindOf(p) == kindBool {
@@ -218,7 +219,7 @@ func (sr *setRun) readBack(ctx context.Context, check, path string, want map[str
 		return false
 	}
 	for name, w := range want {
-		p := sr.s.prop(name)
+		p := sr.s.Property(name)
 		got, present := e[name]
 		if p == nil || kindOf(p) == kindNone || w == nil {
 			continue
@@ -248,11 +249,11 @@ func (sr *setRun) scratch(clientKey, synthetic, keyPrefix bool) map[string]any {
 	body := map[string]any{}
 	base := sr.sample[0]
 	lastKey := sr.s.Key[len(sr.s.Key)-1]
-	for _, p := range sr.s.Props {
+	for _, p := range sr.s.Properties {
 		if p.Computed || kindOf(p) == kindNone && p.Edm != metadata.Binary && p.Edm != metadata.Duration {
 			continue
 		}
-		if sr.s.isKey(p) {
+		if sr.s.IsKey(p) {
 			switch {
 			case clientKey && keyPrefix && p != lastKey && base[p.Name] != nil:
 				body[p.Name] = base[p.Name]
@@ -306,7 +307,7 @@ func (sr *setRun) highestKeys(ctx context.Context) {
 }
 
 // uniqueKey returns a key value not among the rows seen.
-func (sr *setRun) uniqueKey(p *prop) any {
+func (sr *setRun) uniqueKey(p *csdl.Property) any {
 	switch kindOf(p) {
 	case kindNumber:
 		hi := new(big.Rat)
@@ -345,7 +346,7 @@ func uuid() string {
 }
 
 // syntheticValue is a valid value of p's type within its facets.
-func syntheticValue(p *prop) any {
+func syntheticValue(p *csdl.Property) any {
 	switch p.Edm {
 	case metadata.String:
 		return truncate("odatagw check", p.MaxLength)
@@ -380,7 +381,7 @@ func syntheticValue(p *prop) any {
 // sampledOther is a value of p that another existing row has and that
 // differs from old: such a value satisfies the producer's foreign keys and
 // check constraints, which a synthetic value may not. Nil when none.
-func (sr *setRun) sampledOther(p *prop, old any) any {
+func (sr *setRun) sampledOther(p *csdl.Property, old any) any {
 	for _, rows := range [][]map[string]any{sr.sample, sr.walk} {
 		for _, r := range rows {
 			v, ok := r[p.Name]
@@ -396,7 +397,7 @@ func (sr *setRun) sampledOther(p *prop, old any) any {
 }
 
 // updatedValue is a different valid value for an update.
-func updatedValue(p *prop, old any) any {
+func updatedValue(p *csdl.Property, old any) any {
 	switch kindOf(p) {
 	case kindBool:
 		b, _ := old.(bool)

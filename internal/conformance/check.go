@@ -1,18 +1,20 @@
-// Package check is `odatagw check`: a validator that exercises any OData 4.0
-// producer the way Salesforce Connect's OData 4.0 adapter does and verifies
-// the answers, not just the status codes.
+// Package conformance is the OData/Salesforce conformance checker behind
+// `odatagw check`: it exercises any OData 4.0 producer the way Salesforce
+// Connect's OData 4.0 adapter does and verifies the answers, not just the
+// status codes.
 //
-// It reads $metadata (CSDL XML), applies Salesforce's metadata rules (package
-// metadata/salesforce), then runs per entity set the checklist of reference
-// section 7: $select/$top/$skip, $orderby per sortable property (verifying the
-// order), eq/ne/range/null filters built from sampled values (verifying every
-// returned row in Go), string functions, and/or/not, $count both ways, key
-// lookups (including quoted keys), $search, a full server-driven paging walk,
-// negative probes and, when asked, a create/update/delete round trip on a
-// scratch row it always removes again.
+// It reads $metadata (CSDL XML, with metadata/csdl.Parse), applies
+// Salesforce's metadata rules (package metadata/salesforce), then runs per
+// entity set the checklist of reference section 7: $select/$top/$skip,
+// $orderby per sortable property (verifying the order), eq/ne/range/null
+// filters built from sampled values (verifying every returned row in Go),
+// string functions, and/or/not, $count both ways, key lookups (including
+// quoted keys), $search, a full server-driven paging walk, negative probes
+// and, when asked, a create/update/delete round trip on a scratch row it
+// always removes again.
 //
 // Credentials are sent as Basic or Bearer and never printed.
-package check
+package conformance
 
 import (
 	"context"
@@ -24,6 +26,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/odatagw/odatagw/metadata/csdl"
 )
 
 // Options configure a run.
@@ -218,31 +222,28 @@ func (r *runner) run(ctx context.Context) {
 		r.add("", "metadata", Fail, resp.req, bodyError(resp))
 		return
 	}
-	version, sets, err := parseCSDL(resp.body)
+	doc, err := csdl.Parse(resp.body)
 	if err != nil {
-		r.add("", "metadata", Fail, resp.req, err.Error())
+		r.add("", "metadata", Fail, resp.req, "$metadata: "+err.Error())
 		return
 	}
-	if version != "4.0" && version != "4.01" {
-		r.add("", "metadata", Warn, resp.req, fmt.Sprintf("EDMX Version %q: Salesforce's OData 4.0 adapter expects 4.0", version))
+	if doc.Version != "4.0" && doc.Version != "4.01" {
+		r.add("", "metadata", Warn, resp.req, fmt.Sprintf("EDMX Version %q: Salesforce's OData 4.0 adapter expects 4.0", doc.Version))
 	} else {
-		r.add("", "metadata", Pass, resp.req, fmt.Sprintf("EDMX %s, %d entity sets", version, len(sets)))
+		r.add("", "metadata", Pass, resp.req, fmt.Sprintf("EDMX %s, %d entity sets", doc.Version, len(doc.Sets)))
 	}
-	if len(sets) == 0 {
+	if len(doc.Sets) == 0 {
 		r.add("", "metadata", Fail, resp.req, "no entity sets: nothing to sync")
 		return
 	}
 	metaReq := resp.req
 
+	sets := doc.Sets
 	selected := sets
 	if len(r.o.Sets) > 0 {
-		byName := map[string]*eset{}
-		for _, s := range sets {
-			byName[s.Name] = s
-		}
 		selected = nil
 		for _, n := range r.o.Sets {
-			if s := byName[n]; s != nil {
+			if s := doc.Set(n); s != nil {
 				selected = append(selected, s)
 			} else {
 				r.add(n, "metadata", Fail, metaReq, "no entity set of this name in $metadata")

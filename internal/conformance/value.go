@@ -1,4 +1,4 @@
-package check
+package conformance
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/metadata/csdl"
 )
 
 // kind groups Edm types by how the checker compares them.
@@ -24,7 +25,7 @@ const (
 	kindTime
 )
 
-func kindOf(p *prop) kind {
+func kindOf(p *csdl.Property) kind {
 	switch p.Edm {
 	case metadata.String:
 		return kindString
@@ -47,7 +48,7 @@ func kindOf(p *prop) kind {
 
 // filterable reports whether Salesforce can filter and sort on p: a mapped
 // comparable type, and not a Long Text Area string.
-func filterable(p *prop) bool {
+func filterable(p *csdl.Property) bool {
 	k := kindOf(p)
 	if k == kindNone || k == kindTime {
 		return false
@@ -59,7 +60,7 @@ func filterable(p *prop) bool {
 }
 
 // ranged reports whether gt/ge/lt/le are checked on p.
-func ranged(p *prop) bool {
+func ranged(p *csdl.Property) bool {
 	switch kindOf(p) {
 	case kindNumber, kindDate, kindDateTime:
 		return true
@@ -124,7 +125,7 @@ func parseDateTime(v any) (time.Time, error) {
 
 // compare orders two non-null values of p's type: <0, 0, >0. Strings
 // compare byte by byte; Guids case-insensitively; numbers exactly.
-func compare(p *prop, a, b any) (int, error) {
+func compare(p *csdl.Property, a, b any) (int, error) {
 	switch kindOf(p) {
 	case kindString, kindTime:
 		x, err := str(a)
@@ -196,7 +197,7 @@ func compare(p *prop, a, b any) (int, error) {
 // literal renders a JSON value of p's type as an OData URL literal:
 // quoted strings with embedded quotes doubled, 42, 100.50, true,
 // 2024-01-15, 2024-01-15T10:30:00Z (date-times normalised to UTC).
-func literal(p *prop, v any) (string, error) {
+func literal(p *csdl.Property, v any) (string, error) {
 	if v == nil {
 		return "null", nil
 	}
@@ -266,7 +267,7 @@ type expr interface {
 }
 
 type cmpExpr struct {
-	p   *prop
+	p   *csdl.Property
 	op  string // eq ne gt ge lt le
 	v   any    // nil = null
 	lit string // literal override (e.g. a date-time literal against Edm.Date)
@@ -318,7 +319,7 @@ func (e *cmpExpr) eval(row map[string]any) (bool, error) {
 
 type fnExpr struct {
 	fn  string // startswith endswith contains
-	p   *prop
+	p   *csdl.Property
 	arg string
 }
 

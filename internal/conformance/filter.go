@@ -1,4 +1,4 @@
-package check
+package conformance
 
 import (
 	"context"
@@ -9,15 +9,17 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/odatagw/odatagw/metadata/csdl"
 )
 
 // refs lists the properties an expression mentions.
-func refs(e expr) []*prop {
+func refs(e expr) []*csdl.Property {
 	switch x := e.(type) {
 	case *cmpExpr:
-		return []*prop{x.p}
+		return []*csdl.Property{x.p}
 	case *fnExpr:
-		return []*prop{x.p}
+		return []*csdl.Property{x.p}
 	case *logicExpr:
 		return append(refs(x.l), refs(x.r)...)
 	case *notExpr:
@@ -148,7 +150,7 @@ func (sr *setRun) diagnose(f expr, row map[string]any) (reason string, fold bool
 }
 
 // sampleValue is the first non-null value of p in the sample.
-func (sr *setRun) sampleValue(p *prop) any {
+func (sr *setRun) sampleValue(p *csdl.Property) any {
 	for _, row := range sr.sample {
 		if v := row[p.Name]; v != nil {
 			return v
@@ -159,7 +161,7 @@ func (sr *setRun) sampleValue(p *prop) any {
 
 // filterChecks runs eq/ne/null/range/function filters per filterable property.
 func (sr *setRun) filterChecks(ctx context.Context) {
-	for _, p := range sr.s.Props {
+	for _, p := range sr.s.Properties {
 		if !filterable(p) || ctx.Err() != nil {
 			continue
 		}
@@ -250,9 +252,9 @@ func (sr *setRun) logicChecks(ctx context.Context) {
 	row := sr.sample[0]
 	k := sr.s.Key[0]
 	kv := row[k.Name]
-	var p2 *prop
-	for _, p := range sr.s.Props {
-		if !sr.s.isKey(p) && filterable(p) && row[p.Name] != nil {
+	var p2 *csdl.Property
+	for _, p := range sr.s.Properties {
+		if !sr.s.IsKey(p) && filterable(p) && row[p.Name] != nil {
 			p2 = p
 			break
 		}
@@ -472,7 +474,7 @@ func (sr *setRun) lookup(ctx context.Context, name string, row map[string]any) {
 // search text: punctuation other than hyphens removed.
 func (sr *setRun) searchWord() string {
 	for _, row := range sr.sample {
-		for _, p := range sr.s.Props {
+		for _, p := range sr.s.Properties {
 			s, ok := row[p.Name].(string)
 			if !ok || kindOf(p) != kindString {
 				continue
@@ -512,7 +514,7 @@ func (sr *setRun) searchCheck(ctx context.Context) {
 }
 
 // serviceChecks probes the service document and error handling.
-func (r *runner) serviceChecks(ctx context.Context, sets []*eset) {
+func (r *runner) serviceChecks(ctx context.Context, sets []*csdl.EntitySet) {
 	resp, err := r.c.do(ctx, http.MethodGet, r.c.root+"/", nil)
 	switch {
 	case err != nil:

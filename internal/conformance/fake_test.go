@@ -1,4 +1,4 @@
-package check
+package conformance
 
 // A small in-memory OData 4.0 producer for the checker's tests. It is
 // written independently of the checker's own expression code: its filter

@@ -1,4 +1,4 @@
-package check
+package conformance
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/metadata/csdl"
 	"github.com/odatagw/odatagw/metadata/salesforce"
 )
 
@@ -24,7 +26,7 @@ const (
 // setRun checks one entity set.
 type setRun struct {
 	*runner
-	s            *eset
+	s            *csdl.EntitySet
 	sample       []map[string]any // first page of the read check
 	total        int64            // from /$count (or inline count)
 	haveTotal    bool
@@ -37,13 +39,35 @@ func (sr *setRun) add(check string, st Status, req, reason string) {
 	sr.runner.add(sr.s.Name, check, st, req, reason)
 }
 
+// salesforceView is s as package salesforce's rules see a set: a property
+// whose type is not an Edm primitive metadata has keeps its declared type
+// name (e.g. "Collection(Edm.String)"), which the rules report as unmapped.
+func salesforceView(s *csdl.EntitySet) *metadata.EntitySet {
+	ms := &metadata.EntitySet{Name: s.Name, Kind: metadata.KindTable}
+	conv := map[*csdl.Property]*metadata.Property{}
+	for _, p := range s.Properties {
+		t := p.Edm
+		if t == "" {
+			t = metadata.Type(p.Type)
+		}
+		mp := &metadata.Property{Name: p.Name, Type: t, Nullable: p.Nullable, MaxLength: p.MaxLength,
+			Precision: p.Precision, Scale: p.Scale, Variable: p.Variable}
+		conv[p] = mp
+		ms.Properties = append(ms.Properties, mp)
+	}
+	for _, k := range s.Key {
+		ms.Key = append(ms.Key, conv[k])
+	}
+	return ms
+}
+
 // metadataChecks applies Salesforce's metadata rules and reports whether
 // the runtime checks can run (they need a key).
 func (sr *setRun) metadataChecks(req string) bool {
-	rep := salesforce.ReportSet(sr.s.toMetadata())
+	rep := salesforce.ReportSet(salesforceView(sr.s))
 	bad := 0
-	if sr.s.keyProblem != "" {
-		sr.add("metadata: key", Fail, req, sr.s.keyProblem)
+	if sr.s.KeyProblem != "" {
+		sr.add("metadata: key", Fail, req, sr.s.KeyProblem)
 		bad++
 	}
 	for _, e := range rep.Errors {
@@ -63,7 +87,7 @@ func (sr *setRun) metadataChecks(req string) bool {
 		}
 	}
 	if bad == 0 {
-		sr.add("metadata", Pass, req, fmt.Sprintf("%d properties, key %s", len(sr.s.Props), strings.Join(rep.Key, ",")))
+		sr.add("metadata", Pass, req, fmt.Sprintf("%d properties, key %s", len(sr.s.Properties), strings.Join(rep.Key, ",")))
 	}
 	if len(sr.s.Key) == 0 {
 		sr.add("runtime checks", Skip, "", "the set has no usable key")
@@ -93,9 +117,9 @@ func (sr *setRun) run(ctx context.Context) {
 }
 
 // selectable lists properties that $select may name.
-func (sr *setRun) selectable() []*prop {
-	var out []*prop
-	for _, p := range sr.s.Props {
+func (sr *setRun) selectable() []*csdl.Property {
+	var out []*csdl.Property
+	for _, p := range sr.s.Properties {
 		if p.Type != "Edm.Stream" {
 			out = append(out, p)
 		}
@@ -103,7 +127,7 @@ func (sr *setRun) selectable() []*prop {
 	return out
 }
 
-func names(ps []*prop) string {
+func names(ps []*csdl.Property) string {
 	n := make([]string, len(ps))
 	for i, p := range ps {
 		n[i] = p.Name
@@ -112,7 +136,7 @@ func names(ps []*prop) string {
 }
 
 // keySelect is the key properties plus extra, without duplicates.
-func (sr *setRun) keySelect(extra ...*prop) string {
+func (sr *setRun) keySelect(extra ...*csdl.Property) string {
 	ps := slices.Clone(sr.s.Key)
 	for _, p := range extra {
 		if !slices.Contains(ps, p) {
@@ -185,7 +209,7 @@ func (sr *setRun) readCheck(ctx context.Context) bool {
 				continue
 			}
 			if v == nil {
-				if sr.s.isKey(q) {
+				if sr.s.IsKey(q) {
 					problems = append(problems, fmt.Sprintf("row %d has a null key %s", i+1, q.Name))
 				} else if !q.Nullable {
 					problems = append(problems, fmt.Sprintf("row %d has null in non-nullable %s", i+1, q.Name))
@@ -224,9 +248,9 @@ func (sr *setRun) readCheck(ctx context.Context) bool {
 }
 
 func (sr *setRun) selectCheck(ctx context.Context) {
-	var other *prop
+	var other *csdl.Property
 	for _, p := range sr.selectable() {
-		if !sr.s.isKey(p) {
+		if !sr.s.IsKey(p) {
 			other = p
 			break
 		}
@@ -507,7 +531,7 @@ func (sr *setRun) walkCheck(ctx context.Context) {
 
 // orderbyChecks sorts by each sortable property both ways and verifies the order.
 func (sr *setRun) orderbyChecks(ctx context.Context) {
-	for _, p := range sr.s.Props {
+	for _, p := range sr.s.Properties {
 		if !filterable(p) {
 			continue
 		}
@@ -535,7 +559,7 @@ func (sr *setRun) orderbyChecks(ctx context.Context) {
 // collation order is a warning, since Salesforce shows whatever order the
 // producer returns but its keyset-style paging and $skip expectations assume
 // one consistent order.
-func (sr *setRun) checkOrder(p *prop, rows []map[string]any, desc bool) (Status, string) {
+func (sr *setRun) checkOrder(p *csdl.Property, rows []map[string]any, desc bool) (Status, string) {
 	var vals []any
 	nullsWrong := false
 	seenNull, seenNonNull := false, false

@@ -1,136 +1,83 @@
-package check
+package conformance
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/metadata/csdl"
+	"github.com/odatagw/odatagw/metadata/salesforce"
 )
 
-const csdlDoc = `<?xml version="1.0" encoding="utf-8"?>
-<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
- <edmx:DataServices>
-  <Schema Namespace="Base.Types" Alias="B" xmlns="http://docs.oasis-open.org/odata/ns/edm">
-   <EntityType Name="Entity" Abstract="true">
-    <Key><PropertyRef Name="ID"/></Key>
-    <Property Name="ID" Type="Edm.Int32" Nullable="false">
-     <Annotation Term="Org.OData.Core.V1.Computed" Bool="true"/>
-    </Property>
-   </EntityType>
-  </Schema>
-  <Schema Namespace="My.Service" xmlns="http://docs.oasis-open.org/odata/ns/edm">
-   <EntityType Name="Product" BaseType="B.Entity">
-    <Property Name="Name" Type="Edm.String" MaxLength="max"/>
-    <Property Name="Code" Type="Edm.String" MaxLength="12" Nullable="false"/>
-    <Property Name="Price" Type="Edm.Decimal" Precision="12" Scale="variable"/>
-    <Property Name="Weight" Type="Edm.Decimal"/>
-    <Property Name="Stamp" Type="Edm.DateTimeOffset" Precision="6"/>
-    <Property Name="Tags" Type="Collection(Edm.String)"/>
-    <Property Name="Version" Type="Edm.Int64"/>
-    <NavigationProperty Name="Category" Type="My.Service.Category"/>
-   </EntityType>
-   <EntityType Name="Keyless">
-    <Property Name="A" Type="Edm.String"/>
-   </EntityType>
-   <EntityType Name="BadKey">
-    <Key><PropertyRef Name="Missing"/></Key>
-    <Property Name="A" Type="Edm.String"/>
-   </EntityType>
-   <EntityContainer Name="C">
-    <EntitySet Name="Products" EntityType="My.Service.Product"/>
-    <EntitySet Name="Keyless" EntityType="My.Service.Keyless"/>
-    <EntitySet Name="BadKeys" EntityType="My.Service.BadKey"/>
-    <EntitySet Name="Ghosts" EntityType="My.Service.Nope"/>
-   </EntityContainer>
-   <Annotations Target="My.Service.Product/Version">
-    <Annotation Term="Core.Computed"/>
-   </Annotations>
-  </Schema>
- </edmx:DataServices>
-</edmx:Edmx>`
-
-func TestParseCSDL(t *testing.T) {
-	version, sets, err := parseCSDL([]byte(csdlDoc))
+// The Salesforce rules see a foreign type by its declared name, and the
+// key and facets as declared.
+func TestSalesforceView(t *testing.T) {
+	doc, err := csdl.Parse([]byte(`<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
+<edmx:DataServices><Schema Namespace="S" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+ <EntityType Name="T"><Key><PropertyRef Name="ID"/></Key>
+  <Property Name="ID" Type="Edm.Int32" Nullable="false"/>
+  <Property Name="Name" Type="Edm.String" MaxLength="max"/>
+  <Property Name="Price" Type="Edm.Decimal" Precision="12" Scale="variable"/>
+  <Property Name="Tags" Type="Collection(Edm.String)"/>
+ </EntityType>
+ <EntityContainer Name="C"><EntitySet Name="Ts" EntityType="S.T"/></EntityContainer>
+</Schema></edmx:DataServices></edmx:Edmx>`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if version != "4.0" || len(sets) != 4 {
-		t.Fatalf("version %q, %d sets", version, len(sets))
+	ms := salesforceView(doc.Sets[0])
+	if ms.Name != "Ts" || len(ms.Key) != 1 || ms.Key[0] != ms.Properties[0] || ms.Key[0].Nullable {
+		t.Errorf("set %q, key %+v", ms.Name, ms.Key)
 	}
-	p := sets[0]
-	if p.Name != "Products" || p.Type != "My.Service.Product" || len(p.Key) != 1 || p.Key[0].Name != "ID" {
-		t.Fatalf("Products: %+v key %v", p, p.Key)
-	}
-	tests := []struct {
-		name      string
-		edm       metadata.Type
-		typ       string
-		nullable  bool
-		maxLen    int
-		precision int
-		scale     int
-		variable  bool
-		computed  bool
-	}{
-		{"ID", metadata.Int32, "Edm.Int32", false, 0, 0, 0, false, true},
-		{"Name", metadata.String, "Edm.String", true, -1, 0, 0, false, false},
-		{"Code", metadata.String, "Edm.String", false, 12, 0, 0, false, false},
-		{"Price", metadata.Decimal, "Edm.Decimal", true, 0, 12, 0, true, false},
-		{"Weight", metadata.Decimal, "Edm.Decimal", true, 0, 0, 0, true, false},
-		{"Stamp", metadata.DateTimeOffset, "Edm.DateTimeOffset", true, 0, 6, 0, false, false},
-		{"Tags", "", "Collection(Edm.String)", true, 0, 0, 0, false, false},
-		{"Version", metadata.Int64, "Edm.Int64", true, 0, 0, 0, false, true},
-	}
-	if len(p.Props) != len(tests) {
-		t.Fatalf("Products has %d properties, want %d", len(p.Props), len(tests))
-	}
-	for i, tc := range tests {
-		got := p.Props[i]
-		if got.Name != tc.name || got.Edm != tc.edm || got.Type != tc.typ || got.Nullable != tc.nullable || got.MaxLength != tc.maxLen ||
-			got.Precision != tc.precision || got.Scale != tc.scale || got.Variable != tc.variable || got.Computed != tc.computed {
-			t.Errorf("property %d = %+v, want %+v", i, *got, tc)
+	for i, want := range []metadata.Property{
+		{Name: "ID", Type: metadata.Int32},
+		{Name: "Name", Type: metadata.String, Nullable: true, MaxLength: -1},
+		{Name: "Price", Type: metadata.Decimal, Nullable: true, Precision: 12, Variable: true},
+		{Name: "Tags", Type: "Collection(Edm.String)", Nullable: true},
+	} {
+		if got := *ms.Properties[i]; got != want {
+			t.Errorf("property %d = %+v, want %+v", i, got, want)
 		}
 	}
-	if len(sets[1].Key) != 0 || sets[1].keyProblem != "" {
-		t.Errorf("Keyless: %+v", sets[1])
-	}
-	if !strings.Contains(sets[2].keyProblem, `"Missing"`) {
-		t.Errorf("BadKeys problem = %q", sets[2].keyProblem)
-	}
-	if !strings.Contains(sets[3].keyProblem, "not declared") {
-		t.Errorf("Ghosts problem = %q", sets[3].keyProblem)
-	}
-	// The Salesforce rules see the foreign model through toMetadata.
-	ms := p.toMetadata()
-	if len(ms.Key) != 1 || ms.Key[0].Name != "ID" || ms.Properties[6].Type != "Collection(Edm.String)" {
-		t.Errorf("toMetadata: %+v", ms)
+	rep := salesforce.ReportSet(ms)
+	if len(rep.Fields) != 4 || rep.Fields[3].Type != salesforce.Unsupported {
+		t.Errorf("Salesforce report: %+v", rep.Fields)
 	}
 }
 
-func TestParseCSDLErrors(t *testing.T) {
-	for _, doc := range []string{
-		"not xml",
-		`<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices/></edmx:Edmx>`,
-		`<edmx:Edmx Version="4.0" xmlns:edmx="x"><edmx:DataServices><Schema Namespace="A"/></edmx:DataServices></edmx:Edmx>`,
-		`<edmx:Edmx Version="4.0" xmlns:edmx="x"><edmx:DataServices><Schema Namespace="A"><EntityType Name="T"><Property Name="P" Type="Edm.String" MaxLength="ten"/></EntityType><EntityContainer Name="C"><EntitySet Name="Ts" EntityType="A.T"/></EntityContainer></Schema></edmx:DataServices></edmx:Edmx>`,
-	} {
-		if _, _, err := parseCSDL([]byte(doc)); err == nil {
-			t.Errorf("parseCSDL accepted %q", doc)
-		}
+// A $metadata document that does not parse fails the metadata check and
+// stops the run.
+func TestMetadataNotCSDL(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		io.WriteString(w, "<html><body>Welcome</body></html>")
+	}))
+	defer srv.Close()
+	items, err := Check(context.Background(), Options{URL: srv.URL + "/odata"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 1 || items[0].Check != "metadata" || items[0].Status != Fail ||
+		!strings.HasPrefix(items[0].Reason, "$metadata: not CSDL XML") {
+		t.Errorf("items: %s", dump(items))
 	}
 }
 
 func TestLiteralAndCompare(t *testing.T) {
-	str := &prop{Name: "S", Edm: metadata.String}
-	dec := &prop{Name: "D", Edm: metadata.Decimal}
-	i64 := &prop{Name: "I", Edm: metadata.Int64}
-	date := &prop{Name: "Dt", Edm: metadata.Date}
-	dto := &prop{Name: "T", Edm: metadata.DateTimeOffset}
-	b := &prop{Name: "B", Edm: metadata.Boolean}
-	g := &prop{Name: "G", Edm: metadata.Guid}
+	str := &csdl.Property{Name: "S", Edm: metadata.String}
+	dec := &csdl.Property{Name: "D", Edm: metadata.Decimal}
+	i64 := &csdl.Property{Name: "I", Edm: metadata.Int64}
+	date := &csdl.Property{Name: "Dt", Edm: metadata.Date}
+	dto := &csdl.Property{Name: "T", Edm: metadata.DateTimeOffset}
+	b := &csdl.Property{Name: "B", Edm: metadata.Boolean}
+	g := &csdl.Property{Name: "G", Edm: metadata.Guid}
 	lits := []struct {
-		p    *prop
+		p    *csdl.Property
 		v    any
 		want string
 	}{
@@ -155,7 +102,7 @@ func TestLiteralAndCompare(t *testing.T) {
 		t.Errorf("literal accepted a bad date")
 	}
 	cmps := []struct {
-		p    *prop
+		p    *csdl.Property
 		a, b any
 		want int
 	}{
@@ -183,8 +130,8 @@ func TestLiteralAndCompare(t *testing.T) {
 }
 
 func TestExprEval(t *testing.T) {
-	name := &prop{Name: "Name", Edm: metadata.String}
-	n := &prop{Name: "N", Edm: metadata.Int32}
+	name := &csdl.Property{Name: "Name", Edm: metadata.String}
+	n := &csdl.Property{Name: "N", Edm: metadata.Int32}
 	rowA := map[string]any{"Name": "Alfreds", "N": json.Number("5")}
 	rowNull := map[string]any{"Name": nil, "N": nil}
 	tests := []struct {
@@ -231,8 +178,8 @@ func TestExprEval(t *testing.T) {
 }
 
 func TestCheckOrder(t *testing.T) {
-	p := &prop{Name: "V", Edm: metadata.String}
-	sr := &setRun{s: &eset{Key: []*prop{p}}}
+	p := &csdl.Property{Name: "V", Edm: metadata.String}
+	sr := &setRun{s: &csdl.EntitySet{Key: []*csdl.Property{p}}}
 	rows := func(vs ...any) []map[string]any {
 		var out []map[string]any
 		for _, v := range vs {
