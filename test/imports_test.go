@@ -1,14 +1,19 @@
 package test
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
 
 // allowed lists, per project package, the project packages it may import
-// (architecture: request -> syntax tree -> bound query -> SQL plan -> rows -> JSON;
-// see ../shared/docs/architecture.md). Packages not listed may not exist.
+// (architecture: request -> syntax tree -> bound query -> SQL plan -> rows -> JSON).
+// These rules are the code's; docs/architecture.md states them in its package
+// table, and TestArchitectureDocMatchesRules keeps the two equal. Packages not
+// listed may not exist.
 var allowed = map[string][]string{
 	"metadata":            {},
 	"metadata/csdl":       {"metadata"},
@@ -106,4 +111,54 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestArchitectureDocMatchesRules: the package table of docs/architecture.md
+// ("may import" column) says exactly what allowed enforces, so the map a new
+// contributor reads is the one the build checks.
+func TestArchitectureDocMatchesRules(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot(), "docs", "architecture.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := map[string][]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cells := strings.Split(line, "|")
+		if len(cells) < 5 {
+			t.Fatalf("architecture.md: package row with too few columns: %s", line)
+		}
+		pkg := strings.Trim(strings.TrimSpace(cells[1]), "`")
+		deps := []string{}
+		switch imports := strings.TrimSpace(cells[3]); imports {
+		case "—":
+		case "*":
+			deps = []string{"*"}
+		default:
+			for _, d := range strings.Split(imports, ",") {
+				deps = append(deps, strings.Trim(strings.TrimSpace(d), "`"))
+			}
+		}
+		doc[pkg] = deps
+	}
+	for pkg, rules := range allowed {
+		got, ok := doc[pkg]
+		if !ok {
+			t.Errorf("docs/architecture.md has no row for package %s", pkg)
+			continue
+		}
+		a, b := append([]string(nil), rules...), append([]string(nil), got...)
+		sort.Strings(a)
+		sort.Strings(b)
+		if strings.Join(a, ",") != strings.Join(b, ",") {
+			t.Errorf("%s: architecture.md says it may import %v, the rules say %v", pkg, b, a)
+		}
+	}
+	for pkg := range doc {
+		if _, ok := allowed[pkg]; !ok {
+			t.Errorf("docs/architecture.md lists %s, which has no import rule", pkg)
+		}
+	}
 }
