@@ -28,6 +28,7 @@ var allowed = map[string][]string{
 	"server/app":        {"*"},
 	"cmd/odatagw":       {"server/app"},
 	"internal/pgtest":   {},
+	"internal/golden":   {},
 	"internal/check":    {"metadata/salesforce", "metadata"},
 	"internal/sfbundle": {"metadata/salesforce", "metadata"},
 	"test":              {"*"},
