@@ -1,32 +1,12 @@
 package test
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/odatagw/odatagw/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got with testdata/name, rewriting it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./test -run %s -update)", err, t.Name())
-	}
-	if string(want) != got {
-		t.Fatalf("%s differs from the golden file (rerun with -update after checking):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 func TestServiceDocumentAndMetadata(t *testing.T) {
 	g := startFixture(t)
@@ -34,7 +14,7 @@ func TestServiceDocumentAndMetadata(t *testing.T) {
 	if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") || r.Header.Get("OData-Version") != "4.0" {
 		t.Fatalf("service document: %d %v %s", r.Status, r.Header, r.Body)
 	}
-	golden(t, "service.golden.json", g.normalize(r.Body))
+	golden.Assert(t, filepath.Join("testdata", "service.golden.json"), []byte(g.normalize(r.Body)))
 	for _, path := range []string{"/odata", "/odata/"} {
 		if r := g.do("GET", path, nil); r.Status != 200 {
 			t.Errorf("GET %s = %d", path, r.Status)
@@ -45,7 +25,7 @@ func TestServiceDocumentAndMetadata(t *testing.T) {
 	if r.Status != 200 || r.Header.Get("Content-Type") != "application/xml" {
 		t.Fatalf("$metadata: %d %v\n%s", r.Status, r.Header, r.Body)
 	}
-	golden(t, "metadata.golden.xml", string(r.Body))
+	golden.Assert(t, filepath.Join("testdata", "metadata.golden.xml"), r.Body)
 	// Skipped objects are named in the log.
 	logs := g.logs()
 	for _, want := range []string{"keyless_view", "c_array"} {
@@ -89,7 +69,7 @@ func TestReadCollections(t *testing.T) {
 func TestValuesExactlyAsStored(t *testing.T) {
 	g := startFixture(t)
 	r := g.do("GET", "/odata/all_types?$orderby=id", nil)
-	golden(t, "all_types.golden.json", g.normalize(r.Body))
+	golden.Assert(t, filepath.Join("testdata", "all_types.golden.json"), []byte(g.normalize(r.Body)))
 	if r.Status != 200 {
 		t.Fatalf("status %d", r.Status)
 	}
