@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -234,3 +235,31 @@ func repoRoot() string {
 
 // discardLogger is a logger that drops everything.
 func discardLogger() zerolog.Logger { return zerolog.Nop() }
+
+// lockWaiters counts the sessions of db's database (other than db's own)
+// that wait on a lock and whose query contains like (SQL LIKE pattern).
+// Scoped to the current database, it only sees the test's own gateway, also
+// when other tests run in parallel.
+func lockWaiters(t testing.TB, db *sql.DB, like string) int {
+	t.Helper()
+	var n int
+	err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1 AND pid <> pg_backend_pid()`, like).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitFor polls cond until it holds, failing the test with what after
+// timeout (a bound for a hang, not a speed requirement).
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -36,7 +36,10 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	}
 	status := make(chan int, 1)
 	go func() { status <- gw.do("PATCH", "/odata/Orders(10248)", []byte(`{"Status":"Drained"}`)).Status }()
-	time.Sleep(300 * time.Millisecond) // the PATCH is now waiting on the row lock
+	// Wait until the PATCH is waiting on the row lock.
+	waitFor(t, 10*time.Second, "the PATCH never waited on the row lock", func() bool {
+		return lockWaiters(t, db, `%"Orders"%`) > 0
+	})
 	shutdown := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -109,14 +112,7 @@ func TestClientDisconnectCancelsQuery(t *testing.T) {
 	if _, err := tx.Exec(`LOCK TABLE "Orders" IN ACCESS EXCLUSIVE MODE`); err != nil {
 		t.Fatal(err)
 	}
-	waiting := func() int {
-		var n int
-		err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%FROM "public"."Orders"%' AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`).Scan(&n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	waiting := func() int { return lockWaiters(t, db, `%FROM "public"."Orders"%`) }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
