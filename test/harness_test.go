@@ -1,6 +1,14 @@
 // Package test holds black-box end-to-end tests: each boots the same
 // composition root as production (server/app) on a random port against a
 // real database and asserts whole HTTP responses.
+//
+// Every test runs in parallel (t.Parallel): each has its own database
+// (pgtest.NewDB), its own gateways on random ports and its own log buffer.
+// Keep it so: no t.Setenv, os.Chdir, fixed ports, shared files or mutated
+// package-level variables here (configuration comes through app.Config and
+// app.Sources, environment included); queries of cluster-wide views such as
+// pg_stat_activity are scoped to the test's database (see lockWaiters). A
+// test that cannot follow these rules does not call t.Parallel and says why.
 package test
 
 import (

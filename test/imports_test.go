@@ -46,6 +46,7 @@ var thirdParty = map[string][]string{
 }
 
 func TestImportRules(t *testing.T) {
+	t.Parallel()
 	const mod = "github.com/odatagw/odatagw"
 	cmd := exec.Command("go", "list", "-f", `{{.ImportPath}}:{{join .Imports " "}}`, "./...")
 	cmd.Dir = repoRoot()

@@ -124,6 +124,7 @@ type injectionProbe struct {
 }
 
 func TestInjectionCorpus(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	g := start(t, fixtureConfig(dsn))
 	tables := []string{`"Customers"`, `"Orders"`, `order_lines`, `all_types`, `"Weird Name-Table"`}

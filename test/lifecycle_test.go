@@ -14,6 +14,7 @@ import (
 // shuts the gateway down, releases the lock, and checks that the request
 // completed and the shutdown waited for it.
 func TestGracefulShutdownDrains(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	c := fixtureConfig(dsn)
 	g, err := app.Start(context.Background(), c, discardLogger())
@@ -69,6 +70,7 @@ func TestGracefulShutdownDrains(t *testing.T) {
 // TestSetPermissions checks the per-set insert/update/delete switches that
 // apply without authentication.
 func TestSetPermissions(t *testing.T) {
+	t.Parallel()
 	no := false
 	g := startFixture(t, func(c *app.Config) {
 		c.Sets["Orders"] = app.SetConfig{Delete: &no, Insert: &no}
@@ -97,6 +99,7 @@ func TestSetPermissions(t *testing.T) {
 // the client give up, and checks that PostgreSQL no longer runs the
 // gateway's query (lib/pq cancels it when the request context ends).
 func TestClientDisconnectCancelsQuery(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	g := start(t, fixtureConfig(dsn))
 	db, err := sql.Open("postgres", dsn)

@@ -40,6 +40,7 @@ func rawRequest(t testing.TB, addr, req string) (int, string) {
 }
 
 func TestLimitsHTTP(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	c := fixtureConfig(dsn)
 	c.PageSize = 3
@@ -274,6 +275,7 @@ func TestLimitsHTTP(t *testing.T) {
 }
 
 func TestPoolSaturation(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	c := fixtureConfig(dsn)
 	c.Guard.MaxConcurrentQueries = 1

@@ -9,6 +9,7 @@ import (
 )
 
 func TestServiceDocumentAndMetadata(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	r := g.do("GET", "/odata/", nil)
 	if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") || r.Header.Get("OData-Version") != "4.0" {
@@ -36,6 +37,7 @@ func TestServiceDocumentAndMetadata(t *testing.T) {
 }
 
 func TestReadCollections(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	cases := []struct {
 		name, path string
@@ -67,6 +69,7 @@ func TestReadCollections(t *testing.T) {
 }
 
 func TestValuesExactlyAsStored(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	r := g.do("GET", "/odata/all_types?$orderby=id", nil)
 	golden.Assert(t, filepath.Join("testdata", "all_types.golden.json"), []byte(g.normalize(r.Body)))
@@ -102,6 +105,7 @@ func TestValuesExactlyAsStored(t *testing.T) {
 }
 
 func TestKeyLookups(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	cases := []struct {
 		name, path string
@@ -137,6 +141,7 @@ func TestKeyLookups(t *testing.T) {
 }
 
 func TestCountPath(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	r := g.do("GET", "/odata/Customers/$count", nil)
 	if r.Status != 200 || string(r.Body) != "8" || r.Header.Get("Content-Type") != "text/plain" {
@@ -172,6 +177,7 @@ func assertODataError(t testing.TB, r *response, status int) map[string]any {
 }
 
 func TestErrors(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	cases := []struct {
 		method, path string
@@ -229,6 +235,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestRequestIDAndHealth(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	r := g.do("GET", "/odata/Customers?$top=1", nil, "X-Request-Id", "abc-123")
 	if r.Header.Get("X-Request-Id") != "abc-123" {
@@ -250,6 +257,7 @@ func TestRequestIDAndHealth(t *testing.T) {
 }
 
 func TestODataVersionHeaders(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	for _, v := range []string{"4.0", "4.01", "4"} {
 		if r := g.do("GET", "/odata/Customers?$top=1", nil, "OData-MaxVersion", v); r.Status != 200 || r.Header.Get("OData-Version") != "4.0" {
