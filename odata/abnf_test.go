@@ -9,30 +9,6 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// findShared locates ../shared relative to the module root (the directory
-// holding go.mod).
-func findShared() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", os.ErrNotExist
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		return "", err
-	}
-	return shared, nil
-}
-
 type abnfCase struct {
 	Name   string `yaml:"Name"`
 	Rule   string `yaml:"Rule"`
@@ -40,40 +16,28 @@ type abnfCase struct {
 	FailAt *int   `yaml:"FailAt"`
 }
 
-// readABNFCases reads the OASIS ABNF test cases from ../shared.
-func readABNFCases() ([]abnfCase, error) {
-	shared, err := findShared()
+// abnfTestCases is the OASIS ABNF test case file, copied into the
+// repository (see testdata/abnf/README.md).
+var abnfTestCases = filepath.Join("testdata", "abnf", "odata-abnf-testcases.yaml")
+
+// loadABNFCases reads the OASIS ABNF test cases; a missing or unreadable
+// file fails the test (the file is part of the repository: it never skips).
+func loadABNFCases(tb testing.TB) []abnfCase {
+	tb.Helper()
+	data, err := os.ReadFile(abnfTestCases)
 	if err != nil {
-		return nil, err
-	}
-	data, err := os.ReadFile(filepath.Join(shared, "conformance", "odata-abnf", "odata-abnf-testcases.yaml"))
-	if err != nil {
-		return nil, err
+		tb.Fatalf("ABNF test cases: %v", err)
 	}
 	var doc struct {
 		TestCases []abnfCase `yaml:"TestCases"`
 	}
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, err
+		tb.Fatalf("ABNF test cases: %s: %v", abnfTestCases, err)
 	}
-	return doc.TestCases, nil
-}
-
-// loadABNFCases returns the test cases, skipping the test when ../shared or
-// the file is absent; a file that does not parse fails the test.
-func loadABNFCases(tb testing.TB) []abnfCase {
-	tb.Helper()
-	if _, err := findShared(); err != nil {
-		tb.Skipf("shared reference material absent: %v", err)
+	if len(doc.TestCases) == 0 {
+		tb.Fatalf("ABNF test cases: %s holds no TestCases", abnfTestCases)
 	}
-	cases, err := readABNFCases()
-	if os.IsNotExist(err) {
-		tb.Skipf("ABNF test cases absent: %v", err)
-	}
-	if err != nil {
-		tb.Fatalf("ABNF test cases: %v", err)
-	}
-	return cases
+	return doc.TestCases
 }
 
 // abnfKey identifies a case in the exclusion list (names are not unique).

@@ -59,7 +59,8 @@ func hasCheck(items []conformance.Item, set, prefix string, st conformance.Statu
 }
 
 func TestCheckAgainstGateway(t *testing.T) {
-	demo := func(c *app.Config) {
+	t.Parallel()
+	demo := func(t *testing.T, c *app.Config) {
 		c.DB = ""
 		c.DemoPath = t.TempDir() + "/demo.sqlite"
 		c.LogLevel = "warn"
@@ -77,12 +78,13 @@ func TestCheckAgainstGateway(t *testing.T) {
 		}, 0, []string{"Customers", "Orders", "order_lines"}},
 		{"demo database on SQLite", func(t *testing.T) *gateway {
 			c := baseConfig("")
-			demo(&c)
+			demo(t, &c)
 			return start(t, c)
 		}, 2500, []string{"customers", "orders", "order_lines", "products"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each case has its own gateway and database
 			g := tc.g(t)
 			items := runCheck(t, conformance.Options{URL: g.base + "/odata", Writes: true, MaxRows: tc.maxRows})
 			s := conformance.Summarize(items)
@@ -187,6 +189,7 @@ var (
 )
 
 func TestCheckCatchesBrokenResponses(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t, func(c *app.Config) { c.PageSize = 5; c.LogLevel = "warn" })
 	faults := []fault{
 		{name: "clean proxy"}, // the proxy itself is transparent: no failures
@@ -245,6 +248,7 @@ func TestCheckCatchesBrokenResponses(t *testing.T) {
 	}
 	for _, f := range faults {
 		t.Run(f.name, func(t *testing.T) {
+			t.Parallel() // each fault has its own proxy; the checks only read
 			u := breakingProxy(t, g, f)
 			items := runCheck(t, conformance.Options{URL: u + "/odata", Sets: []string{"Customers", "Orders"}})
 			fails := checkFailures(items)

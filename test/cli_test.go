@@ -14,6 +14,7 @@ import (
 func noEnv(string) string { return "" }
 
 func TestIntrospectCommand(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	var out, errb bytes.Buffer
 	code := app.Main([]string{"introspect", "--db", dsn}, nil, &out, &errb, noEnv)
@@ -44,6 +45,7 @@ func TestIntrospectCommand(t *testing.T) {
 }
 
 func TestSalesforceBundleCommand(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
 	code := app.Main([]string{"salesforce-bundle", "--out", dir, "--url", "https://erp.example.com", "--name", "ERP", "--csrf"}, nil, &out, &errb, noEnv)

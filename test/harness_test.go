@@ -1,12 +1,21 @@
 // Package test holds black-box end-to-end tests: each boots the same
 // composition root as production (server/app) on a random port against a
 // real database and asserts whole HTTP responses.
+//
+// Every test runs in parallel (t.Parallel): each has its own database
+// (pgtest.NewDB), its own gateways on random ports and its own log buffer.
+// Keep it so: no t.Setenv, os.Chdir, fixed ports, shared files or mutated
+// package-level variables here (configuration comes through app.Config and
+// app.Sources, environment included); queries of cluster-wide views such as
+// pg_stat_activity are scoped to the test's database (see lockWaiters). A
+// test that cannot follow these rules does not call t.Parallel and says why.
 package test
 
 import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -254,4 +263,32 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.lock()
 	defer c.mu.unlock()
 	c.now = c.now.Add(d)
+}
+
+// lockWaiters counts the sessions of db's database (other than db's own)
+// that wait on a lock and whose query contains like (SQL LIKE pattern).
+// Scoped to the current database, it only sees the test's own gateway, also
+// when other tests run in parallel.
+func lockWaiters(t testing.TB, db *sql.DB, like string) int {
+	t.Helper()
+	var n int
+	err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1 AND pid <> pg_backend_pid()`, like).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitFor polls cond until it holds, failing the test with what after
+// timeout (a bound for a hang, not a speed requirement).
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

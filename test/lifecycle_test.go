@@ -14,6 +14,7 @@ import (
 // shuts the gateway down, releases the lock, and checks that the request
 // completed and the shutdown waited for it.
 func TestGracefulShutdownDrains(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	c := fixtureConfig(dsn)
 	g, err := app.Start(context.Background(), c, discardLogger())
@@ -36,7 +37,10 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	}
 	status := make(chan int, 1)
 	go func() { status <- gw.do("PATCH", "/odata/Orders(10248)", []byte(`{"Status":"Drained"}`)).Status }()
-	time.Sleep(300 * time.Millisecond) // the PATCH is now waiting on the row lock
+	// Wait until the PATCH is waiting on the row lock.
+	waitFor(t, 10*time.Second, "the PATCH never waited on the row lock", func() bool {
+		return lockWaiters(t, db, `%"Orders"%`) > 0
+	})
 	shutdown := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -66,6 +70,7 @@ func TestGracefulShutdownDrains(t *testing.T) {
 // TestSetPermissions checks the per-set insert/update/delete switches that
 // apply without authentication.
 func TestSetPermissions(t *testing.T) {
+	t.Parallel()
 	no := false
 	g := startFixture(t, func(c *app.Config) {
 		c.Sets["Orders"] = app.SetConfig{Delete: &no, Insert: &no}
@@ -94,6 +99,7 @@ func TestSetPermissions(t *testing.T) {
 // the client give up, and checks that PostgreSQL no longer runs the
 // gateway's query (lib/pq cancels it when the request context ends).
 func TestClientDisconnectCancelsQuery(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	g := start(t, fixtureConfig(dsn))
 	db, err := sql.Open("postgres", dsn)
@@ -109,14 +115,7 @@ func TestClientDisconnectCancelsQuery(t *testing.T) {
 	if _, err := tx.Exec(`LOCK TABLE "Orders" IN ACCESS EXCLUSIVE MODE`); err != nil {
 		t.Fatal(err)
 	}
-	waiting := func() int {
-		var n int
-		err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%FROM "public"."Orders"%' AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`).Scan(&n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	waiting := func() int { return lockWaiters(t, db, `%FROM "public"."Orders"%`) }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

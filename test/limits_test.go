@@ -40,6 +40,7 @@ func rawRequest(t testing.TB, addr, req string) (int, string) {
 }
 
 func TestLimitsHTTP(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	c := fixtureConfig(dsn)
 	c.PageSize = 3
@@ -220,24 +221,37 @@ func TestLimitsHTTP(t *testing.T) {
 		if _, err := io.WriteString(conn, "GET /odata/Customers HTTP/1.1\r\nHost: x\r\nX-Slow: "); err != nil {
 			t.Fatal(err)
 		}
-		// Keep trickling bytes: the header deadline is absolute, not idle.
+		// Keep trickling bytes until the server hangs up: only an absolute
+		// header deadline (not an idle one) ever closes this connection.
+		stop := make(chan struct{})
+		defer close(stop)
 		go func() {
-			for i := 0; i < 20; i++ {
-				time.Sleep(50 * time.Millisecond)
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
 				if _, err := conn.Write([]byte("a")); err != nil {
 					return
 				}
 			}
 		}()
+		// The read deadline only bounds a hang; it is well below the default
+		// header timeout (10s), so hitting it also means the configured
+		// 300ms did not apply.
 		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-		_, err = io.ReadAll(conn)
+		got, err := io.ReadAll(conn)
 		elapsed := time.Since(start)
 		if ne, ok := err.(net.Error); ok && ne.Timeout() {
 			t.Fatalf("the server kept the slow connection open for %v", elapsed)
 		}
-		if elapsed < 250*time.Millisecond || elapsed > 2*time.Second {
-			t.Errorf("closed after %v, want about 300ms", elapsed)
+		// Closed by the header timeout, which hangs up without answering,
+		// not refused early for another reason (that would be a 4xx).
+		if len(got) != 0 {
+			t.Errorf("the slow connection got an answer instead of a timeout (after %v): %.200s", elapsed, got)
 		}
+		t.Logf("closed after %v (header timeout 300ms)", elapsed)
 		// The server still serves others.
 		if r := sg.do("GET", "/odata/Customers?$top=1", nil); r.Status != 200 {
 			t.Errorf("after slowloris: %d", r.Status)
@@ -261,6 +275,7 @@ func TestLimitsHTTP(t *testing.T) {
 }
 
 func TestPoolSaturation(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	c := fixtureConfig(dsn)
 	c.Guard.MaxConcurrentQueries = 1
@@ -286,59 +301,52 @@ func TestPoolSaturation(t *testing.T) {
 	go func() { held <- g.do("GET", "/odata/Orders", nil) }()
 
 	// Wait until the gateway's query is blocked on the lock.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var n int
-		if err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the gateway query never blocked")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, 10*time.Second, "the gateway query never blocked", func() bool { return lockWaiters(t, db, "%") > 0 })
 
 	// Fire concurrent requests: one may wait in the queue (200ms), the rest
 	// are refused at once. None waits for the lock.
 	const n = 6
-	type result struct {
-		r *response
-		d time.Duration
-	}
-	results := make([]result, n)
+	results := make([]*response, n)
 	var wg sync.WaitGroup
-	start := time.Now()
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			s := time.Now()
 			path := "/odata/Customers?$top=1"
 			if i%2 == 1 {
 				path = "/odata/Customers('ALFKI')"
 			}
-			results[i] = result{g.do("GET", path, nil), time.Since(s)}
+			results[i] = g.do("GET", path, nil)
 		}(i)
 	}
-	wg.Wait()
-	total := time.Since(start)
-	for i, res := range results {
-		e := assertODataError(t, res.r, 503)
+	// They fail fast instead of piling up: every one is answered while the
+	// only slot is still held (its read still waits on the lock, which is
+	// only released below), so none of them waited for the slot. (A request
+	// that piled up could not be answered before the release: the bound
+	// below only turns that hang into a failure.)
+	burst := make(chan struct{})
+	go func() { wg.Wait(); close(burst) }()
+	select {
+	case <-burst:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the burst piled up behind the held slot instead of failing fast")
+	}
+	select {
+	case r := <-held:
+		t.Fatalf("the held request completed during the burst: %d %s", r.Status, r.Body)
+	default:
+	}
+	if lockWaiters(t, db, "%") == 0 {
+		t.Fatal("the held request no longer waits on the lock")
+	}
+	for i, r := range results {
+		e := assertODataError(t, r, 503)
 		if e["code"] != "Unavailable" {
 			t.Errorf("request %d: code %v", i, e["code"])
 		}
-		if ra := res.r.Header.Get("Retry-After"); ra == "" {
+		if ra := r.Header.Get("Retry-After"); ra == "" {
 			t.Errorf("request %d: 503 without Retry-After", i)
 		}
-		if res.d > time.Second {
-			t.Errorf("request %d took %v: it piled up instead of failing fast", i, res.d)
-		}
-	}
-	if total > 1500*time.Millisecond {
-		t.Errorf("the burst took %v", total)
 	}
 	// Writes are bounded by the same pool.
 	assertODataError(t, g.do("PATCH", "/odata/Customers('ALFKI')", []byte(`{"City":"x"}`)), 503)

@@ -163,6 +163,7 @@ func equalKeys(t testing.TB, got, want []string) {
 }
 
 func TestPagingWalksEqualSQL(t *testing.T) {
+	t.Parallel()
 	dsn := pagingDSN(t)
 	g := start(t, baseConfig(dsn))
 	q := func(s string) string { return strings.ReplaceAll(url.PathEscape(s), "%2C", ",") }
@@ -199,6 +200,7 @@ func TestPagingWalksEqualSQL(t *testing.T) {
 }
 
 func TestPagingTopAndPageSize(t *testing.T) {
+	t.Parallel()
 	dsn := pagingDSN(t)
 	g := start(t, baseConfig(dsn))
 	// $top larger than a page: 2,000 then 500, then no nextLink.
@@ -243,6 +245,7 @@ func TestPagingTopAndPageSize(t *testing.T) {
 }
 
 func TestPagingByteCap(t *testing.T) {
+	t.Parallel()
 	dsn := pagingDSN(t)
 	c := baseConfig(dsn)
 	c.PageBytes = 256 << 10
@@ -262,6 +265,7 @@ func TestPagingByteCap(t *testing.T) {
 }
 
 func TestPagingTokens(t *testing.T) {
+	t.Parallel()
 	dsn := pagingDSN(t)
 	g := start(t, baseConfig(dsn))
 	p := g.getPage(t, "/odata/items?$select=region,id&$filter=grp%20eq%203", "Prefer", "odata.maxpagesize=50")
@@ -329,6 +333,7 @@ func flip(s string) string {
 }
 
 func TestPagingStableUnderInserts(t *testing.T) {
+	t.Parallel()
 	dsn := pagingDSN(t)
 	g := start(t, baseConfig(dsn))
 	before := sqlKeys(t, dsn, `SELECT region, id FROM items ORDER BY region, id`)
@@ -364,6 +369,7 @@ func TestPagingStableUnderInserts(t *testing.T) {
 }
 
 func TestPagingOnSQLite(t *testing.T) {
+	t.Parallel()
 	c := app.Default()
 	c.Listen = "127.0.0.1:0"
 	c.DemoPath = t.TempDir() + "/demo.sqlite"

@@ -1,40 +1,21 @@
 package test
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/odatagw/odatagw/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got with testdata/name, rewriting it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./test -run %s -update)", err, t.Name())
-	}
-	if string(want) != got {
-		t.Fatalf("%s differs from the golden file (rerun with -update after checking):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 func TestServiceDocumentAndMetadata(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	r := g.do("GET", "/odata/", nil)
 	if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") || r.Header.Get("OData-Version") != "4.0" {
 		t.Fatalf("service document: %d %v %s", r.Status, r.Header, r.Body)
 	}
-	golden(t, "service.golden.json", g.normalize(r.Body))
+	golden.Assert(t, filepath.Join("testdata", "service.golden.json"), []byte(g.normalize(r.Body)))
 	for _, path := range []string{"/odata", "/odata/"} {
 		if r := g.do("GET", path, nil); r.Status != 200 {
 			t.Errorf("GET %s = %d", path, r.Status)
@@ -45,7 +26,7 @@ func TestServiceDocumentAndMetadata(t *testing.T) {
 	if r.Status != 200 || r.Header.Get("Content-Type") != "application/xml" {
 		t.Fatalf("$metadata: %d %v\n%s", r.Status, r.Header, r.Body)
 	}
-	golden(t, "metadata.golden.xml", string(r.Body))
+	golden.Assert(t, filepath.Join("testdata", "metadata.golden.xml"), r.Body)
 	// Skipped objects are named in the log.
 	logs := g.logs()
 	for _, want := range []string{"keyless_view", "c_array"} {
@@ -56,6 +37,7 @@ func TestServiceDocumentAndMetadata(t *testing.T) {
 }
 
 func TestReadCollections(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	cases := []struct {
 		name, path string
@@ -87,9 +69,10 @@ func TestReadCollections(t *testing.T) {
 }
 
 func TestValuesExactlyAsStored(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	r := g.do("GET", "/odata/all_types?$orderby=id", nil)
-	golden(t, "all_types.golden.json", g.normalize(r.Body))
+	golden.Assert(t, filepath.Join("testdata", "all_types.golden.json"), []byte(g.normalize(r.Body)))
 	if r.Status != 200 {
 		t.Fatalf("status %d", r.Status)
 	}
@@ -122,6 +105,7 @@ func TestValuesExactlyAsStored(t *testing.T) {
 }
 
 func TestKeyLookups(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	cases := []struct {
 		name, path string
@@ -157,6 +141,7 @@ func TestKeyLookups(t *testing.T) {
 }
 
 func TestCountPath(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	r := g.do("GET", "/odata/Customers/$count", nil)
 	if r.Status != 200 || string(r.Body) != "8" || r.Header.Get("Content-Type") != "text/plain" {
@@ -192,6 +177,7 @@ func assertODataError(t testing.TB, r *response, status int) map[string]any {
 }
 
 func TestErrors(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	cases := []struct {
 		method, path string
@@ -249,6 +235,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestRequestIDAndHealth(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	r := g.do("GET", "/odata/Customers?$top=1", nil, "X-Request-Id", "abc-123")
 	if r.Header.Get("X-Request-Id") != "abc-123" {
@@ -270,6 +257,7 @@ func TestRequestIDAndHealth(t *testing.T) {
 }
 
 func TestODataVersionHeaders(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	for _, v := range []string{"4.0", "4.01", "4"} {
 		if r := g.do("GET", "/odata/Customers?$top=1", nil, "OData-MaxVersion", v); r.Status != 200 || r.Header.Get("OData-Version") != "4.0" {

@@ -16,6 +16,7 @@ import (
 // destination nil when it copies an empty value. It also made a keyset walk
 // over such rows repeat the same row forever.
 func TestEmptyIsNotNull(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.NewDB(t)
 	pgtest.MustExec(t, dsn, `
 CREATE TABLE e (id int PRIMARY KEY, name text, flag boolean, b bytea);
@@ -47,6 +48,7 @@ INSERT INTO e VALUES (1, '', NULL, '\x'), (2, NULL, NULL, NULL), (3, '', true, '
 // principal cannot test guesses of a hidden value against it offline; two
 // gateways with different keys therefore disagree on the same row.
 func TestHashETagIsKeyed(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	c1 := fixtureConfig(dsn)
 	c1.Sets["Customers"] = app.SetConfig{ETagHash: true}
@@ -63,6 +65,7 @@ func TestHashETagIsKeyed(t *testing.T) {
 // limited (burst, then 429 before any password check); working credentials
 // from that address are unaffected while the budget lasts.
 func TestFailedLoginsAreThrottled(t *testing.T) {
+	t.Parallel()
 	c := fixtureConfig(fixtureDSN(t))
 	c.Auth.Basic = []auth.BasicUser{{Name: "sf", Hash: secHash(t, "right-password")}}
 	c.Policy.Sets = map[string]auth.SetRules{"*": {Grants: []auth.Grant{{To: []string{"user:sf"}, Ops: []string{"all"}}}}}
@@ -89,6 +92,7 @@ func TestFailedLoginsAreThrottled(t *testing.T) {
 // by clients: a client value is a 400 naming it (not a 500), and PUT/PATCH on
 // a missing key does not try to upsert it.
 func TestAlwaysGeneratedKey(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.NewDB(t)
 	pgtest.MustExec(t, dsn, `CREATE TABLE gen (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, label text NOT NULL);
 INSERT INTO gen (label) VALUES ('a');`)
@@ -111,6 +115,7 @@ INSERT INTO gen (label) VALUES ('a');`)
 // protected column renamed) keeps serving the old model instead of dropping
 // the protection.
 func TestReloadKeepsPolicy(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	c := fixtureConfig(dsn)
 	c.Auth.Basic = []auth.BasicUser{{Name: "sf", Hash: secHash(t, "pw-0123456789"), Roles: []string{"sales"}}}
@@ -135,6 +140,7 @@ func TestReloadKeepsPolicy(t *testing.T) {
 
 // TestReviewEdgeCases covers small protocol points found in review.
 func TestReviewEdgeCases(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	// A path that merely starts with the root is not under it.
 	assertODataError(t, g.do("GET", "/odataCustomers", nil), 404)
@@ -169,6 +175,7 @@ func TestReviewEdgeCases(t *testing.T) {
 // TestSmallPageBytes: the minimum page_bytes still yields full pages (the
 // room kept for the nextLink follows the request, not a fixed 70 KiB).
 func TestSmallPageBytes(t *testing.T) {
+	t.Parallel()
 	dsn := pagingDSN(t)
 	c := baseConfig(dsn)
 	c.PageBytes = 64 << 10

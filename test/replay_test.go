@@ -564,6 +564,7 @@ func replayDB(t testing.TB, dsn string) *sql.DB {
 // TestReplayReads replays sections B-F and H (reads) of the corpus on a
 // gateway with the default page size and on one paging every 3 rows.
 func TestReplayReads(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	db := replayDB(t, dsn)
 	gateways := []struct {
@@ -608,6 +609,7 @@ func TestReplayReads(t *testing.T) {
 // $filter eq lookup returns exactly one row whose key is the filtered value
 // byte for byte, in every encoding; a key segment read too.
 func TestReplayLookupsEveryKey(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	db := replayDB(t, dsn)
 	g := start(t, replayConfig(t, dsn))
@@ -666,6 +668,7 @@ func TestReplayLookupsEveryKey(t *testing.T) {
 // reads: A (1-3), 17, 43/44 (/$count), 47 (verbatim nextLink) and the
 // negative probes 61 and 62.
 func TestReplaySpecial(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	db := replayDB(t, dsn)
 	c := replayConfig(t, dsn)
@@ -810,6 +813,7 @@ func TestReplaySpecial(t *testing.T) {
 // is capped at 2,000 rows with a nextLink, and pages end by bytes under a
 // small PageBytes, each page under the limit, the walk equal to SQL.
 func TestReplayWideRows(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	// 3,000 customers of about 700 bytes each in JSON (3-byte characters).
 	pgtest.MustExec(t, dsn, `INSERT INTO "Customers" ("CustomerID","Name","City","Country","CreatedAt","CreditLimit","Active")
@@ -907,6 +911,7 @@ FROM "Customers" WHERE "CustomerID" = $1`
 // TestReplayWrites replays section G on a gateway with CSRF protection, in
 // the corpus's order, checking the database after each write.
 func TestReplayWrites(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	db := replayDB(t, dsn)
 	c := replayConfig(t, dsn)
@@ -1094,6 +1099,7 @@ func TestReplayWrites(t *testing.T) {
 // operator) until the PostgreSQL dialect compared them as ::text and bound
 // written values untyped.
 func TestReplayNonTextStringColumns(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t, func(c *app.Config) { c.PageSize = 1 })
 	reads := []struct{ path, want string }{
 		{`/odata/all_types?$filter=c_json eq '{"a": 1}'&$select=id`, "1"},

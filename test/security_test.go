@@ -175,6 +175,7 @@ func runAuthCases(t *testing.T, g *gateway, cases []authCase) {
 }
 
 func TestAuthMatrixHTTP(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	rsaKey, otherRSA, rsaPEM := secRSAKeys(t)
 
@@ -491,6 +492,7 @@ func authzPolicy() auth.PolicyConfig {
 }
 
 func TestAuthorizationHTTP(t *testing.T) {
+	t.Parallel()
 	dsn := authzDSN(t)
 	c := fixtureConfig(dsn)
 	c.Auth.JWT.HMACSecrets = []auth.HMACKey{{Secret: secHMACSecret}}
@@ -887,6 +889,7 @@ ALTER ROLE %[1]s IN DATABASE %[2]s SET idle_in_transaction_session_timeout = '60
 // docs/security.md: what is granted works, everything else is refused by
 // PostgreSQL and answered 403 without internals, and nothing changes.
 func TestLeastPrivilegeRole(t *testing.T) {
+	t.Parallel()
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	role := fmt.Sprintf("odatagw_e2e_%x", b)

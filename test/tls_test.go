@@ -46,6 +46,7 @@ func writeCert(t *testing.T, certFile, keyFile, cn string) *x509.Certificate {
 // TestHTTPSAndCertificateReload serves over TLS through the composition
 // root, then swaps the certificate files and reloads (what SIGHUP does).
 func TestHTTPSAndCertificateReload(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
 	writeCert(t, certFile, keyFile, "first")

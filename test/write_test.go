@@ -28,6 +28,7 @@ func rowCount(t testing.TB, dsn, table string) int {
 }
 
 func TestCreate(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	c := baseConfig(dsn)
 	g := start(t, c)
@@ -82,6 +83,7 @@ func TestCreate(t *testing.T) {
 }
 
 func TestUpdateAndDelete(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	g := start(t, baseConfig(dsn))
 
@@ -155,6 +157,7 @@ func TestUpdateAndDelete(t *testing.T) {
 }
 
 func TestUpsertWhenConfigured(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t, func(c *app.Config) { c.Upsert = true })
 	r := g.do("PATCH", "/odata/Customers('UPS')", []byte(`{"Name":"Upserted"}`), "Prefer", "return=representation")
 	if r.Status != 200 || !strings.Contains(string(r.Body), `"CustomerID":"UPS"`) {
@@ -163,6 +166,7 @@ func TestUpsertWhenConfigured(t *testing.T) {
 }
 
 func TestWriteValidation(t *testing.T) {
+	t.Parallel()
 	dsn := fixtureDSN(t)
 	g := start(t, fixtureConfig(dsn))
 	before := rowCount(t, dsn, `"Customers"`)
@@ -244,6 +248,7 @@ func TestWriteValidation(t *testing.T) {
 }
 
 func TestETagsAndIfMatch(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t, func(c *app.Config) {
 		c.Sets["Customers"] = app.SetConfig{ETagHash: true}
 	})
@@ -326,6 +331,7 @@ func TestETagsAndIfMatch(t *testing.T) {
 }
 
 func TestRowVersionETag(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t, func(c *app.Config) {
 		c.Sets["Customers"] = app.SetConfig{ETag: "CreatedAt"}
 	})
@@ -346,6 +352,7 @@ func TestRowVersionETag(t *testing.T) {
 }
 
 func TestCSRF(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t, func(c *app.Config) { c.CSRF.Enabled = true })
 	// A write without a token: 403 and X-CSRF-Token: Required.
 	r := g.do("POST", "/odata/Customers", []byte(`{"CustomerID":"CSRF1","Name":"n"}`))
@@ -379,6 +386,7 @@ func TestCSRF(t *testing.T) {
 }
 
 func TestAuditLog(t *testing.T) {
+	t.Parallel()
 	g := startFixture(t)
 	g.do("PATCH", "/odata/Orders(10248)", []byte(`{"Status":"Shipped"}`))
 	g.do("DELETE", "/odata/Orders(1)", nil)
@@ -396,6 +404,7 @@ func TestAuditLog(t *testing.T) {
 // TestWritesOnSQLite runs the Salesforce create/edit/delete cycle on the
 // embedded demo database.
 func TestWritesOnSQLite(t *testing.T) {
+	t.Parallel()
 	c := app.Default()
 	c.Listen = "127.0.0.1:0"
 	c.DemoPath = t.TempDir() + "/demo.sqlite"

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,11 +12,10 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/odatagw/odatagw/internal/golden"
 	"github.com/odatagw/odatagw/internal/pgtest"
 	"github.com/odatagw/odatagw/metadata"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 // introspectFixtureDB returns a fresh database loaded with testdata/fixture.sql.
 func introspectFixtureDB(t *testing.T) *sqlx.DB {
@@ -96,20 +94,7 @@ func TestIntrospect(t *testing.T) {
 	}
 
 	t.Run("golden", func(t *testing.T) {
-		got := introspectGolden(t, src)
-		path := filepath.Join("testdata", "introspect.golden")
-		if *update {
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test -update to create it)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("introspected source differs from %s (run go test -update and review the diff)\n%s", path, got)
-		}
+		golden.Assert(t, filepath.Join("testdata", "introspect.golden"), introspectGolden(t, src))
 	})
 
 	t.Run("tables", func(t *testing.T) {

@@ -2,9 +2,7 @@ package sqlgen_test
 
 import (
 	"encoding/json"
-	"flag"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,11 +12,10 @@ import (
 	"github.com/odatagw/odatagw/adapters/postgres"
 	"github.com/odatagw/odatagw/adapters/sqlgen"
 	"github.com/odatagw/odatagw/adapters/sqlite"
+	"github.com/odatagw/odatagw/internal/golden"
 	"github.com/odatagw/odatagw/metadata"
 	"github.com/odatagw/odatagw/odata/semantic"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 // orders is the golden-test model: a schema-qualified table with a
 // composite key whose first part is char(n), a local timestamp, defaults,
@@ -268,23 +265,7 @@ func TestGolden(t *testing.T) {
 					t.Errorf("%s: %d distinct placeholders for %d args", d.Name(), n, len(st.Args))
 				}
 			}
-			path := filepath.Join("testdata", tc.name+".golden")
-			if *update {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if got := b.String(); got != string(want) {
-				t.Errorf("%s differs:\n--- got\n%s--- want\n%s", path, got, want)
-			}
+			golden.Assert(t, filepath.Join("testdata", tc.name+".golden"), []byte(b.String()))
 		})
 	}
 }

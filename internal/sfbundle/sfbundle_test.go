@@ -3,16 +3,15 @@ package sfbundle
 import (
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"html"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/odatagw/odatagw/internal/golden"
+)
 
 func TestGolden(t *testing.T) {
 	tests := []struct {
@@ -37,7 +36,7 @@ func TestGolden(t *testing.T) {
 			if err := Write(dir, tc.opts); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", tc.name)
+			want := filepath.Join("testdata", tc.name)
 			files, err := Files(tc.opts)
 			if err != nil {
 				t.Fatal(err)
@@ -47,23 +46,7 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				gp := filepath.Join(golden, filepath.FromSlash(f.Path))
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(gp), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(gp, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				want, err := os.ReadFile(gp)
-				if err != nil {
-					t.Fatalf("%v (run go test -update)", err)
-				}
-				if string(got) != string(want) {
-					t.Errorf("%s differs from golden:\n--- got\n%s\n--- want\n%s", f.Path, got, want)
-				}
+				golden.Assert(t, filepath.Join(want, filepath.FromSlash(f.Path)), got)
 			}
 		})
 	}

@@ -5,16 +5,13 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 
+	"github.com/odatagw/odatagw/internal/golden"
 	"github.com/odatagw/odatagw/metadata"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 // testModel has every Edm type, a composite key, a Variable decimal, a
 // read-only view and comments that need escaping.
@@ -83,26 +80,6 @@ func testModel(withComments bool) *metadata.Model {
 	return metadata.NewModel("odatagw", nil, view, every, lines)
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run go test -update and review the diff):\n%s", path, got)
-	}
-}
-
 // Parsed CSDL, for checking the document against the model.
 type edmx struct {
 	XMLName    xml.Name `xml:"http://docs.oasis-open.org/odata/ns/edmx Edmx"`
@@ -168,7 +145,7 @@ func TestWriteMetadata(t *testing.T) {
 			if err := WriteMetadata(&buf, m); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.file, buf.Bytes())
+			golden.Assert(t, filepath.Join("testdata", tt.file), buf.Bytes())
 
 			var again bytes.Buffer
 			if err := WriteMetadata(&again, m); err != nil || !bytes.Equal(buf.Bytes(), again.Bytes()) {
@@ -325,7 +302,7 @@ func TestWriteServiceDocument(t *testing.T) {
 	if err := WriteServiceDocument(&buf, m, ctx); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "service.json", buf.Bytes())
+	golden.Assert(t, filepath.Join("testdata", "service.json"), buf.Bytes())
 
 	var doc map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -245,7 +246,9 @@ func TestLimiterSaturationFastFail(t *testing.T) {
 		}
 		got <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	for _, w := l.Stats(); w != 1; _, w = l.Stats() {
+		runtime.Gosched() // until the waiter is queued
+	}
 	held[0]()
 	held[0]() // idempotent
 	if err := <-got; err != nil {
