@@ -1,5 +1,8 @@
 package server
 
+// The middleware around every request: request id, access log and metrics,
+// panic recovery, authentication and per-principal rate limits.
+
 import (
 	"context"
 	"crypto/rand"
