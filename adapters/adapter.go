@@ -21,7 +21,7 @@ type Adapter interface {
 	// Model introspects the database and builds the model with the overlay.
 	Model(ctx context.Context, ov metadata.Overlay) (*metadata.Model, []metadata.Warning, error)
 	// Query runs q and streams its rows. Each row holds the values of
-	// Page.Columns (q.Select followed by any extra order/key columns the
+	// Rows.Columns (q.Select followed by any extra order/key columns the
 	// adapter needed for the keyset). The caller must Close the rows.
 	// Rows beyond limit (0 = no limit) are not fetched: pass page size + 1 to
 	// detect a next page without counting.

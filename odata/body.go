@@ -46,7 +46,8 @@ func ParseEntity(data []byte) (*Entity, error) {
 		return nil, syntax(err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, &SyntaxError{Option: "body", Msg: "expected a JSON object"}
+		start := len(data) - len(bytes.TrimLeft(data, " \t\r\n"))
+		return nil, &SyntaxError{Option: "body", Offset: start, Msg: "expected a JSON object"}
 	}
 	ent := &Entity{}
 	seen := map[string]bool{}

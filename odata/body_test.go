@@ -20,6 +20,7 @@ func TestParseEntity(t *testing.T) {
 		{`{"CustomerID" "X1"}`, "", "malformed JSON: expected colon after object key", 14},
 		{`["CustomerID"]`, "", "expected a JSON object", 0},
 		{`"x"`, "", "expected a JSON object", 0},
+		{"\n  [1]", "", "expected a JSON object", 3},
 		{``, "", "unexpected end of input", 0},
 		{`{"a":1} {}`, "", "unexpected data after the JSON object", 9},
 		{`{"a":1,"a":2}`, "", `property "a" appears twice`, 12},

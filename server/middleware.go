@@ -27,6 +27,7 @@ type reqInfo struct {
 	masked    map[*metadata.Property]bool // hidden properties the client selected: written as null
 	errMsg    string
 	timing    []string
+	done      []func() // releases registered by onDone
 }
 
 type ctxKey struct{}

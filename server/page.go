@@ -46,13 +46,12 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 	if err != nil {
 		return fail(err)
 	}
-	res := response{close: func() { rows.Close() }}
+	onDone(r, func() { rows.Close() })
 	// Fetch the first row before committing to a 200, so that most database
 	// errors still get a proper error response.
 	has := rows.Next()
 	if !has && rows.Err() != nil {
-		res.err = rows.Err()
-		return res
+		return fail(rows.Err())
 	}
 	timing(r, "db", start)
 	if proj == nil {
@@ -67,8 +66,7 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 		h.Set("Content-Encoding", "gzip")
 		h.Add("Vary", "Accept-Encoding")
 	}
-	res.header = h
-	res.body = func(w io.Writer) {
+	return response{header: h, body: func(w io.Writer) {
 		var zw *gzip.Writer
 		if gz {
 			zw = gzip.NewWriter(w)
@@ -82,8 +80,7 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 		if zw != nil {
 			_ = zw.Close()
 		}
-	}
-	return res
+	}}
 }
 
 // writePage streams the rows of a page whose first row has been fetched
@@ -112,7 +109,8 @@ func (s *Server) writePage(w io.Writer, r *http.Request, req *odata.Request, q *
 			more = true
 			break
 		}
-		n := jw.EncodeEntity(proj.cols, proj.values(vals), edm.ETag(s.cfg.TokenKey, q.Set, cols, vals))
+		etag := edm.ETag(s.cfg.TokenKey, q.Set, cols, vals) // over the stored row, hidden values included
+		n := jw.EncodeEntity(proj.cols, proj.values(vals), etag)
 		if written > 0 && jw.Written()+int64(n)+reserve > s.cfg.MaxPageBytes {
 			more = true // this row starts the next page
 			break

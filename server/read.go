@@ -65,18 +65,20 @@ func (s *Server) authorize(r *http.Request, set *metadata.EntitySet, op auth.Op)
 	return nil
 }
 
-// acquire takes a database slot; the release func must be called.
-func (s *Server) acquire(r *http.Request) (func(), error) {
+// acquire takes a database slot for the rest of the request (released
+// once it is answered, see onDone).
+func (s *Server) acquire(r *http.Request) error {
 	if s.dbLimit == nil {
-		return func() {}, nil
+		return nil
 	}
 	release, err := s.dbLimit.Acquire(r.Context())
 	if err != nil {
 		e := newHTTPError(http.StatusServiceUnavailable, codeUnavailable, "the gateway is at capacity; retry shortly")
 		e.header = http.Header{"Retry-After": {"1"}}
-		return nil, e
+		return e
 	}
-	return release, nil
+	onDone(r, release)
+	return nil
 }
 
 // read answers GET and HEAD on an entity set, an entity or a $count.
@@ -89,28 +91,24 @@ func (s *Server) read(r *http.Request, req *odata.Request) response {
 	if err != nil {
 		return fail(err)
 	}
-	h := http.Header{}
-	s.issueCSRF(r, h)
-	release, err := s.acquire(r)
-	if err != nil {
-		return response{header: h, err: err}
-	}
 	var res response
-	switch {
-	case q.CountOnly:
-		res = s.readCount(r, q)
-	case q.Key != nil:
-		res = s.readEntity(r, q, f)
-	default:
-		res = s.readCollection(r, req, q, f)
-	}
-	for k, v := range h {
-		if res.header == nil {
-			res.header = http.Header{}
+	if err := s.acquire(r); err != nil {
+		res = fail(err)
+	} else {
+		switch {
+		case q.CountOnly:
+			res = s.readCount(r, q)
+		case q.Key != nil:
+			res = s.readEntity(r, q, f)
+		default:
+			res = s.readCollection(r, req, q, f)
 		}
-		res.header[k] = v
 	}
-	return res.then(release)
+	if res.header == nil {
+		res.header = http.Header{}
+	}
+	s.issueCSRF(r, res.header)
+	return res
 }
 
 func (s *Server) readCount(r *http.Request, q *semantic.Query) response {
@@ -120,9 +118,10 @@ func (s *Server) readCount(r *http.Request, q *semantic.Query) response {
 		return fail(err)
 	}
 	timing(r, "db", start)
+	text := strconv.FormatInt(n, 10)
 	return response{
-		header: http.Header{"Content-Type": {"text/plain"}},
-		body:   func(w io.Writer) { _, _ = io.WriteString(w, strconv.FormatInt(n, 10)) },
+		header: http.Header{"Content-Type": {"text/plain"}, "Content-Length": {strconv.Itoa(len(text))}},
+		body:   func(w io.Writer) { _, _ = io.WriteString(w, text) },
 	}
 }
 
@@ -147,29 +146,27 @@ func (s *Server) readEntity(r *http.Request, q *semantic.Query, f format) respon
 	if err != nil {
 		return fail(err)
 	}
-	res := response{close: func() { rows.Close() }}
+	onDone(r, func() { rows.Close() })
 	if !rows.Next() {
-		res.err = rows.Err()
-		if res.err == nil {
-			res.err = newHTTPError(http.StatusNotFound, codeNotFound, "no %s entity with key (%s)",
-				q.Set.Name, odata.FormatKey(semantic.KeyParts(q.Set, q.Key), false))
+		if err := rows.Err(); err != nil {
+			return fail(err)
 		}
-		return res
+		return fail(newHTTPError(http.StatusNotFound, codeNotFound, "no %s entity with key (%s)",
+			q.Set.Name, odata.FormatKey(semantic.KeyParts(q.Set, q.Key), false)))
 	}
 	timing(r, "db", start)
 	requestInfo(r).rows = 1
 	cols, vals := rows.Columns(), rows.Row()
 	etag := edm.ETag(s.cfg.TokenKey, q.Set, cols, vals)
-	res.header = http.Header{"Content-Type": {f.contentType()}}
+	h := http.Header{"Content-Type": {f.contentType()}}
 	if etag != "" {
-		res.header.Set("ETag", etag)
+		h.Set("ETag", etag)
 	}
 	pr := newProjector(q, idx, cols).mask(requestInfo(r).masked)
 	ctx := jsonfmt.ContextURL(s.serviceRootURL(r), q.Set.Name, selected(q), true)
-	res.body = func(w io.Writer) {
+	return response{header: h, body: func(w io.Writer) {
 		jsonfmt.NewWriter(w, jsonfmt.Options{IEEE754Compatible: f.ieee754}).SingleEntity(ctx, pr.cols, pr.values(vals), etag)
-	}
-	return res
+	}}
 }
 
 // forETag returns the query to run so that ETags can be computed (a hash
@@ -227,6 +224,9 @@ func (pr *projector) mask(props map[*metadata.Property]bool) *projector {
 			pr.masked = append(pr.masked, i)
 		}
 	}
+	if len(pr.masked) > 0 && pr.vals == nil {
+		pr.vals = make([]edm.Value, len(pr.cols)) // masking must not write into the adapter's row
+	}
 	return pr
 }
 
@@ -246,18 +246,23 @@ func newProjector(q *semantic.Query, idx []int, cols []*metadata.Property) *proj
 	return pr
 }
 
+// values returns the output columns of row. The row itself is never
+// changed: its values still serve the ETag and the next page's position.
 func (pr *projector) values(row []edm.Value) []edm.Value {
-	out := row[:len(pr.cols)]
-	if pr.idx != nil {
+	switch {
+	case pr.idx != nil:
 		for i, j := range pr.idx {
 			pr.vals[i] = row[j]
 		}
-		out = pr.vals
+	case pr.masked != nil:
+		copy(pr.vals, row[:len(pr.cols)])
+	default:
+		return row[:len(pr.cols)]
 	}
 	for _, i := range pr.masked {
-		out[i] = edm.Value{Null: true}
+		pr.vals[i] = edm.Value{Null: true}
 	}
-	return out
+	return pr.vals
 }
 
 // emptyRows is the result of a page that cannot have rows ($top=0).

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,43 +11,56 @@ import (
 
 // response is what a handler returns; respond writes it. Handlers never
 // write to the http.ResponseWriter themselves, so that every answer gets the
-// same headers, every error the same table (classify) and every resource a
-// handler holds (rows, a database slot) is released once.
+// same headers and every error the same table (classify).
+//
+// What a handler holds while the response is written (a database slot,
+// open rows) is registered with onDone as soon as it is taken, not carried
+// in the response: it is then released even when the handler or the body
+// writer panics.
 type response struct {
 	status int         // 0 means 200
-	header http.Header // set on the response, errors included
+	header http.Header // added to the response, errors included
 	// body writes the payload after the headers; nil for none. It is not
 	// called for HEAD requests or when err is set.
 	body func(w io.Writer)
-	// close releases what the handler holds; respond always calls it,
-	// after the body.
-	close func()
-	err   error
+	err  error
 }
 
 // fail is the response for err.
 func fail(err error) response { return response{err: err} }
 
-// then returns res with release run after res's own close (a database
-// slot is released after the rows read under it are closed).
-func (res response) then(release func()) response {
-	if inner := res.close; inner != nil {
-		res.close = func() { inner(); release() }
-	} else {
-		res.close = release
+// onDone registers release to run once the request is answered (or its
+// handler panicked), after the body is written; the last registered runs
+// first, so rows are closed before the slot they were read under is freed.
+func onDone(r *http.Request, release func()) {
+	ri := requestInfo(r)
+	ri.done = append(ri.done, release)
+}
+
+// finish runs what onDone registered.
+func (ri *reqInfo) finish() {
+	for i := len(ri.done) - 1; i >= 0; i-- {
+		ri.done[i]()
 	}
-	return res
+	ri.done = nil
+}
+
+// withInfo returns r with request state attached (the requestID middleware
+// normally did that already).
+func withInfo(r *http.Request) (*http.Request, *reqInfo) {
+	if ri, ok := r.Context().Value(ctxKey{}).(*reqInfo); ok {
+		return r, ri
+	}
+	ri := &reqInfo{start: time.Now(), status: http.StatusOK}
+	return r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri)), ri
 }
 
 // respond writes res: its headers, OData-Version and Server-Timing, then
 // the status and the body, or the error through writeError.
 func (s *Server) respond(w http.ResponseWriter, r *http.Request, res response) {
-	if res.close != nil {
-		defer res.close()
-	}
 	h := w.Header()
 	for k, v := range res.header {
-		h[k] = v
+		h[k] = append(h[k], v...)
 	}
 	if res.err != nil {
 		s.writeError(w, r, res.err)

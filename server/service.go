@@ -14,6 +14,8 @@ import (
 
 // serveOData dispatches every request under the service root.
 func (s *Server) serveOData(w http.ResponseWriter, r *http.Request) {
+	r, ri := withInfo(r)
+	defer ri.finish()
 	s.respond(w, r, s.dispatch(r))
 }
 

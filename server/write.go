@@ -24,8 +24,7 @@ func (s *Server) create(r *http.Request, req *odata.Request) response {
 	if err != nil {
 		return fail(err)
 	}
-	release, err := s.acquire(r)
-	if err != nil {
+	if err := s.acquire(r); err != nil {
 		return fail(err)
 	}
 	row, err := s.adapter.Insert(r.Context(), &adapters.Write{Set: q.Set, Values: values, Restrict: q.Restrict})
@@ -35,13 +34,13 @@ func (s *Server) create(r *http.Request, req *odata.Request) response {
 	}
 	s.audit(r, auth.Insert, q.Set, key, err)
 	if err != nil {
-		return fail(err).then(release)
+		return fail(err)
 	}
 	res := s.entityResult(r, q, row, http.StatusCreated, preferences(r).ret == "minimal")
 	loc := s.entityURL(r, q.Set, key)
 	res.header.Set("Location", loc)
 	res.header.Set("OData-EntityId", loc)
-	return res.then(release)
+	return res
 }
 
 // update answers PATCH, MERGE and PUT (replace) on an entity: 204, or 200
@@ -63,8 +62,7 @@ func (s *Server) update(r *http.Request, req *odata.Request, replace bool) respo
 	if err != nil {
 		return fail(err)
 	}
-	release, err := s.acquire(r)
-	if err != nil {
+	if err := s.acquire(r); err != nil {
 		return fail(err)
 	}
 	row, err := s.adapter.Update(r.Context(), &adapters.Write{
@@ -73,9 +71,9 @@ func (s *Server) update(r *http.Request, req *odata.Request, replace bool) respo
 	})
 	s.audit(r, auth.Update, q.Set, q.Key, err)
 	if err != nil {
-		return fail(err).then(release)
+		return fail(err)
 	}
-	return s.entityResult(r, q, row, http.StatusOK, preferences(r).ret != "representation").then(release)
+	return s.entityResult(r, q, row, http.StatusOK, preferences(r).ret != "representation")
 }
 
 // remove answers DELETE on an entity: 204.
@@ -88,13 +86,12 @@ func (s *Server) remove(r *http.Request, req *odata.Request) response {
 	if err != nil {
 		return fail(err)
 	}
-	release, err := s.acquire(r)
-	if err != nil {
+	if err := s.acquire(r); err != nil {
 		return fail(err)
 	}
 	err = s.adapter.Delete(r.Context(), &adapters.Write{Set: q.Set, Key: q.Key, Restrict: q.Restrict, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey})
 	s.audit(r, auth.Delete, q.Set, q.Key, err)
-	return response{status: http.StatusNoContent, err: err}.then(release)
+	return response{status: http.StatusNoContent, err: err}
 }
 
 // writeTarget binds the path of a write: the set, and the key for updates

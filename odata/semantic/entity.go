@@ -32,10 +32,11 @@ type Entity map[*metadata.Property]Const
 // property in the body must repeat it (Salesforce sends every field on
 // edit), not change it.
 //
-// Values are converted by the same value parser as URL literals, from JSON
-// strings or numbers as JSON allows for the type (Int64 and Decimal also
-// as strings, for IEEE754Compatible clients), then checked against the
-// property's facets (MaxLength, Precision, Scale) and its writability.
+// Values are converted by the same value parser as URL literals: numbers
+// from JSON numbers or strings (IEEE754Compatible clients send Int64 and
+// Decimal as strings), booleans from JSON true and false, every other type
+// from a JSON string; then they are checked against the property's facets
+// (MaxLength, Precision, Scale) and its writability.
 // Instance annotations (names containing '@') are skipped.
 //
 // Every problem becomes one entry of Details of a single *Error of kind
@@ -183,20 +184,20 @@ func jsonConst(p *metadata.Property, raw json.RawMessage) (c Const, msg string) 
 		return c, fmt.Sprintf("property %s expects %s (%s), got %s", p.Name, kind, p.Type.FullName(), jsonKind(raw))
 	}
 	var text string
-	switch {
-	case len(raw) > 0 && raw[0] == '"':
-		if err := json.Unmarshal(raw, &text); err != nil {
+	switch jsonKind(raw) {
+	case "a string":
+		if err := json.Unmarshal(raw, &text); err != nil || p.Type == metadata.Boolean {
 			return want()
 		}
-		if p.Type == metadata.Boolean {
-			return want()
-		}
-	case string(raw) == "true" || string(raw) == "false":
+	case "a boolean":
 		if p.Type != metadata.Boolean {
 			return want()
 		}
 		text = string(raw)
-	case jsonKind(raw) == "a number" && numeric(p.Type):
+	case "a number":
+		if !p.Type.IsNumeric() {
+			return want()
+		}
 		text = string(raw)
 	default:
 		return want()
@@ -217,7 +218,7 @@ func jsonConst(p *metadata.Property, raw json.RawMessage) (c Const, msg string) 
 	switch {
 	case errors.Is(err, errNotRepresentable) && integral(text):
 		return c, fmt.Sprintf("property %s: %s is out of range for %s", p.Name, text, p.Type.FullName())
-	case errors.Is(err, errNotRepresentable) || err != nil && numeric(p.Type):
+	case errors.Is(err, errNotRepresentable) || err != nil && p.Type.IsNumeric():
 		return want()
 	case err != nil:
 		return c, fmt.Sprintf("property %s: %q is not a valid %s", p.Name, text, validName[p.Type])
@@ -240,21 +241,13 @@ var validName = map[metadata.Type]string{
 	metadata.Duration:       "duration (e.g. P1DT2H)",
 }
 
-func numeric(t metadata.Type) bool {
-	switch t {
-	case metadata.Byte, metadata.SByte, metadata.Int16, metadata.Int32, metadata.Int64,
-		metadata.Decimal, metadata.Single, metadata.Double:
-		return true
-	}
-	return false
-}
-
 // integral reports whether text is a number with an integer value.
 func integral(text string) bool {
 	d, ok := decimalText(text)
 	return ok && strings.Trim(d[strings.IndexByte(d+".", '.'):], ".0") == ""
 }
 
+// jsonKind names the kind of a JSON value as error messages say it.
 func jsonKind(raw json.RawMessage) string {
 	if len(raw) == 0 {
 		return "nothing"

@@ -11,11 +11,13 @@ import (
 
 	"github.com/odatagw/odatagw/metadata"
 	"github.com/odatagw/odatagw/odata"
+	"github.com/odatagw/odatagw/odata/edm"
 )
 
-// This file turns literal text into typed constants. Every function here is
-// pure; errors are plain errors whose text is safe to show to a client, and
-// the callers wrap them into *Error with option and span.
+// This file turns literal text (and values read from storage, ConstOf) into
+// typed constants. Every function here is pure; errors are plain errors
+// whose text is safe to show to a client, and the callers wrap them into
+// *Error with option and span.
 
 // errNotRepresentable means a numeric value is valid but does not fit the
 // requested type (out of range, or a fraction for an integer type).
@@ -640,4 +642,30 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, errors.New("duration out of range")
 	}
 	return time.Duration(total.Int64()), nil
+}
+
+// ConstOf converts a value read from storage into a typed constant of p's
+// type (keyset positions, keys of written rows).
+func ConstOf(p *metadata.Property, v *edm.Value) Const {
+	c := Const{T: p.Type, Null: v.Null}
+	if v.Null {
+		return c
+	}
+	switch p.Type {
+	case metadata.Boolean:
+		c.V = v.Bool
+	case metadata.Byte, metadata.SByte, metadata.Int16, metadata.Int32, metadata.Int64:
+		c.V = v.Int
+	case metadata.Single, metadata.Double:
+		c.V = v.Float
+	case metadata.Decimal, metadata.String, metadata.Guid:
+		c.V = string(v.Text)
+	case metadata.Binary:
+		c.V = append([]byte(nil), v.Text...)
+	case metadata.Date, metadata.DateTimeOffset:
+		c.V = v.Time
+	case metadata.TimeOfDay, metadata.Duration:
+		c.V = v.Dur
+	}
+	return c
 }

@@ -117,29 +117,3 @@ func (p *Page) Next(written int64, more bool) *Keyset {
 	}
 	return ks
 }
-
-// ConstOf converts a value read from storage into a typed constant of p's
-// type (keyset positions, keys of written rows).
-func ConstOf(p *metadata.Property, v *edm.Value) Const {
-	c := Const{T: p.Type, Null: v.Null}
-	if v.Null {
-		return c
-	}
-	switch p.Type {
-	case metadata.Boolean:
-		c.V = v.Bool
-	case metadata.Byte, metadata.SByte, metadata.Int16, metadata.Int32, metadata.Int64:
-		c.V = v.Int
-	case metadata.Single, metadata.Double:
-		c.V = v.Float
-	case metadata.Decimal, metadata.String, metadata.Guid:
-		c.V = string(v.Text)
-	case metadata.Binary:
-		c.V = append([]byte(nil), v.Text...)
-	case metadata.Date, metadata.DateTimeOffset:
-		c.V = v.Time
-	case metadata.TimeOfDay, metadata.Duration:
-		c.V = v.Dur
-	}
-	return c
-}
