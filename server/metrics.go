@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/odatagw/odatagw/server/guard"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -44,6 +45,19 @@ func (m *metrics) observe(method string, status int, set string, d time.Duration
 	if set != "" && rows > 0 {
 		m.rows.WithLabelValues(set).Add(float64(rows))
 	}
+}
+
+// admissionMetrics exposes the database admission limiter: slots in use and
+// requests waiting for one (gauges read at scrape time).
+func admissionMetrics(reg *prometheus.Registry, l *guard.Limiter) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "odatagw_db_slots_in_use", Help: "Database slots held by requests (admission limiter).",
+		}, func() float64 { in, _ := l.Stats(); return float64(in) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "odatagw_db_slots_waiting", Help: "Requests waiting for a database slot.",
+		}, func() float64 { _, w := l.Stats(); return float64(w) }),
+	)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,8 +1,8 @@
 package server
 
 import (
-	"bufio"
 	"compress/gzip"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -66,28 +66,77 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 		h.Set("Content-Encoding", "gzip")
 		h.Add("Vary", "Accept-Encoding")
 	}
-	return response{header: h, body: func(w io.Writer) {
-		var zw *gzip.Writer
-		if gz {
-			zw = gzip.NewWriter(w)
-			w = zw
-		}
-		bw := bufio.NewWriterSize(w, 32<<10)
-		// Not deferred: when writePage aborts the response, nothing more
-		// may reach the client.
-		s.writePage(bw, r, req, q, f, page, rows, proj, has)
-		_ = bw.Flush()
-		if zw != nil {
-			_ = zw.Close()
-		}
+	return response{header: h, stream: func(w http.ResponseWriter, commit func()) error {
+		return s.spoolPage(w, r, gz, commit, func(out io.Writer) error {
+			return s.writePage(out, r, req, q, f, page, rows, proj, has)
+		})
 	}}
 }
 
+// spoolPage runs produce (which reads the page from the database and writes
+// it as JSON) on its own goroutine into a spool, and writes the spool to the
+// client as it fills. When produce returns, the rows are closed and the
+// database slot released (releaseEarly), whether or not the client has read
+// the page.
+//
+// The status is committed (commit) with the first bytes of the page. A page
+// that breaks before (the database fails while the first 32 KiB are read)
+// returns the error, which the client then gets as a proper error response.
+// Once committed, a broken page, or a client that takes no data for the
+// write stall timeout, is cut off: the connection closes before the JSON is
+// complete, so a truncated page can never pass for a whole one.
+func (s *Server) spoolPage(w http.ResponseWriter, r *http.Request, gz bool, commit func(), produce func(io.Writer) error) error {
+	sp := newSpool()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var err error
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error().Str("request_id", requestInfo(r).id).Interface("panic", v).Msg("panic while reading a page")
+				err = errPanic
+			}
+			releaseEarly(r)
+			sp.close(err)
+		}()
+		var out io.Writer = sp
+		var zw *gzip.Writer
+		if gz {
+			zw = gzip.NewWriter(sp)
+			out = zw
+		}
+		if err = produce(out); err == nil && zw != nil {
+			err = zw.Close()
+		}
+	}()
+	committed, err := sp.drain(w, s.cfg.WriteStall, commit)
+	<-done
+	sp.discard()
+	if err != nil && !committed && !errors.Is(err, errPanic) {
+		return err
+	}
+	if err != nil {
+		ri := requestInfo(r)
+		if errors.Is(err, errStalled) {
+			s.log.Warn().Str("request_id", ri.id).Dur("stall", s.cfg.WriteStall).Msg("client stopped reading; connection cut")
+		} else if !errors.Is(err, errPanic) {
+			s.log.Warn().Str("request_id", ri.id).Err(err).Msg("page not delivered")
+		}
+		// Headers are out: abort so the client cannot mistake a truncated
+		// body for a complete page.
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+var errPanic = errors.New("panic while reading a page")
+
 // writePage streams the rows of a page whose first row has been fetched
 // (has), stopping at the page size or before a row that would push the
-// body over MaxPageBytes, and ends it with the count and the nextLink.
+// body over MaxPageBytes, and ends it with the count and the nextLink. An
+// error means the page is broken (the database failed while streaming).
 func (s *Server) writePage(w io.Writer, r *http.Request, req *odata.Request, q *semantic.Query, f format,
-	page *semantic.Page, rows adapters.Rows, proj *projector, has bool) {
+	page *semantic.Page, rows adapters.Rows, proj *projector, has bool) error {
 	ri := requestInfo(r)
 	jw := jsonfmt.NewWriter(w, jsonfmt.Options{IEEE754Compatible: f.ieee754})
 	var count *int64
@@ -121,10 +170,7 @@ func (s *Server) writePage(w io.Writer, r *http.Request, req *odata.Request, q *
 		has = rows.Next()
 	}
 	if err := rows.Err(); !has && err != nil {
-		// Headers are out: abort so the client cannot mistake a truncated
-		// body for a complete page.
-		s.log.Warn().Str("request_id", ri.id).Err(err).Msg("error while streaming rows")
-		panic(http.ErrAbortHandler)
+		return err
 	}
 	ri.rows = written
 	next := ""
@@ -132,6 +178,7 @@ func (s *Server) writePage(w io.Writer, r *http.Request, req *odata.Request, q *
 		next = s.nextLink(r, req, s.tokens.Encode(semantic.Fingerprint(q.Set.Name, req), *ks))
 	}
 	jw.EndCollection(next)
+	return jw.Err()
 }
 
 // nextLink is the absolute URL of the next page: the request's own path and

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/url"
@@ -117,11 +118,12 @@ func (s *Server) readCount(r *http.Request, q *semantic.Query) response {
 	if err != nil {
 		return fail(err)
 	}
+	releaseEarly(r)
 	timing(r, "db", start)
 	text := strconv.FormatInt(n, 10)
 	return response{
 		header: http.Header{"Content-Type": {"text/plain"}, "Content-Length": {strconv.Itoa(len(text))}},
-		body:   func(w io.Writer) { _, _ = io.WriteString(w, text) },
+		body:   func(w http.ResponseWriter) { _, _ = io.WriteString(w, text) },
 	}
 }
 
@@ -164,9 +166,11 @@ func (s *Server) readEntity(r *http.Request, q *semantic.Query, f format) respon
 	}
 	pr := newProjector(q, idx, cols).mask(requestInfo(r).masked)
 	ctx := jsonfmt.ContextURL(s.serviceRootURL(r), q.Set.Name, selected(q), true)
-	return response{header: h, body: func(w io.Writer) {
-		jsonfmt.NewWriter(w, jsonfmt.Options{IEEE754Compatible: f.ieee754}).SingleEntity(ctx, pr.cols, pr.values(vals), etag)
-	}}
+	var buf bytes.Buffer
+	jsonfmt.NewWriter(&buf, jsonfmt.Options{IEEE754Compatible: f.ieee754}).SingleEntity(ctx, pr.cols, pr.values(vals), etag)
+	releaseEarly(r) // the entity is in memory: a slow client holds no database slot
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	return response{header: h, body: func(w http.ResponseWriter) { _, _ = w.Write(buf.Bytes()) }}
 }
 
 // forETag returns the query to run so that ETags can be computed (a hash

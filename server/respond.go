@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -22,8 +21,13 @@ type response struct {
 	header http.Header // added to the response, errors included
 	// body writes the payload after the headers; nil for none. It is not
 	// called for HEAD requests or when err is set.
-	body func(w io.Writer)
-	err  error
+	body func(w http.ResponseWriter)
+	// stream, instead of body, writes a payload that may still fail before
+	// its first byte: it calls commit (which sends the status) before
+	// writing, and an error it returns without having committed is answered
+	// as an error response.
+	stream func(w http.ResponseWriter, commit func()) error
+	err    error
 }
 
 // fail is the response for err.
@@ -37,7 +41,12 @@ func onDone(r *http.Request, release func()) {
 	ri.done = append(ri.done, release)
 }
 
-// finish runs what onDone registered.
+// releaseEarly gives back what the request holds (rows, the database slot)
+// once its database work is done and the response is in memory or being
+// spooled: a slow client then holds nothing the database needs.
+func releaseEarly(r *http.Request) { requestInfo(r).finish() }
+
+// finish runs what onDone registered; a second call does nothing.
 func (ri *reqInfo) finish() {
 	for i := len(ri.done) - 1; i >= 0; i-- {
 		ri.done[i]()
@@ -73,6 +82,13 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, res response) {
 	status := res.status
 	if status == 0 {
 		status = http.StatusOK
+	}
+	if res.stream != nil && r.Method != http.MethodHead {
+		if err := res.stream(w, func() { w.WriteHeader(status) }); err != nil {
+			h.Del("Preference-Applied")
+			s.writeError(w, r, err)
+		}
+		return
 	}
 	w.WriteHeader(status)
 	if res.body != nil && r.Method != http.MethodHead {

@@ -43,7 +43,11 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxURLBytes caps the request URL (default 64 KiB); longer -> 414.
 	MaxURLBytes int
-	Limits      semantic.Limits
+	// WriteStall is how long a client may take no data of a page before
+	// its connection is cut (default 30 s). The database slot is released
+	// when the page has been read, whatever the client does.
+	WriteStall time.Duration
+	Limits     semantic.Limits
 	// TokenKey signs $skiptoken and CSRF tokens.
 	TokenKey []byte
 	// Upsert makes PATCH/PUT on a missing key create the entity.
@@ -92,6 +96,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxURLBytes <= 0 {
 		c.MaxURLBytes = 64 << 10
+	}
+	if c.WriteStall <= 0 {
+		c.WriteStall = 30 * time.Second
 	}
 	if c.CSRF.Header == "" {
 		c.CSRF.Header = "X-CSRF-Token"
@@ -164,6 +171,9 @@ func New(cfg Config, d Deps) *Server {
 		reg = prometheus.NewRegistry()
 	}
 	s.metrics = newMetrics(reg)
+	if s.dbLimit != nil {
+		admissionMetrics(reg, s.dbLimit)
+	}
 	s.routes(reg)
 	return s
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -172,7 +171,7 @@ func (s *Server) serviceDocument(r *http.Request, _ *odata.Request) response {
 	h := http.Header{"Content-Type": {"application/json;odata.metadata=minimal"}}
 	s.issueCSRF(r, h)
 	root := s.serviceRootURL(r)
-	return response{header: h, body: func(w io.Writer) {
+	return response{header: h, body: func(w http.ResponseWriter) {
 		if err := csdl.WriteServiceDocument(w, s.Model(), root+"$metadata"); err != nil {
 			s.log.Warn().Err(err).Msg("writing service document")
 		}
@@ -186,7 +185,7 @@ func (s *Server) metadataDocument(r *http.Request, req *odata.Request) response 
 	}
 	h := http.Header{"Content-Type": {"application/xml"}}
 	s.issueCSRF(r, h)
-	return response{header: h, body: func(w io.Writer) {
+	return response{header: h, body: func(w http.ResponseWriter) {
 		bw := bufio.NewWriterSize(w, 32<<10)
 		if err := csdl.WriteMetadata(bw, s.Model()); err != nil {
 			s.log.Warn().Err(err).Msg("writing $metadata")

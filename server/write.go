@@ -1,7 +1,6 @@
 package server
 
 import (
-	"io"
 	"net/http"
 
 	"github.com/odatagw/odatagw/adapters"
@@ -28,6 +27,7 @@ func (s *Server) create(r *http.Request, req *odata.Request) response {
 		return fail(err)
 	}
 	row, err := s.adapter.Insert(r.Context(), &adapters.Write{Set: q.Set, Values: values, Restrict: q.Restrict})
+	releaseEarly(r) // the database work is done; the answer is in memory
 	var key []semantic.Const
 	if err == nil {
 		key = adapters.KeyOf(q.Set, row)
@@ -69,6 +69,7 @@ func (s *Server) update(r *http.Request, req *odata.Request, replace bool) respo
 		Set: q.Set, Key: q.Key, Values: values, Replace: replace, Upsert: s.cfg.Upsert && clientKeyed(q.Set),
 		Restrict: q.Restrict, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey,
 	})
+	releaseEarly(r)
 	s.audit(r, auth.Update, q.Set, q.Key, err)
 	if err != nil {
 		return fail(err)
@@ -90,6 +91,7 @@ func (s *Server) remove(r *http.Request, req *odata.Request) response {
 		return fail(err)
 	}
 	err = s.adapter.Delete(r.Context(), &adapters.Write{Set: q.Set, Key: q.Key, Restrict: q.Restrict, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey})
+	releaseEarly(r)
 	s.audit(r, auth.Delete, q.Set, q.Key, err)
 	return response{status: http.StatusNoContent, err: err}
 }
@@ -166,7 +168,7 @@ func (s *Server) entityResult(r *http.Request, q *semantic.Query, row adapters.R
 		}
 	}
 	ctx := jsonfmt.ContextURL(s.serviceRootURL(r), q.Set.Name, projection, true)
-	return response{status: status, header: h, body: func(w io.Writer) {
+	return response{status: status, header: h, body: func(w http.ResponseWriter) {
 		jsonfmt.NewWriter(w, jsonfmt.Options{}).SingleEntity(ctx, cols, vals, etag)
 	}}
 }

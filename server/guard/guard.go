@@ -28,6 +28,9 @@ type Config struct {
 	ReadTimeout       time.Duration `yaml:"read_timeout"`        // whole request incl. body; default 30s
 	WriteTimeout      time.Duration `yaml:"write_timeout"`       // default 120s (Salesforce gives up at 120s)
 	IdleTimeout       time.Duration `yaml:"idle_timeout"`        // keep-alive; default 120s
+	// WriteStallTimeout cuts a client that takes no data of a response for
+	// this long (default 30s). Its database slot was released already.
+	WriteStallTimeout time.Duration `yaml:"write_stall_timeout"`
 
 	MaxConcurrentQueries int           `yaml:"max_concurrent_queries"` // default 16
 	QueryQueue           int           `yaml:"query_queue"`            // waiting requests beyond the pool; default 32
@@ -51,6 +54,7 @@ var Defaults = Config{
 	ReadTimeout:          30 * time.Second,
 	WriteTimeout:         120 * time.Second,
 	IdleTimeout:          120 * time.Second,
+	WriteStallTimeout:    30 * time.Second,
 	MaxConcurrentQueries: 16,
 	QueryQueue:           32,
 	QueryQueueWait:       2 * time.Second,
@@ -82,6 +86,7 @@ func (c Config) WithDefaults() Config {
 	setDur(&c.ReadTimeout, d.ReadTimeout)
 	setDur(&c.WriteTimeout, d.WriteTimeout)
 	setDur(&c.IdleTimeout, d.IdleTimeout)
+	setDur(&c.WriteStallTimeout, d.WriteStallTimeout)
 	setInt(&c.MaxConcurrentQueries, d.MaxConcurrentQueries)
 	setInt(&c.QueryQueue, d.QueryQueue)
 	setDur(&c.QueryQueueWait, d.QueryQueueWait)

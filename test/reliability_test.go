@@ -1,0 +1,141 @@
+package test
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/odatagw/odatagw/internal/pgtest"
+	"github.com/odatagw/odatagw/server/app"
+)
+
+// stalledReader sends a GET over a connection with a tiny receive buffer
+// and never reads the answer: the gateway's writes block once the socket
+// buffers are full.
+func stalledReader(t *testing.T, addr, path string) net.Conn {
+	t.Helper()
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	conn, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := conn.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// metric returns the value of a Prometheus gauge or counter line.
+func (g *gateway) metric(t *testing.T, name string) string {
+	t.Helper()
+	r := g.do("GET", "/metrics", nil)
+	for _, line := range strings.Split(string(r.Body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return v
+		}
+	}
+	t.Fatalf("metric %s not found", name)
+	return ""
+}
+
+// TestStalledReadersHoldNoSlot: clients that request a large page and never
+// read it do not keep database slots: with two slots and four such clients,
+// key lookups are still answered, the slots are free while the stalled
+// clients wait, and each stalled client is cut off after the stall timeout.
+func TestStalledReadersHoldNoSlot(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.NewDB(t)
+	pgtest.MustExec(t, dsn, `CREATE TABLE big (id int PRIMARY KEY, t text NOT NULL);
+INSERT INTO big SELECT g, repeat(md5(g::text), 110) FROM generate_series(1, 2000) g;`) // ~7 MB of JSON
+	c := baseConfig(dsn)
+	c.Guard.MaxConcurrentQueries = 2
+	c.Guard.QueryQueue = 8
+	c.Guard.QueryQueueWait = 5 * time.Second // time enough to read four pages, whatever the load
+	c.Guard.WriteStallTimeout = 2 * time.Second
+	g := start(t, c)
+	addr := strings.TrimPrefix(g.base, "http://")
+	for range 4 {
+		stalledReader(t, addr, "/odata/big")
+	}
+	// The pages are read from the database, then the slots are free
+	// although none of the four clients has read its page.
+	waitFor(t, 30*time.Second, "slots still held by stalled readers", func() bool {
+		return strings.Count(g.logs(), `FROM \"public\".\"big\"`) >= 4 && g.metric(t, "odatagw_db_slots_in_use") == "0"
+	})
+	for i := range 20 {
+		if r := g.do("GET", "/odata/big(7)?$select=id", nil); r.Status != 200 {
+			t.Fatalf("key lookup %d while readers stall: %d %s", i, r.Status, r.Body)
+		}
+	}
+	// After the stall timeout the stalled connections are cut.
+	waitFor(t, 20*time.Second, "stalled clients not cut", func() bool {
+		return strings.Count(g.logs(), "client stopped reading") >= 4
+	})
+}
+
+// TestBrokenPage: when the database fails while a page streams (here: the
+// statement timeout), a page that had not sent its first bytes yet gets a
+// proper error response; one that had (the 200 is out) is cut off before
+// the JSON is complete, so no client can take it for a whole page.
+func TestBrokenPage(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.NewDB(t)
+	pgtest.MustExec(t, dsn, `
+-- STABLE (a white lie) lets the planner compute it after the index scan.
+CREATE FUNCTION slow(i int) RETURNS int LANGUAGE plpgsql STABLE AS $$ BEGIN PERFORM pg_sleep(0.002); RETURN i; END $$;
+CREATE TABLE nums (id int PRIMARY KEY);
+INSERT INTO nums SELECT generate_series(1, 100000);
+ANALYZE nums;
+-- Rows stream in key order from the index, each slowed down: the first
+-- arrive at once, the statement times out after a few hundred.
+CREATE VIEW narrow AS SELECT id, slow(id) AS s FROM nums;
+CREATE VIEW wide AS SELECT id, slow(id) AS s, repeat('x', 2000) AS pad FROM nums;`)
+	c := baseConfig(dsn)
+	c.Sets = map[string]app.SetConfig{"narrow": {Key: []string{"id"}}, "wide": {Key: []string{"id"}}}
+	c.StatementTimeout = 800 * time.Millisecond
+	g := start(t, c)
+
+	// A few kilobytes before the timeout: nothing sent yet, a proper 504.
+	assertODataError(t, g.do("GET", "/odata/narrow", nil), 504)
+
+	// Hundreds of kilobytes before the timeout: the status was sent.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(g.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /odata/wide HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: the page should have started", resp.StatusCode)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err == nil {
+		t.Fatalf("the body ended cleanly (%d bytes): a broken page must end with a broken connection", len(body))
+	}
+	if len(body) < 32<<10 || json.Valid(body) {
+		t.Fatalf("%d bytes, valid JSON %v: want a visibly truncated page", len(body), json.Valid(body))
+	}
+	waitFor(t, 10*time.Second, "the abort is not logged", func() bool {
+		return strings.Contains(g.logs(), "page not delivered")
+	})
+}
