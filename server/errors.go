@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -168,6 +169,13 @@ func classify(err error) problem {
 // writeError answers err as an OData error body. Internal errors are logged
 // in full and answered with a generic message and the request id.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(context.Cause(r.Context()), errLongLaneFull) {
+		// The query failed because the gateway canceled it, not the client.
+		e := newHTTPError(http.StatusServiceUnavailable, codeUnavailable,
+			"the gateway is busy with long-running queries; retry shortly")
+		e.header = http.Header{"Retry-After": {"5"}}
+		err = e
+	}
 	p := classify(err)
 	info := requestInfo(r)
 	if p.internal {

@@ -57,6 +57,9 @@ func admissionMetrics(reg *prometheus.Registry, l *guard.Limiter) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "odatagw_db_slots_waiting", Help: "Requests waiting for a database slot.",
 		}, func() float64 { _, w := l.Stats(); return float64(w) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "odatagw_db_long_lane_in_use", Help: "Long-running requests in the limiter's long lane.",
+		}, func() float64 { in, _ := l.LongStats(); return float64(in) }),
 	)
 }
 

@@ -28,6 +28,9 @@ type reqInfo struct {
 	errMsg    string
 	timing    []string
 	done      []func() // releases registered by onDone
+	// cancel stops the request's database work with a cause (the long-lane
+	// watchdog); set for requests under the service root.
+	cancel context.CancelCauseFunc
 }
 
 type ctxKey struct{}

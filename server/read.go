@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -66,21 +67,37 @@ func (s *Server) authorize(r *http.Request, set *metadata.EntitySet, op auth.Op)
 	return nil
 }
 
-// acquire takes a database slot for the rest of the request (released
-// once it is answered, see onDone).
-func (s *Server) acquire(r *http.Request) error {
+// acquire takes a database slot for the request's database work (released
+// by releaseEarly or once the request is answered, see onDone). A request
+// still holding it after LongQueryAfter moves to the limiter's long lane;
+// when that is full, a read (stoppable) is canceled and answered 503 with
+// Retry-After, while a write goes on in the main lane.
+func (s *Server) acquire(r *http.Request, stoppable bool) error {
 	if s.dbLimit == nil {
 		return nil
 	}
-	release, err := s.dbLimit.Acquire(r.Context())
+	slot, err := s.dbLimit.Acquire(r.Context())
 	if err != nil {
 		e := newHTTPError(http.StatusServiceUnavailable, codeUnavailable, "the gateway is at capacity; retry shortly")
 		e.header = http.Header{"Retry-After": {"1"}}
 		return e
 	}
-	onDone(r, release)
+	onDone(r, slot.Release)
+	if s.cfg.LongQueryAfter > 0 {
+		ri := requestInfo(r)
+		t := time.AfterFunc(s.cfg.LongQueryAfter, func() {
+			if !slot.Demote() && !slot.Released() && stoppable && ri.cancel != nil {
+				ri.cancel(errLongLaneFull)
+			}
+		})
+		onDone(r, func() { t.Stop() })
+	}
 	return nil
 }
+
+// errLongLaneFull is the cause of a read canceled because it ran long while
+// the long lane was full.
+var errLongLaneFull = errors.New("too many long-running queries")
 
 // read answers GET and HEAD on an entity set, an entity or a $count.
 func (s *Server) read(r *http.Request, req *odata.Request) response {
@@ -93,7 +110,7 @@ func (s *Server) read(r *http.Request, req *odata.Request) response {
 		return fail(err)
 	}
 	var res response
-	if err := s.acquire(r); err != nil {
+	if err := s.acquire(r, true); err != nil {
 		res = fail(err)
 	} else {
 		switch {

@@ -43,6 +43,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxURLBytes caps the request URL (default 64 KiB); longer -> 414.
 	MaxURLBytes int
+	// LongQueryAfter is how long a request may hold a main-lane database
+	// slot before it moves to the long lane (0: never).
+	LongQueryAfter time.Duration
 	// WriteStall is how long a client may take no data of a page before
 	// its connection is cut (default 30 s). The database slot is released
 	// when the page has been read, whatever the client does.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"mime"
 	"net/http"
 	"strconv"
@@ -14,6 +15,9 @@ import (
 // serveOData dispatches every request under the service root.
 func (s *Server) serveOData(w http.ResponseWriter, r *http.Request) {
 	r, ri := withInfo(r)
+	ctx, cancel := context.WithCancelCause(r.Context())
+	defer cancel(nil)
+	r, ri.cancel = r.WithContext(ctx), cancel
 	defer ri.finish()
 	s.respond(w, r, s.dispatch(r))
 }

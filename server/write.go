@@ -23,7 +23,7 @@ func (s *Server) create(r *http.Request, req *odata.Request) response {
 	if err != nil {
 		return fail(err)
 	}
-	if err := s.acquire(r); err != nil {
+	if err := s.acquire(r, false); err != nil {
 		return fail(err)
 	}
 	row, err := s.adapter.Insert(r.Context(), &adapters.Write{Set: q.Set, Values: values, Restrict: q.Restrict})
@@ -62,7 +62,7 @@ func (s *Server) update(r *http.Request, req *odata.Request, replace bool) respo
 	if err != nil {
 		return fail(err)
 	}
-	if err := s.acquire(r); err != nil {
+	if err := s.acquire(r, false); err != nil {
 		return fail(err)
 	}
 	row, err := s.adapter.Update(r.Context(), &adapters.Write{
@@ -87,7 +87,7 @@ func (s *Server) remove(r *http.Request, req *odata.Request) response {
 	if err != nil {
 		return fail(err)
 	}
-	if err := s.acquire(r); err != nil {
+	if err := s.acquire(r, false); err != nil {
 		return fail(err)
 	}
 	err = s.adapter.Delete(r.Context(), &adapters.Write{Set: q.Set, Key: q.Key, Restrict: q.Restrict, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey})

@@ -208,6 +208,7 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 	g.Server = server.New(server.Config{
 		Root: c.Root, PublicURL: c.PublicURL, MaxPageSize: c.PageSize, MaxPageBytes: c.PageBytes,
 		MaxBodyBytes: gc.MaxBodyBytes, MaxURLBytes: gc.MaxURLBytes, WriteStall: gc.WriteStallTimeout,
+		LongQueryAfter: max(gc.LongQueryAfter, 0),
 		Limits: semantic.Limits{MaxExprLength: c.Limits.MaxExprLength, MaxNodes: c.Limits.MaxNodes,
 			MaxDepth: c.Limits.MaxDepth, MaxInList: c.Limits.MaxInList, MaxOrderBy: c.Limits.MaxOrderBy},
 		TokenKey: key, Upsert: c.Upsert, RequireIfMatch: c.RequireIfMatch,
@@ -215,7 +216,7 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 		Metrics: c.Metrics, Permissions: perms, CORSOrigins: c.CORSOrigins, TrustedProxies: proxies,
 	}, server.Deps{
 		Adapter: ad, Model: model, Log: log, Auth: authn, Policy: policy,
-		DBLimiter:   guard.NewLimiter(gc.MaxConcurrentQueries, gc.QueryQueue, gc.QueryQueueWait),
+		DBLimiter:   guard.NewLimiter(gc.MaxConcurrentQueries, gc.QueryQueue, gc.QueryQueueWait).WithLongLane(gc.LongQueries),
 		RateLimiter: rate, AuthFailLimiter: authFail, Now: c.Now,
 	})
 

@@ -33,8 +33,13 @@ type Config struct {
 	WriteStallTimeout time.Duration `yaml:"write_stall_timeout"`
 
 	MaxConcurrentQueries int           `yaml:"max_concurrent_queries"` // default 16
-	QueryQueue           int           `yaml:"query_queue"`            // waiting requests beyond the pool; default 32
+	QueryQueue           int           `yaml:"query_queue"`            // waiting requests beyond the pool (a hard cap; admission sheds earlier when the expected wait exceeds query_queue_wait); default 1024
 	QueryQueueWait       time.Duration `yaml:"query_queue_wait"`       // longest wait for a slot; default 2s
+	// A request still holding its slot after LongQueryAfter moves to the
+	// long lane (LongQueries slots); a read that finds it full is stopped
+	// with 503 + Retry-After, so expensive requests cannot starve cheap ones.
+	LongQueryAfter time.Duration `yaml:"long_query_after"` // default 2s; negative disables
+	LongQueries    int           `yaml:"long_queries"`     // default max(1, max_concurrent_queries/4)
 
 	RatePerSecond float64 `yaml:"rate_per_second"` // per principal; default 200; negative disables
 	RateBurst     int     `yaml:"rate_burst"`      // default 400
@@ -56,8 +61,9 @@ var Defaults = Config{
 	IdleTimeout:          120 * time.Second,
 	WriteStallTimeout:    30 * time.Second,
 	MaxConcurrentQueries: 16,
-	QueryQueue:           32,
+	QueryQueue:           1024,
 	QueryQueueWait:       2 * time.Second,
+	LongQueryAfter:       2 * time.Second,
 	RatePerSecond:        200,
 	RateBurst:            400,
 	AuthFailPerSecond:    1,
@@ -90,6 +96,10 @@ func (c Config) WithDefaults() Config {
 	setInt(&c.MaxConcurrentQueries, d.MaxConcurrentQueries)
 	setInt(&c.QueryQueue, d.QueryQueue)
 	setDur(&c.QueryQueueWait, d.QueryQueueWait)
+	setDur(&c.LongQueryAfter, d.LongQueryAfter)
+	if c.LongQueries <= 0 {
+		c.LongQueries = max(1, c.MaxConcurrentQueries/4)
+	}
 	if c.RatePerSecond == 0 {
 		c.RatePerSecond = d.RatePerSecond
 	}

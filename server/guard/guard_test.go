@@ -192,7 +192,7 @@ func TestLimiterSaturationFastFail(t *testing.T) {
 	const slots, queue = 2, 3
 	wait := 300 * time.Millisecond
 	l := NewLimiter(slots, queue, wait)
-	var held []func()
+	var held []*Slot
 	for range slots {
 		rel, err := l.Acquire(context.Background())
 		if err != nil {
@@ -211,7 +211,7 @@ func TestLimiterSaturationFastFail(t *testing.T) {
 			start := time.Now()
 			rel, err := l.Acquire(context.Background())
 			if rel != nil {
-				rel()
+				rel.Release()
 			}
 			results <- result{err, time.Since(start)}
 		}()
@@ -242,22 +242,22 @@ func TestLimiterSaturationFastFail(t *testing.T) {
 	go func() {
 		rel, err := l.Acquire(context.Background())
 		if err == nil {
-			rel()
+			rel.Release()
 		}
 		got <- err
 	}()
 	for _, w := l.Stats(); w != 1; _, w = l.Stats() {
 		runtime.Gosched() // until the waiter is queued
 	}
-	held[0]()
-	held[0]() // idempotent
+	held[0].Release()
+	held[0].Release() // idempotent
 	if err := <-got; err != nil {
 		t.Fatalf("waiter after release: %v", err)
 	}
 	if in, _ := l.Stats(); in != slots-1 {
 		t.Fatalf("double release freed two slots: in use %d", in)
 	}
-	held[1]()
+	held[1].Release()
 	// Context cancellation ends the wait with ctx.Err().
 	for range slots {
 		if _, err := l.Acquire(context.Background()); err != nil {
@@ -276,7 +276,7 @@ func TestLimiterSaturationFastFail(t *testing.T) {
 	if _, err := l0.Acquire(context.Background()); !errors.Is(err, ErrSaturated) || time.Since(start) > 50*time.Millisecond {
 		t.Fatalf("no-queue limiter: %v after %v", err, time.Since(start))
 	}
-	rel()
+	rel.Release()
 }
 
 // TestLimiterUnderLoad: many concurrent callers never exceed the pool or
@@ -307,7 +307,7 @@ func TestLimiterUnderLoad(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 			active.Add(-1)
 			ok.Add(1)
-			rel()
+			rel.Release()
 		})
 	}
 	wg.Wait()
@@ -496,5 +496,101 @@ func TestTrustedProxies(t *testing.T) {
 		if _, err := NewTrustedProxies([]string{bad}); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// TestLimiterShedsOnlyWhatCannotBeServed: a caller joins the queue when the
+// wait it can expect (its place times the mean hold time over the slots)
+// fits the limit, and is refused at once when it does not.
+func TestLimiterShedsOnlyWhatCannotBeServed(t *testing.T) {
+	l := NewLimiter(2, 100, time.Second)
+	now := time.Unix(0, 0)
+	l.now = func() time.Time { return now }
+	// Two holds of 400 ms: the mean hold time is 400 ms.
+	a, _ := l.Acquire(context.Background())
+	b, _ := l.Acquire(context.Background())
+	now = now.Add(400 * time.Millisecond)
+	a.Release()
+	b.Release()
+	for range 2 {
+		if _, err := l.Acquire(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// With both slots taken, place n expects n*400ms/2: places 1..5 fit in
+	// 1 s. A canceled context tells the two outcomes apart: a caller that
+	// joins the queue returns ctx.Err(), one refused up front ErrSaturated.
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := l.Acquire(canceled); !errors.Is(err, context.Canceled) {
+		t.Fatalf("place 1 (200 ms expected): %v, want it queued", err)
+	}
+	waiters, stop := context.WithCancel(context.Background())
+	defer stop()
+	for range 4 {
+		go func() { _, _ = l.Acquire(waiters) }()
+	}
+	for _, w := l.Stats(); w != 4; _, w = l.Stats() {
+		runtime.Gosched()
+	}
+	if _, err := l.Acquire(canceled); !errors.Is(err, context.Canceled) {
+		t.Fatalf("place 5 (1 s expected): %v, want it queued", err)
+	}
+	go func() { _, _ = l.Acquire(waiters) }()
+	for _, w := l.Stats(); w != 5; _, w = l.Stats() {
+		runtime.Gosched()
+	}
+	if _, err := l.Acquire(canceled); !errors.Is(err, ErrSaturated) {
+		t.Fatalf("place 6 (1.2 s expected): %v, want ErrSaturated at once", err)
+	}
+}
+
+// TestLimiterLongLane: a demoted slot frees its main-lane slot; the long
+// lane is small, and Demote fails when it is full.
+func TestLimiterLongLane(t *testing.T) {
+	l := NewLimiter(4, 0, 0) // long lane: 1 slot
+	var s []*Slot
+	for range 4 {
+		x, err := l.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s = append(s, x)
+	}
+	if _, err := l.Acquire(context.Background()); !errors.Is(err, ErrSaturated) {
+		t.Fatalf("fifth: %v", err)
+	}
+	if !s[0].Demote() {
+		t.Fatal("first demotion refused")
+	}
+	if !s[0].Demote() {
+		t.Fatal("a demoted slot must stay demoted")
+	}
+	if in, _ := l.Stats(); in != 3 {
+		t.Fatalf("main lane in use %d after a demotion, want 3", in)
+	}
+	fifth, err := l.Acquire(context.Background())
+	if err != nil {
+		t.Fatalf("the demoted slot's place was not freed: %v", err)
+	}
+	if s[1].Demote() {
+		t.Fatal("second demotion accepted with the long lane full")
+	}
+	s[0].Release()
+	s[0].Release() // idempotent
+	if !s[1].Demote() {
+		t.Fatal("demotion refused after the long lane freed up")
+	}
+	for _, x := range append(s[1:], fifth) {
+		x.Release()
+	}
+	if in, _ := l.Stats(); in != 0 {
+		t.Fatalf("main lane in use %d after all releases", in)
+	}
+	if in, size := l.LongStats(); in != 0 || size != 1 {
+		t.Fatalf("long lane %d of %d after all releases", in, size)
+	}
+	if s[2].Demote() {
+		t.Fatal("a released slot was demoted")
 	}
 }

@@ -9,24 +9,41 @@ import (
 	"time"
 )
 
-// ErrSaturated is returned by Limiter.Acquire when the pool and its queue are
-// full or the wait for a slot exceeded the limit. The server answers
-// 503 Service Unavailable with a Retry-After header.
+// ErrSaturated is returned by Limiter.Acquire when a slot cannot be had in
+// time: the expected wait exceeds the limit, the queue is full, or the wait
+// ran out. The server answers 503 Service Unavailable with Retry-After.
 var ErrSaturated = errors.New("guard: too many concurrent queries")
 
-// Limiter bounds concurrent database work: at most max holders, at most
-// queue waiters, each waiting at most wait. Requests beyond that fail fast
-// with ErrSaturated instead of piling up. It is safe for concurrent use.
+// Limiter admits database work. It has two lanes:
+//
+//   - the main lane: at most slots holders; a caller that finds them all
+//     taken waits in a FIFO queue for at most wait. It is refused at once
+//     when the queue is full (queue waiters) or when the wait it can expect
+//     (its place in the queue times the mean time a slot is held, divided by
+//     slots) is longer than wait: admission sheds only what it could not
+//     serve in time anyway.
+//   - the long lane: a holder whose work runs long moves there (Slot.Demote),
+//     freeing its main slot for others. The long lane has few slots, so
+//     expensive requests cannot starve cheap ones; when it is full, Demote
+//     fails and the caller is expected to stop the work.
+//
+// It is safe for concurrent use.
 type Limiter struct {
 	slots   chan struct{}
+	long    chan struct{}
 	queue   int64
 	wait    time.Duration
 	waiting atomic.Int64
+	now     func() time.Time
+
+	mu       sync.Mutex
+	meanHold time.Duration // moving average of main-lane hold times
 }
 
-// NewLimiter returns a Limiter with the given slots (at least 1), a queue of
-// queue waiters (0: no waiting, fail at once when all slots are taken) and a
-// maximum wait (0: no waiting either).
+// NewLimiter returns a Limiter with the given main-lane slots (at least 1),
+// a queue of at most queue waiters (0: no waiting) and a maximum wait (0: no
+// waiting either). The long lane has max(1, slots/4) slots unless
+// WithLongLane says otherwise.
 func NewLimiter(slots, queue int, wait time.Duration) *Limiter {
 	if slots < 1 {
 		slots = 1
@@ -34,27 +51,36 @@ func NewLimiter(slots, queue int, wait time.Duration) *Limiter {
 	if queue < 0 {
 		queue = 0
 	}
-	return &Limiter{slots: make(chan struct{}, slots), queue: int64(queue), wait: wait}
+	return &Limiter{slots: make(chan struct{}, slots), long: make(chan struct{}, max(1, slots/4)),
+		queue: int64(queue), wait: wait, now: time.Now}
 }
 
-// Acquire takes a slot. On success it returns release, which frees the slot
-// and is safe to call more than once. It returns ErrSaturated when the queue
-// is full or no slot freed up within the wait, and ctx.Err() when ctx ends
-// first.
-func (l *Limiter) Acquire(ctx context.Context) (release func(), err error) {
+// Slot is an admitted unit of database work.
+type Slot struct {
+	l        *Limiter
+	start    time.Time
+	mu       sync.Mutex
+	demoted  bool
+	released bool
+}
+
+// Acquire takes a main-lane slot. It returns ErrSaturated when the slot
+// cannot be had in time (see Limiter), and ctx.Err() when ctx ends first.
+func (l *Limiter) Acquire(ctx context.Context) (*Slot, error) {
 	select {
 	case l.slots <- struct{}{}:
-		return l.releaser(), nil
+		return l.slot(), nil
 	default:
 	}
 	if l.wait <= 0 || l.queue == 0 {
 		return nil, ErrSaturated
 	}
-	// Join the queue only if there is room; a CAS loop keeps the counter
-	// exact (never above queue, even transiently, so Stats is truthful).
+	// Join the queue only if there is room and the expected wait fits; a
+	// CAS loop keeps the counter exact (never above queue, even
+	// transiently, so Stats is truthful).
 	for {
 		w := l.waiting.Load()
-		if w >= l.queue {
+		if w >= l.queue || l.expectedWait(w+1) > l.wait {
 			return nil, ErrSaturated
 		}
 		if l.waiting.CompareAndSwap(w, w+1) {
@@ -66,7 +92,7 @@ func (l *Limiter) Acquire(ctx context.Context) (release func(), err error) {
 	defer t.Stop()
 	select {
 	case l.slots <- struct{}{}:
-		return l.releaser(), nil
+		return l.slot(), nil
 	case <-t.C:
 		return nil, ErrSaturated
 	case <-ctx.Done():
@@ -74,15 +100,88 @@ func (l *Limiter) Acquire(ctx context.Context) (release func(), err error) {
 	}
 }
 
-func (l *Limiter) releaser() func() {
-	var once sync.Once
-	return func() { once.Do(func() { <-l.slots }) }
+// expectedWait is the wait of the caller at place pos (1-based) in the
+// queue: the slots free up at the mean hold time each.
+func (l *Limiter) expectedWait(pos int64) time.Duration {
+	l.mu.Lock()
+	mean := l.meanHold
+	l.mu.Unlock()
+	return time.Duration(pos) * mean / time.Duration(cap(l.slots))
 }
 
-// Stats reports the slots in use and the requests waiting (for metrics).
+// WithLongLane sets the long lane's size (at least 1); call it before use.
+func (l *Limiter) WithLongLane(n int) *Limiter {
+	l.long = make(chan struct{}, max(1, n))
+	return l
+}
+
+func (l *Limiter) slot() *Slot { return &Slot{l: l, start: l.now()} }
+
+// Release frees the slot (in whichever lane it is); it is safe to call more
+// than once.
+func (s *Slot) Release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.released {
+		return
+	}
+	s.released = true
+	if s.demoted {
+		<-s.l.long
+		return
+	}
+	<-s.l.slots
+	s.l.observe(s.l.now().Sub(s.start))
+}
+
+// Demote moves the slot to the long lane, freeing its main-lane slot. It
+// reports false, and leaves the slot where it is, when the long lane is
+// full (or the slot is released already); a demoted slot stays demoted.
+func (s *Slot) Demote() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.released {
+		return false
+	}
+	if s.demoted {
+		return true
+	}
+	select {
+	case s.l.long <- struct{}{}:
+	default:
+		return false
+	}
+	s.demoted = true
+	<-s.l.slots
+	return true
+}
+
+// Released reports whether Release was called.
+func (s *Slot) Released() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.released
+}
+
+// observe folds a main-lane hold time into the moving average (weight 1/8).
+func (l *Limiter) observe(d time.Duration) {
+	l.mu.Lock()
+	if l.meanHold == 0 {
+		l.meanHold = d
+	} else {
+		l.meanHold += (d - l.meanHold) / 8
+	}
+	l.mu.Unlock()
+}
+
+// Stats reports the main-lane slots in use and the requests waiting (for
+// metrics).
 func (l *Limiter) Stats() (inUse, waiting int) {
 	return len(l.slots), int(l.waiting.Load())
 }
+
+// LongStats reports the long-lane slots in use and the lane's size.
+func (l *Limiter) LongStats() (inUse, size int) { return len(l.long), cap(l.long) }
 
 // RateLimiter is a per-key token bucket (key: the principal's name): each
 // key may spend Burst requests at once and regains Rate per second. The
