@@ -102,6 +102,7 @@ const (
 	NotImplemented                      // 501
 	Canceled                            // the client went away
 	Invalid                             // 400: a value this backend cannot store or compare (Target names the property)
+	OutcomeUnknown                      // 504: the connection broke during a commit and the outcome could not be found out
 )
 
 // Error is a classified backend error. Msg is safe to show to clients (no SQL

@@ -36,6 +36,8 @@ import (
 //	NotImplemented       501  valid OData the gateway does not implement
 //	Unavailable          503  database unreachable or saturated; retry later
 //	Timeout              504  the query exceeded the statement timeout
+//	OutcomeUnknown       504  the database connection broke during a commit and
+//	                          the outcome could not be found out: check before retrying
 const (
 	codeInvalidSyntax        = "InvalidSyntax"
 	codeInvalidQuery         = "InvalidQuery"
@@ -57,6 +59,7 @@ const (
 	codeNotImplemented       = "NotImplemented"
 	codeUnavailable          = "Unavailable"
 	codeTimeout              = "Timeout"
+	codeOutcomeUnknown       = "OutcomeUnknown"
 )
 
 // httpError is an error the server itself raises, already shaped for HTTP.
@@ -139,6 +142,8 @@ func classify(err error) problem {
 		switch ae.Kind {
 		case adapters.Invalid:
 			p.status, p.code = http.StatusBadRequest, codeInvalidValue
+		case adapters.OutcomeUnknown:
+			p.status, p.code = http.StatusGatewayTimeout, codeOutcomeUnknown
 		case adapters.NotFound:
 			p.status, p.code = http.StatusNotFound, codeNotFound
 		case adapters.Conflict:

@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"cmd/odatagw":          {"server/app"},
 	"internal/pgtest":      {},
 	"internal/golden":      {},
+	"internal/faultproxy":  {},
 	"internal/sfbundle":    {"metadata/salesforce", "metadata"},
 	"internal/conformance": {"metadata/csdl", "metadata/salesforce", "metadata"},
 	"test":                 {"*"},

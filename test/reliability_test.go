@@ -6,11 +6,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/odatagw/odatagw/internal/faultproxy"
 	"github.com/odatagw/odatagw/internal/pgtest"
 	"github.com/odatagw/odatagw/server/app"
 )
@@ -184,5 +187,109 @@ CREATE VIEW heavy AS SELECT id, slow(id) AS s FROM nums;`)
 	}
 	if shed < 6 {
 		t.Errorf("%d expensive reads stopped with 503; with a long lane of 1, at least 6 must be", shed)
+	}
+}
+
+// throughProxy returns dsn with its host replaced by a fault proxy in front
+// of the real server.
+func throughProxy(t *testing.T, dsn string) (*faultproxy.Proxy, string) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := faultproxy.Start(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	u.Host = p.Addr()
+	return p, u.String()
+}
+
+// once returns a proxy hook that applies action to the first query for
+// which match holds, and forwards everything else.
+func once(match func(sql string) bool, action faultproxy.Action) func(string) faultproxy.Action {
+	var mu sync.Mutex
+	done := false
+	return func(sql string) faultproxy.Action {
+		mu.Lock()
+		defer mu.Unlock()
+		if !done && match(sql) {
+			done = true
+			return action
+		}
+		return faultproxy.Forward
+	}
+}
+
+func isCommit(sql string) bool { return strings.EqualFold(strings.TrimSpace(sql), "COMMIT") }
+
+// TestWriteAnswersAreTruthful: when the connection to the database breaks
+// during a write, the answer says what happened: the entity when the commit
+// went through although its answer was lost; 503 + Retry-After (and nothing
+// stored) when it did not; a transparent retry when the connection broke
+// before the commit. Never a 500, never "retry" for a stored write.
+func TestWriteAnswersAreTruthful(t *testing.T) {
+	t.Parallel()
+	dsn := fixtureDSN(t)
+	proxy, viaProxy := throughProxy(t, dsn)
+	g := start(t, fixtureConfig(viaProxy))
+	stored := func(id string) int {
+		return rowCountWhere(t, dsn, `"Customers"`, `"CustomerID" = '`+id+`'`)
+	}
+	post := func(id string) *response {
+		return g.do("POST", "/odata/Customers", []byte(`{"CustomerID":"`+id+`","Name":"Fault `+id+`"}`))
+	}
+
+	// The server commits, the answer is lost: 201 with the stored entity.
+	proxy.OnQuery(once(isCommit, faultproxy.DropAfter))
+	r := post("LOST1")
+	if r.Status != 201 || !strings.Contains(string(r.Body), `"CustomerID":"LOST1"`) {
+		t.Fatalf("commit done, answer lost: %d %s", r.Status, r.Body)
+	}
+	if n := stored("LOST1"); n != 1 {
+		t.Fatalf("LOST1 stored %d times", n)
+	}
+
+	// The commit never reaches the server: rolled back, 503, safe to retry.
+	proxy.OnQuery(once(isCommit, faultproxy.DropBefore))
+	r = post("LOST2")
+	assertODataError(t, r, 503)
+	if r.Header.Get("Retry-After") == "" {
+		t.Errorf("503 without Retry-After: %v", r.Header)
+	}
+	if n := stored("LOST2"); n != 0 {
+		t.Fatalf("LOST2 stored %d times after a 503", n)
+	}
+	proxy.OnQuery(nil)
+	if r := post("LOST2"); r.Status != 201 {
+		t.Fatalf("retry after the 503: %d %s", r.Status, r.Body)
+	}
+
+	// The connection breaks before the commit: nothing was applied, the
+	// gateway retries on a fresh connection by itself.
+	proxy.OnQuery(once(func(sql string) bool { return strings.Contains(sql, "txid_current") }, faultproxy.DropBefore))
+	if r := post("LOST3"); r.Status != 201 {
+		t.Fatalf("connection lost before the commit: %d %s", r.Status, r.Body)
+	}
+	if n := stored("LOST3"); n != 1 {
+		t.Fatalf("LOST3 stored %d times", n)
+	}
+
+	// Updates and deletes too.
+	proxy.OnQuery(once(isCommit, faultproxy.DropAfter))
+	if r := g.do("PATCH", "/odata/Customers('LOST1')", []byte(`{"City":"Oslo"}`)); r.Status != 204 {
+		t.Fatalf("update, answer lost: %d %s", r.Status, r.Body)
+	}
+	proxy.OnQuery(once(isCommit, faultproxy.DropAfter))
+	if r := g.do("DELETE", "/odata/Customers('LOST1')", nil); r.Status != 204 {
+		t.Fatalf("delete, answer lost: %d %s", r.Status, r.Body)
+	}
+	if n := stored("LOST1"); n != 0 {
+		t.Fatalf("LOST1 still stored after the delete")
+	}
+	if strings.Contains(g.logs(), `"status":500`) {
+		t.Errorf("a 500 was answered")
 	}
 }

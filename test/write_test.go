@@ -15,13 +15,19 @@ import (
 // rowCount counts rows of a table in the fixture database.
 func rowCount(t testing.TB, dsn, table string) int {
 	t.Helper()
+	return rowCountWhere(t, dsn, table, "true")
+}
+
+// rowCountWhere counts the rows of table matching the SQL condition where.
+func rowCountWhere(t testing.TB, dsn, table, where string) int {
+	t.Helper()
 	db, err := sql.Open("postgres", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+	if err := db.QueryRow(`SELECT count(*) FROM ` + table + ` WHERE ` + where).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -6,8 +6,10 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -85,6 +87,17 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 		ReadTx:         &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 		CheckedWriteTx: &sql.TxOptions{Isolation: sql.LevelRepeatableRead},
 		Observe:        opt.Observe,
+		Lost:           lost,
+		TxID: func(ctx context.Context, tx *sql.Tx) (int64, error) {
+			var id int64
+			err := tx.QueryRowContext(ctx, "SELECT txid_current()").Scan(&id)
+			return id, err
+		},
+		TxStatus: func(ctx context.Context, db *sql.DB, id int64) (string, error) {
+			var status sql.NullString
+			err := db.QueryRowContext(ctx, "SELECT txid_status($1::bigint)", id).Scan(&status)
+			return status.String, err
+		},
 	}
 	return &DB{Backend: b, db: db, opt: opt}, nil
 }
@@ -306,11 +319,12 @@ func classify(err error) error {
 	}
 	var pe *pq.Error
 	if !errors.As(err, &pe) {
-		if errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) {
+		if lost(err) || errors.Is(err, sql.ErrTxDone) {
+			// Nothing was committed (a lost commit is resolved by sqlexec
+			// before it gets here): safe to retry.
 			return adapters.Errorf(adapters.Unavailable, err, "database connection lost")
 		}
-		var ne net.Error // dial and socket failures, connection refused included
-		if errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) {
+		if errors.Is(err, syscall.ECONNREFUSED) {
 			return adapters.Errorf(adapters.Unavailable, err, "database unavailable")
 		}
 		return adapters.Errorf(adapters.Internal, err, "database error")
@@ -362,6 +376,25 @@ func classify(err error) error {
 		e.Kind, e.Msg = adapters.Internal, "database error"
 	}
 	return e
+}
+
+// lost reports whether err means the connection to PostgreSQL broke (or
+// could not be made): driver and network error values, and the SQLSTATEs of
+// connection failure (class 08) and of the server terminating the session
+// (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now).
+func lost(err error) bool {
+	var ne net.Error // dial and socket failures, connection refused included
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, sql.ErrConnDone), errors.As(err, &ne), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		return pe.Code.Class() == "08" || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	return false
 }
 
 // retryable reports whether err is a serialization failure or deadlock.

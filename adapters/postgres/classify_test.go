@@ -3,8 +3,10 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"syscall"
@@ -42,6 +44,9 @@ func TestClassify(t *testing.T) {
 		{fmt.Errorf("connect: %w", syscall.ECONNREFUSED), adapters.Unavailable},
 		{errors.New("dial tcp: connection refused"), adapters.Internal}, // text alone proves nothing
 		{sql.ErrConnDone, adapters.Unavailable},
+		{driver.ErrBadConn, adapters.Unavailable}, // a lost commit never gets here: sqlexec resolves it
+		{io.EOF, adapters.Unavailable},
+		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), adapters.Unavailable},
 		{sql.ErrNoRows, adapters.NotFound},
 		{context.Canceled, adapters.Canceled},
 		{context.DeadlineExceeded, adapters.Timeout},

@@ -47,6 +47,18 @@ type Backend struct {
 	CheckedWriteTx *sql.TxOptions
 	// Observe, when set, sees every statement.
 	Observe func(sql string, args []any, d time.Duration, err error)
+	// Lost reports whether err means the connection to the database broke,
+	// so that what was in flight may or may not have run.
+	Lost func(error) bool
+	// TxID returns the id of tx's transaction, taken before its commit so
+	// that a commit whose answer is lost can be resolved (nil: unsupported).
+	TxID func(ctx context.Context, tx *sql.Tx) (int64, error)
+	// TxStatus asks, on a fresh connection, what became of a transaction:
+	// "committed", "aborted" or "in progress".
+	TxStatus func(ctx context.Context, db *sql.DB, id int64) (string, error)
+	// ResolveFor bounds how long a lost commit is resolved (default 15 s,
+	// enough for a database restart).
+	ResolveFor time.Duration
 }
 
 type queryer interface {
@@ -221,8 +233,11 @@ func (b *Backend) read(ctx context.Context, qr queryer, set *metadata.EntitySet,
 	return b.queryRow(ctx, qr, stmt, cols[:len(set.Properties)])
 }
 
-// inTx runs fn in a write transaction, retrying once on a serialization
-// failure or deadlock.
+// inTx runs fn in a write transaction. It retries once on a serialization
+// failure or deadlock, and once when the connection broke before the
+// commit (the transaction then certainly did not commit). When the
+// connection breaks during the commit itself, the outcome is found out
+// (resolveCommit) instead of guessed: nil when the transaction committed.
 func (b *Backend) inTx(ctx context.Context, checked bool, fn func(tx *sql.Tx) error) error {
 	opts := b.WriteTx
 	if checked && b.CheckedWriteTx != nil {
@@ -233,22 +248,71 @@ func (b *Backend) inTx(ctx context.Context, checked bool, fn func(tx *sql.Tx) er
 		var tx *sql.Tx
 		tx, err = b.DB.BeginTx(ctx, opts)
 		if err != nil {
+			if b.lost(err) && attempt == 0 {
+				continue
+			}
 			return b.classify(err)
 		}
-		err = fn(tx)
+		xid := int64(-1)
+		if b.TxID != nil {
+			xid, err = b.TxID(ctx, tx)
+		}
+		if err == nil {
+			err = fn(tx)
+		}
 		if err == nil {
 			err = tx.Commit()
 			if err == nil {
 				return nil
 			}
+			if b.lost(err) {
+				return b.resolveCommit(ctx, xid, err)
+			}
 		} else {
 			_ = tx.Rollback()
 		}
-		if b.Retryable == nil || !b.Retryable(err) {
+		if !b.lost(err) && (b.Retryable == nil || !b.Retryable(err)) {
 			break
 		}
 	}
 	return b.classify(err)
+}
+
+func (b *Backend) lost(err error) bool { return b.Lost != nil && b.Lost(err) }
+
+// resolveCommit finds out what became of transaction xid, whose commit was
+// sent but whose answer was lost with the connection: nil when it
+// committed; Unavailable (safe to retry) when it was rolled back;
+// OutcomeUnknown when the database could not tell within ResolveFor.
+func (b *Backend) resolveCommit(ctx context.Context, xid int64, cause error) error {
+	unknown := adapters.Errorf(adapters.OutcomeUnknown, cause,
+		"the database connection broke while the change was being committed and its outcome could not be determined; check before retrying")
+	if xid < 0 || b.TxStatus == nil {
+		return unknown
+	}
+	limit := b.ResolveFor
+	if limit <= 0 {
+		limit = 15 * time.Second
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limit)
+	defer cancel()
+	wait := 50 * time.Millisecond
+	for {
+		status, err := b.TxStatus(rctx, b.DB, xid)
+		switch {
+		case err == nil && status == "committed":
+			return nil
+		case err == nil && status == "aborted":
+			return adapters.Errorf(adapters.Unavailable, cause,
+				"the database connection broke during the commit; the change was not applied")
+		}
+		select {
+		case <-rctx.Done():
+			return unknown
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+	}
 }
 
 func (b *Backend) checkRestrict(ctx context.Context, tx *sql.Tx, set *metadata.EntitySet, row adapters.Row, restrict semantic.Expr) error {
