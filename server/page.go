@@ -33,18 +33,26 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 	if page.Size == 0 {
 		// $top=0 (or $top reached): no rows, only the count when asked.
 		var n int64 = -1
-		if q.Count {
+		if page.NeedCount {
 			n, err = s.adapter.Count(r.Context(), q)
 		}
 		rows = emptyRows{count: n}
 	} else {
 		dbq, idx := forETag(q)
+		if dbq.Count && !page.NeedCount { // an earlier page of the walk counted
+			c := *dbq
+			c.Count = false
+			dbq = &c
+		}
 		if rows, err = s.adapter.Query(r.Context(), dbq, page.Fetch); err == nil {
 			proj = newProjector(q, idx, rows.Columns()).mask(requestInfo(r).masked)
 		}
 	}
 	if err != nil {
 		return fail(err)
+	}
+	if page.NeedCount && rows.Count() >= 0 {
+		page.SetCount(rows.Count())
 	}
 	onDone(r, func() { rows.Close() })
 	// Fetch the first row before committing to a 200, so that most database
@@ -140,8 +148,7 @@ func (s *Server) writePage(w io.Writer, r *http.Request, req *odata.Request, q *
 	ri := requestInfo(r)
 	jw := jsonfmt.NewWriter(w, jsonfmt.Options{IEEE754Compatible: f.ieee754})
 	var count *int64
-	if q.Count {
-		n := rows.Count()
+	if n, ok := page.Count(); ok {
 		count = &n
 	}
 	jw.BeginCollection(jsonfmt.ContextURL(s.serviceRootURL(r), q.Set.Name, selected(q), false), count)

@@ -26,6 +26,11 @@ type Page struct {
 	// PreferenceApplied is true when the client's odata.maxpagesize was
 	// honoured (the response then says odata.maxpagesize=Size).
 	PreferenceApplied bool
+	// NeedCount is true when the page must count the matching rows: $count
+	// was asked and no earlier page of the walk carries the count. Later
+	// pages report the count of the first (see Keyset.Count); give a count
+	// taken now to SetCount.
+	NeedCount bool
 
 	q        *Query
 	returned int64 // rows sent on earlier pages of the walk
@@ -35,6 +40,8 @@ type Page struct {
 	pos      []int // positions of the order's properties among the row's columns
 	cols     []*metadata.Property
 	last     []edm.Value // the kept columns of the last row written (owned copies)
+	count    int64       // the walk's count; valid when counted
+	counted  bool
 }
 
 // NewPage plans the page of q. maxPageSize is the configured maximum (> 0);
@@ -59,8 +66,20 @@ func NewPage(q *Query, maxPageSize, preferred int) *Page {
 		p.Fetch = p.Size // no probe row when $top ends the result here
 	}
 	p.order, p.keyset = TotalOrder(q)
+	if a := q.After; a != nil && a.Counted {
+		p.count, p.counted = a.Count, true
+	}
+	p.NeedCount = q.Count && !p.counted
 	return p
 }
+
+// SetCount records the count taken for this page (NeedCount).
+func (p *Page) SetCount(n int64) { p.count, p.counted = n, true }
+
+// Count is the @odata.count to report: the one taken for this page, or the
+// one carried from the walk's first page; ok is false when there is none
+// ($count not asked, or a count that could not be taken).
+func (p *Page) Count() (n int64, ok bool) { return p.count, p.counted && p.q.Count }
 
 // Columns records the columns of the rows the adapter returns, so that Keep
 // copies only what the next position needs.
@@ -102,7 +121,7 @@ func (p *Page) Next(written int64, more bool) *Keyset {
 	if !more || p.owed >= 0 && written >= p.owed {
 		return nil
 	}
-	ks := &Keyset{Returned: p.returned + written}
+	ks := &Keyset{Returned: p.returned + written, Count: p.count, Counted: p.counted}
 	if !p.keyset {
 		base := p.q.Skip
 		if p.q.After != nil {

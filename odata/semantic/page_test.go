@@ -182,3 +182,45 @@ func TestConstOf(t *testing.T) {
 		}
 	}
 }
+
+// TestPageCount: the first page of a walk counts; later pages report the
+// count carried in the token and do not count again.
+func TestPageCount(t *testing.T) {
+	orders := testModel().Set("Orders")
+	ordID := orders.Property("OrderID")
+	cases := []struct {
+		name      string
+		count     bool
+		after     *Keyset
+		counted   int64 // given to SetCount when the page needs a count (-1: none)
+		needCount bool
+		report    int64 // -1: no @odata.count
+	}{
+		{"no $count", false, nil, -1, false, -1},
+		{"first page", true, nil, 42, true, 42},
+		{"first page, count failed", true, nil, -1, true, -1},
+		{"later page carries it", true, &Keyset{Offset: 0, Returned: 2, Count: 42, Counted: true}, -1, false, 42},
+		{"later page of a walk without count", true, &Keyset{Returned: 2}, 43, true, 43},
+		{"$count dropped mid-walk", false, &Keyset{Returned: 2, Count: 42, Counted: true}, -1, false, -1},
+	}
+	for _, tc := range cases {
+		q := &Query{Set: orders, Count: tc.count, After: tc.after}
+		p := NewPage(q, 2, 0)
+		if p.NeedCount != tc.needCount {
+			t.Errorf("%s: NeedCount %v", tc.name, p.NeedCount)
+		}
+		if p.NeedCount && tc.counted >= 0 {
+			p.SetCount(tc.counted)
+		}
+		n, ok := p.Count()
+		if got := map[bool]int64{true: n, false: -1}[ok]; got != tc.report {
+			t.Errorf("%s: reports %d, want %d", tc.name, got, tc.report)
+		}
+		p.Columns([]*metadata.Property{ordID})
+		p.Keep([]edm.Value{{Int: 9}})
+		next := p.Next(2, true)
+		if want := tc.report >= 0 || tc.after != nil && tc.after.Counted; next.Counted != want {
+			t.Errorf("%s: next token carries a count: %v, want %v", tc.name, next.Counted, want)
+		}
+	}
+}

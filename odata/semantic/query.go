@@ -60,6 +60,11 @@ type Keyset struct {
 	// Returned is the number of rows sent on earlier pages, so that $top
 	// bounds the total across pages.
 	Returned int64
+	// Count is the @odata.count taken on the walk's first page (when
+	// Counted): later pages report it instead of counting again, like the
+	// snapshot the walk reads.
+	Count   int64
+	Counted bool
 }
 
 // Expr is a bound, typed expression. Type is the Edm type of its value;

@@ -25,9 +25,13 @@ import (
 //
 // Token layout (before base64url):
 //
-//	version (1 byte) | SHA-256(fingerprint)[:8] | uvarint Returned |
+//	version (1 byte, 2) | SHA-256(fingerprint)[:8] | uvarint Returned |
+//	uvarint Count+1 (0: no count) |
 //	mode (0 offset, 1 values) | uvarint Offset, or uvarint n + n values |
 //	HMAC-SHA256(key, everything before)[:16]
+//
+// Version 1 tokens (issued before the count was carried) have no count
+// field and still decode, so that walks in flight survive an upgrade.
 //
 // Each value is a type code byte (0x80 set for null) followed by its
 // encoding: bool 1 byte; integers zigzag varint; Decimal, String, Guid and
@@ -45,7 +49,7 @@ func NewTokenCodec(key []byte) *TokenCodec {
 }
 
 const (
-	tokenVersion = 1
+	tokenVersion = 2
 	fpLen        = 8
 	tagLen       = 16
 	// maxTokenLen bounds the text Decode looks at.
@@ -92,6 +96,11 @@ func (c *TokenCodec) Encode(fingerprint string, k Keyset) string {
 	p := []byte{tokenVersion}
 	p = append(p, fingerprintHash(fingerprint)...)
 	p = binary.AppendUvarint(p, uint64(k.Returned))
+	if k.Counted {
+		p = binary.AppendUvarint(p, uint64(k.Count)+1)
+	} else {
+		p = binary.AppendUvarint(p, 0)
+	}
 	if k.Values == nil {
 		p = append(p, modeOffset)
 		p = binary.AppendUvarint(p, uint64(k.Offset))
@@ -199,7 +208,8 @@ func (c *TokenCodec) Decode(fingerprint, token string, order []Order) (*Keyset, 
 	if !hmac.Equal(tag, c.tag(payload)) {
 		return nil, invalidToken()
 	}
-	if payload[0] != tokenVersion || !bytes.Equal(payload[1:1+fpLen], fingerprintHash(fingerprint)) {
+	version := payload[0]
+	if version != 1 && version != tokenVersion || !bytes.Equal(payload[1:1+fpLen], fingerprintHash(fingerprint)) {
 		return nil, invalidToken()
 	}
 	r := &reader{b: payload[1+fpLen:]}
@@ -209,6 +219,15 @@ func (c *TokenCodec) Decode(fingerprint, token string, order []Order) (*Keyset, 
 		return nil, invalidToken()
 	}
 	k.Returned = int64(ret)
+	if version >= 2 {
+		c, ok := r.uvarint()
+		if !ok || c > math.MaxInt64 {
+			return nil, invalidToken()
+		}
+		if c > 0 {
+			k.Count, k.Counted = int64(c-1), true
+		}
+	}
 	keyset := true
 	for _, o := range order {
 		if _, ok := o.Expr.(*Prop); !ok {

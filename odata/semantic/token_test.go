@@ -3,6 +3,7 @@ package semantic
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"math"
 	"testing"
@@ -340,4 +341,46 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("unexpected error %v", err)
 		}
 	})
+}
+
+// TestTokenCarriesTheCount: the walk's count travels in the token; a
+// version 1 token (issued before) still decodes, without a count.
+func TestTokenCarriesTheCount(t *testing.T) {
+	codec := NewTokenCodec([]byte("k"))
+	order := []Order{{Expr: &Prop{P: testModel().Set("Orders").Key[0]}}}
+	values := []Const{{T: metadata.Int64, V: int64(10248)}}
+	for _, in := range []Keyset{
+		{Values: values, Returned: 2000, Count: 0, Counted: true},
+		{Values: values, Returned: 2000, Count: 123456789, Counted: true},
+		{Values: values, Returned: 2000},
+	} {
+		out, err := codec.Decode("fp", codec.Encode("fp", in), order)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Counted != in.Counted || out.Count != in.Count || out.Returned != in.Returned {
+			t.Errorf("round trip of %+v gave %+v", in, out)
+		}
+	}
+	// A version 1 token: no count field after Returned.
+	p := []byte{1}
+	p = append(p, fingerprintHash("fp")...)
+	p = binary.AppendUvarint(p, 2000)
+	p = append(p, modeValues)
+	p = binary.AppendUvarint(p, 1)
+	p = appendValue(p, values[0])
+	p = append(p, codec.tag(p)...)
+	out, err := codec.Decode("fp", base64.RawURLEncoding.EncodeToString(p), order)
+	if err != nil {
+		t.Fatalf("version 1 token: %v", err)
+	}
+	if out.Counted || out.Returned != 2000 || !sameConst(out.Values[0], values[0]) {
+		t.Errorf("version 1 token decoded as %+v", out)
+	}
+	// A version 3 token is not accepted.
+	p[0] = 3
+	p = append(p[:len(p)-tagLen], codec.tag(p[:len(p)-tagLen])...)
+	if _, err := codec.Decode("fp", base64.RawURLEncoding.EncodeToString(p), order); !isInvalidToken(err) {
+		t.Errorf("version 3 token: %v", err)
+	}
 }
