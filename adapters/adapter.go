@@ -27,8 +27,9 @@ type Adapter interface {
 	// detect a next page without counting.
 	Query(ctx context.Context, q *semantic.Query, limit int64) (Rows, error)
 	// Count returns the number of rows matching q's filter, search and
-	// restriction, ignoring paging, $top and $skip.
-	Count(ctx context.Context, q *semantic.Query) (int64, error)
+	// restriction, ignoring paging, $top and $skip, following the set's
+	// count strategy (metadata.Count): exact, or the planner's estimate.
+	Count(ctx context.Context, q *semantic.Query) (Count, error)
 	// Insert creates a row and returns it as stored (all properties).
 	Insert(ctx context.Context, w *Write) (Row, error)
 	// Update changes the row addressed by w.Key and returns it as stored.
@@ -46,10 +47,12 @@ type Adapter interface {
 type Rows interface {
 	// Columns are the properties of each row's values, in order.
 	Columns() []*metadata.Property
-	// Count is the total number of matching rows (filter, search and
+	// Count is the number of matching rows (filter, search and
 	// restriction; no paging) when the query asked for it (q.Count), read in
-	// the same snapshot as the rows; -1 otherwise.
-	Count() int64
+	// the same snapshot as the rows; N is -1 otherwise. A count that runs
+	// past the backend's count bound never fails the rows: it becomes the
+	// planner's estimate, or none.
+	Count() Count
 	Next() bool
 	// Row returns the current row; it is only valid until the next call to
 	// Next (byte slices are reused).
@@ -57,6 +60,16 @@ type Rows interface {
 	Err() error
 	Close() error
 }
+
+// Count is a count of matching rows and how it was taken.
+type Count struct {
+	N        int64 // -1: no count
+	Estimate bool  // N is the planner's estimate, not a count
+	TimedOut bool  // the exact count ran past its bound
+}
+
+// NoCount is the Count of rows that were not counted.
+var NoCount = Count{N: -1}
 
 // Row is one materialised row (write results, key lookups).
 type Row struct {

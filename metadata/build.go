@@ -81,6 +81,9 @@ type SetOverlay struct {
 	Search     []string // column names $search matches (default: all strings)
 	ETag       string   // column holding a row version
 	ETagHash   bool     // ETag = hash of the row
+	// Count is how $count is answered: CountExact (default) or
+	// CountEstimated (see EntitySet.Count).
+	Count Count
 	Properties map[string]PropertyOverlay
 }
 
@@ -446,6 +449,7 @@ func Build(src Source, ov Overlay) (*Model, []Warning, error) {
 			set.ETag = p
 		}
 		set.ETagHash = so.ETagHash && set.ETag == nil
+		set.Count = so.Count
 
 		sets = append(sets, set)
 		byStorage[qualified(t.Schema, t.Name)] = set

@@ -100,9 +100,19 @@ type EntitySet struct {
 	// (optimistic concurrency); ETagHash means a hash of all properties.
 	ETag     *Property
 	ETagHash bool
+	// Count says how $count and @odata.count are answered.
+	Count Count
 
 	byName map[string]*Property
 	byFold map[string]*Property
+}
+
+// Count is a set's count strategy. With Estimated, a count the planner
+// expects to reach ExactBelow rows or more is answered with the planner's
+// estimate instead of counting; smaller ones are counted exactly.
+type Count struct {
+	Estimated  bool
+	ExactBelow int64
 }
 
 // TypeName is the name of the entity type of the set.

@@ -32,7 +32,7 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 	var err error
 	if page.Size == 0 {
 		// $top=0 (or $top reached): no rows, only the count when asked.
-		var n int64 = -1
+		n := adapters.NoCount
 		if page.NeedCount {
 			n, err = s.adapter.Count(r.Context(), q)
 		}
@@ -51,8 +51,12 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 	if err != nil {
 		return fail(err)
 	}
-	if page.NeedCount && rows.Count() >= 0 {
-		page.SetCount(rows.Count())
+	if c := rows.Count(); page.NeedCount && c.N >= 0 {
+		page.SetCount(c.N)
+	}
+	if c := rows.Count(); c.TimedOut {
+		s.log.Warn().Str("request_id", requestInfo(r).id).Str("set", q.Set.Name).Bool("estimate", c.N >= 0).
+			Msg("the count ran past count_timeout: answered with the planner's estimate (or none)")
 	}
 	onDone(r, func() { rows.Close() })
 	// Fetch the first row before committing to a 200, so that most database

@@ -137,7 +137,7 @@ func (s *Server) readCount(r *http.Request, q *semantic.Query) response {
 	}
 	releaseEarly(r)
 	timing(r, "db", start)
-	text := strconv.FormatInt(n, 10)
+	text := strconv.FormatInt(n.N, 10)
 	return response{
 		header: http.Header{"Content-Type": {"text/plain"}, "Content-Length": {strconv.Itoa(len(text))}},
 		body:   func(w http.ResponseWriter) { _, _ = io.WriteString(w, text) },
@@ -287,10 +287,10 @@ func (pr *projector) values(row []edm.Value) []edm.Value {
 }
 
 // emptyRows is the result of a page that cannot have rows ($top=0).
-type emptyRows struct{ count int64 }
+type emptyRows struct{ count adapters.Count }
 
 func (emptyRows) Columns() []*metadata.Property { return nil }
-func (e emptyRows) Count() int64                { return e.count }
+func (e emptyRows) Count() adapters.Count       { return e.count }
 func (emptyRows) Next() bool                    { return false }
 func (emptyRows) Row() []edm.Value              { return nil }
 func (emptyRows) Err() error                    { return nil }

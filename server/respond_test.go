@@ -24,7 +24,9 @@ type panicking struct{ adapters.Adapter }
 func (panicking) Query(context.Context, *semantic.Query, int64) (adapters.Rows, error) {
 	panic("bug in Query")
 }
-func (panicking) Count(context.Context, *semantic.Query) (int64, error) { panic("bug in Count") }
+func (panicking) Count(context.Context, *semantic.Query) (adapters.Count, error) {
+	panic("bug in Count")
+}
 func (panicking) Insert(context.Context, *adapters.Write) (adapters.Row, error) {
 	panic("bug in Insert")
 }

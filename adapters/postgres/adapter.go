@@ -7,11 +7,13 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/odatagw/odatagw/adapters"
 	"github.com/odatagw/odatagw/adapters/sqlexec"
+	"github.com/odatagw/odatagw/adapters/sqlgen"
 	"github.com/odatagw/odatagw/metadata"
 	"github.com/odatagw/odatagw/odata/edm"
 )
@@ -33,6 +36,9 @@ type Options struct {
 	MaxOpenConns     int
 	MaxIdleConns     int
 	Zone             *time.Location // zone of timestamp-without-time-zone columns
+	// CountTimeout bounds the count of a page; past it the page gets the
+	// planner's estimate (0: only the statement timeout bounds it).
+	CountTimeout time.Duration
 	// Observe, when set, is called after each statement with its SQL, args
 	// and duration (the server logs it at debug level).
 	Observe func(sql string, args []any, d time.Duration, err error)
@@ -88,6 +94,9 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 		CheckedWriteTx: &sql.TxOptions{Isolation: sql.LevelRepeatableRead},
 		Observe:        opt.Observe,
 		Lost:           lost,
+		Estimate:       estimate,
+		Bounded:        bounded,
+		CountTimeout:   opt.CountTimeout,
 		TxID: func(ctx context.Context, tx *sql.Tx) (int64, error) {
 			var id int64
 			err := tx.QueryRowContext(ctx, "SELECT txid_current()").Scan(&id)
@@ -376,6 +385,42 @@ func classify(err error) error {
 		e.Kind, e.Msg = adapters.Internal, "database error"
 	}
 	return e
+}
+
+// estimate is the planner's row estimate for stmt (EXPLAIN, top plan node).
+func estimate(ctx context.Context, qr sqlexec.RowQuerier, stmt sqlgen.Statement) (int64, error) {
+	var plan []byte
+	if err := qr.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+stmt.SQL, stmt.Args...).Scan(&plan); err != nil {
+		return 0, err
+	}
+	var out []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		}
+	}
+	if err := json.Unmarshal(plan, &out); err != nil || len(out) != 1 {
+		return 0, fmt.Errorf("postgres: unexpected EXPLAIN output: %v", err)
+	}
+	return int64(out[0].Plan.Rows), nil
+}
+
+// bounded runs fn under a statement timeout of d inside a savepoint, so
+// that a timeout leaves tx (and its snapshot) usable; rolling back to the
+// savepoint also restores the session's statement timeout.
+func bounded(ctx context.Context, tx *sql.Tx, d time.Duration, fn func() error) (bool, error) {
+	ms := max(d.Milliseconds(), 1)
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT odatagw_count; SET LOCAL statement_timeout = "+strconv.FormatInt(ms, 10)); err != nil {
+		return false, err
+	}
+	err := fn()
+	if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT odatagw_count"); rerr != nil {
+		return false, rerr
+	}
+	var pe *pq.Error
+	if errors.As(err, &pe) && pe.Code == "57014" && ctx.Err() == nil {
+		return true, nil // canceled by the timeout, not by the client
+	}
+	return false, err
 }
 
 // lost reports whether err means the connection to PostgreSQL broke (or

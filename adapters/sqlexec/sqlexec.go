@@ -59,6 +59,22 @@ type Backend struct {
 	// ResolveFor bounds how long a lost commit is resolved (default 15 s,
 	// enough for a database restart).
 	ResolveFor time.Duration
+
+	// Estimate returns the planner's row estimate for stmt, a SELECT
+	// (nil: the backend has none; counts are then always exact).
+	Estimate func(ctx context.Context, qr RowQuerier, stmt sqlgen.Statement) (int64, error)
+	// Bounded runs fn, one statement on tx, under a statement timeout of d
+	// and leaves tx usable whether or not fn timed out; it reports whether
+	// fn's error was that timeout (nil: counts are not bounded).
+	Bounded func(ctx context.Context, tx *sql.Tx, d time.Duration, fn func() error) (timedOut bool, err error)
+	// CountTimeout bounds a page's count (0: no bound but the statement
+	// timeout).
+	CountTimeout time.Duration
+}
+
+// RowQuerier runs a query returning at most one row (*sql.DB, *sql.Tx).
+type RowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 type queryer interface {
@@ -86,21 +102,14 @@ func (b *Backend) Query(ctx context.Context, q *semantic.Query, limit int64) (ad
 	if err != nil {
 		return nil, err
 	}
-	r := &Rows{cols: cols, count: -1, b: b}
+	r := &Rows{cols: cols, count: adapters.NoCount, b: b}
 	var qr queryer = b.DB
 	if q.Count {
-		cstmt, err := sqlgen.Count(b.Dialect, q)
-		if err != nil {
-			return nil, err
-		}
 		tx, err := b.DB.BeginTx(ctx, b.ReadTx)
 		if err != nil {
 			return nil, b.classify(err)
 		}
-		start := time.Now()
-		err = tx.QueryRowContext(ctx, cstmt.SQL, cstmt.Args...).Scan(&r.count)
-		b.observe(cstmt, start, err)
-		if err != nil {
+		if r.count, err = b.count(ctx, tx, tx, q, b.CountTimeout); err != nil {
 			_ = tx.Rollback()
 			return nil, b.classify(err)
 		}
@@ -122,20 +131,66 @@ func (b *Backend) Query(ctx context.Context, q *semantic.Query, limit int64) (ad
 	return r, nil
 }
 
-// Count counts q's matching rows; see adapters.Adapter.
-func (b *Backend) Count(ctx context.Context, q *semantic.Query) (int64, error) {
+// Count counts q's matching rows; see adapters.Adapter. It follows the
+// set's strategy; the count is bounded by the statement timeout only (the
+// count is the whole answer).
+func (b *Backend) Count(ctx context.Context, q *semantic.Query) (adapters.Count, error) {
+	c, err := b.count(ctx, b.DB, nil, q, 0)
+	return c, b.classify(err)
+}
+
+// count takes q's count on qr: the planner's estimate when the set's
+// strategy allows it and the estimate reaches its threshold, else the exact
+// count, bounded by limit when the backend can bound it on tx (qr itself;
+// nil: no bound; past it: the estimate, or none). An error is returned only
+// when the exact count failed otherwise.
+func (b *Backend) count(ctx context.Context, qr RowQuerier, tx *sql.Tx, q *semantic.Query, limit time.Duration) (adapters.Count, error) {
+	estimate := func() (int64, bool) {
+		if b.Estimate == nil {
+			return 0, false
+		}
+		stmt, err := sqlgen.Matching(b.Dialect, q)
+		if err != nil {
+			return 0, false
+		}
+		start := time.Now()
+		n, err := b.Estimate(ctx, qr, stmt)
+		b.observe(sqlgen.Statement{SQL: "EXPLAIN " + stmt.SQL, Args: stmt.Args}, start, err)
+		return n, err == nil
+	}
+	if q.Set.Count.Estimated {
+		if n, ok := estimate(); ok && n >= q.Set.Count.ExactBelow {
+			return adapters.Count{N: n, Estimate: true}, nil
+		}
+	}
 	stmt, err := sqlgen.Count(b.Dialect, q)
 	if err != nil {
-		return 0, err
+		return adapters.NoCount, err
 	}
 	var n int64
-	start := time.Now()
-	err = b.DB.QueryRowContext(ctx, stmt.SQL, stmt.Args...).Scan(&n)
-	b.observe(stmt, start, err)
-	if err != nil {
-		return 0, b.classify(err)
+	exact := func() error {
+		start := time.Now()
+		err := qr.QueryRowContext(ctx, stmt.SQL, stmt.Args...).Scan(&n)
+		b.observe(stmt, start, err)
+		return err
 	}
-	return n, nil
+	if limit <= 0 || b.Bounded == nil || tx == nil {
+		if err := exact(); err != nil {
+			return adapters.NoCount, err
+		}
+		return adapters.Count{N: n}, nil
+	}
+	timedOut, err := b.Bounded(ctx, tx, limit, exact)
+	switch {
+	case timedOut:
+		if est, ok := estimate(); ok {
+			return adapters.Count{N: est, Estimate: true, TimedOut: true}, nil
+		}
+		return adapters.Count{N: -1, TimedOut: true}, nil
+	case err != nil:
+		return adapters.NoCount, err
+	}
+	return adapters.Count{N: n}, nil
 }
 
 // Rows streams a result set.
@@ -144,7 +199,7 @@ type Rows struct {
 	rows  *sql.Rows
 	tx    *sql.Tx
 	cols  []*metadata.Property
-	count int64
+	count adapters.Count
 	scan  Scanner
 	vals  []edm.Value
 	err   error
@@ -154,7 +209,7 @@ type Rows struct {
 func (r *Rows) Columns() []*metadata.Property { return r.cols }
 
 // Count implements adapters.Rows.
-func (r *Rows) Count() int64 { return r.count }
+func (r *Rows) Count() adapters.Count { return r.count }
 
 // Row implements adapters.Rows.
 func (r *Rows) Row() []edm.Value { return r.vals }

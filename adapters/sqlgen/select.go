@@ -138,9 +138,19 @@ func Select(d Dialect, q *semantic.Query, limit int64) (Statement, []*metadata.P
 // Count renders SELECT COUNT(*) with q's Filter, Search and Restrict only:
 // never the keyset, key, $top or $skip.
 func Count(d Dialect, q *semantic.Query) (Statement, error) {
+	return matching(d, q, "SELECT COUNT(*) FROM ")
+}
+
+// Matching renders SELECT 1 over the rows Count counts: the statement whose
+// row estimate (EXPLAIN) estimates the count.
+func Matching(d Dialect, q *semantic.Query) (Statement, error) {
+	return matching(d, q, "SELECT 1 FROM ")
+}
+
+func matching(d Dialect, q *semantic.Query, head string) (Statement, error) {
 	c := &compiler{d: d, ps: NewParams(d)}
 	var b strings.Builder
-	b.WriteString("SELECT COUNT(*) FROM ")
+	b.WriteString(head)
 	b.WriteString(Table(q.Set))
 	conds, err := c.readConds(q.Filter, q.Search, q.Restrict)
 	if err != nil {

@@ -92,7 +92,7 @@ func OpenAdapter(ctx context.Context, c Config, log zerolog.Logger) (adapters.Ad
 		strings.Contains(c.DB, "host=") || strings.Contains(c.DB, "dbname="):
 		return postgres.Open(ctx, postgres.Options{
 			DSN: c.DB, Schemas: c.Schemas, StatementTimeout: c.StatementTimeout,
-			MaxOpenConns: c.MaxOpenConns, Zone: zone, Observe: observe,
+			MaxOpenConns: c.MaxOpenConns, Zone: zone, Observe: observe, CountTimeout: max(c.CountTimeout, 0),
 		})
 	case c.DB == "":
 		if err := os.MkdirAll(filepath.Dir(c.DemoPath), 0o755); err != nil {
@@ -126,7 +126,11 @@ func (c Config) Overlay() (metadata.Overlay, error) {
 	ov := metadata.Overlay{Zone: zone, ReadOnly: c.ReadOnly, Sets: map[string]metadata.SetOverlay{}}
 	for k, s := range c.Sets {
 		so := metadata.SetOverlay{Name: s.Name, Hide: s.Hide, Key: s.Key, ReadOnly: s.ReadOnly,
-			Search: s.Search, ETag: s.ETag, ETagHash: s.ETagHash, Properties: map[string]metadata.PropertyOverlay{}}
+			Search: s.Search, ETag: s.ETag, ETagHash: s.ETagHash, Properties: map[string]metadata.PropertyOverlay{},
+			Count: metadata.Count{Estimated: s.Count == "estimated", ExactBelow: s.CountExactBelow}}
+		if so.Count.ExactBelow == 0 {
+			so.Count.ExactBelow = c.CountExactBelow
+		}
 		for col, p := range s.Properties {
 			so.Properties[col] = metadata.PropertyOverlay{Name: p.Name, Hide: p.Hide, ReadOnly: p.ReadOnly}
 		}

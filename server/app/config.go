@@ -46,6 +46,14 @@ type Config struct {
 	PageBytes int64  `yaml:"page_bytes"` // bytes per page, at most 8 MB (default 8 MiB)
 	TokenKey  string `yaml:"token_key"`  // secret for $skiptoken and CSRF tokens (random per process when empty)
 
+	// CountExactBelow: a set with count: estimated is counted exactly when
+	// the planner expects fewer rows than this (default 100000).
+	CountExactBelow int64 `yaml:"count_exact_below"`
+	// CountTimeout bounds the count of a page ($count=true); past it the
+	// page is answered with the planner's estimate, or without
+	// @odata.count (default 5s; negative: no separate bound).
+	CountTimeout time.Duration `yaml:"count_timeout"`
+
 	ReadOnly       bool `yaml:"read_only"`        // no writes at all
 	Upsert         bool `yaml:"upsert"`           // PATCH/PUT on a missing key creates it
 	RequireIfMatch bool `yaml:"require_if_match"` // If-Match mandatory on sets with an ETag
@@ -89,14 +97,17 @@ type Config struct {
 
 // SetConfig renames, hides, keys and restricts one table or view.
 type SetConfig struct {
-	Name       string                    `yaml:"name"`
-	Hide       bool                      `yaml:"hide"`
-	Key        []string                  `yaml:"key"`
-	ReadOnly   bool                      `yaml:"read_only"`
-	Search     []string                  `yaml:"search"`
-	ETag       string                    `yaml:"etag"`
-	ETagHash   bool                      `yaml:"etag_hash"`
-	Properties map[string]PropertyConfig `yaml:"properties"`
+	Name     string   `yaml:"name"`
+	Hide     bool     `yaml:"hide"`
+	Key      []string `yaml:"key"`
+	ReadOnly bool     `yaml:"read_only"`
+	Search   []string `yaml:"search"`
+	ETag     string   `yaml:"etag"`
+	ETagHash bool     `yaml:"etag_hash"`
+	// Count is exact (default) or estimated; see Config.CountExactBelow.
+	Count           string                    `yaml:"count"`
+	CountExactBelow int64                     `yaml:"count_exact_below"` // default: the global count_exact_below
+	Properties      map[string]PropertyConfig `yaml:"properties"`
 	// Permissions without authentication (with authentication, see policy).
 	Insert *bool `yaml:"insert"`
 	Update *bool `yaml:"update"`
@@ -124,6 +135,8 @@ func Default() Config {
 		MaxOpenConns:     16,
 		PageSize:         2000,
 		PageBytes:        8 << 20,
+		CountExactBelow:  100000,
+		CountTimeout:     5 * time.Second,
 		Metrics:          true,
 	}
 	c.CSRF.Header = "X-CSRF-Token"
@@ -162,6 +175,19 @@ func (c *Config) Validate() error {
 	case "auto", "json", "console":
 	default:
 		errs = append(errs, fmt.Sprintf("log_format: %q is not one of auto, json, console", c.LogFormat))
+	}
+	if c.CountExactBelow < 0 {
+		errs = append(errs, "count_exact_below: must not be negative")
+	}
+	for k, s := range c.Sets {
+		switch s.Count {
+		case "", "exact", "estimated":
+		default:
+			errs = append(errs, fmt.Sprintf("sets.%s.count: %q is not exact or estimated", k, s.Count))
+		}
+		if s.CountExactBelow < 0 {
+			errs = append(errs, fmt.Sprintf("sets.%s.count_exact_below: must not be negative", k))
+		}
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, "tls: cert_file and key_file go together")
@@ -281,6 +307,7 @@ func options() []option {
 				return nil
 			},
 			get: func(c *Config) string { return strconv.FormatInt(c.PageBytes, 10) }},
+		dur("count-timeout", "bound on a page's count; past it the planner's estimate (or no @odata.count)", func(c *Config) *time.Duration { return &c.CountTimeout }),
 		secret(str("token-key", "secret signing $skiptoken and CSRF tokens (share it between replicas)", func(c *Config) *string { return &c.TokenKey })),
 		boolean("read-only", "refuse all writes", func(c *Config) *bool { return &c.ReadOnly }),
 		boolean("upsert", "PATCH/PUT on a missing key creates the entity", func(c *Config) *bool { return &c.Upsert }),

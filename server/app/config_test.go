@@ -55,6 +55,10 @@ func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("listen: x\nlisten_typo: 1\n"), 0o600)
+	badCount := filepath.Join(dir, "count.yaml")
+	os.WriteFile(badCount, []byte("sets:\n  erp.orders:\n    count: fuzzy\n"), 0o600)
+	negBelow := filepath.Join(dir, "below.yaml")
+	os.WriteFile(negBelow, []byte("count_exact_below: -1\n"), 0o600)
 	cases := []struct {
 		name string
 		args []string
@@ -62,6 +66,9 @@ func TestLoadErrors(t *testing.T) {
 		msg  string
 	}{
 		{"unknown key", []string{"--config", bad}, nil, "listen_typo"},
+		{"count strategy", []string{"--config", badCount}, nil, "sets.erp.orders.count"},
+		{"negative count threshold", []string{"--config", negBelow}, nil, "count_exact_below"},
+		{"bad count timeout", []string{"--count-timeout", "soon"}, nil, "duration"},
 		{"missing file", []string{"--config", filepath.Join(dir, "none.yaml")}, nil, "no such file"},
 		{"page size over 2000", []string{"--page-size", "2500"}, nil, "page_size"},
 		{"bad duration", []string{"--statement-timeout", "soon"}, nil, "duration"},
