@@ -36,6 +36,11 @@ type Options struct {
 	MaxOpenConns     int
 	MaxIdleConns     int
 	Zone             *time.Location // zone of timestamp-without-time-zone columns
+	// PreparedStatements prepares each statement once per connection and
+	// reuses it (at most StatementCache of them, default 512). Turn it off
+	// behind PgBouncer in transaction mode.
+	PreparedStatements bool
+	StatementCache     int
 	// CountTimeout bounds the count of a page; past it the page gets the
 	// planner's estimate (0: only the statement timeout bounds it).
 	CountTimeout time.Duration
@@ -94,6 +99,7 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 		CheckedWriteTx: &sql.TxOptions{Isolation: sql.LevelRepeatableRead},
 		Observe:        opt.Observe,
 		Lost:           lost,
+		Stale:          stale,
 		Estimate:       estimate,
 		Bounded:        bounded,
 		CountTimeout:   opt.CountTimeout,
@@ -107,6 +113,9 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 			err := db.QueryRowContext(ctx, "SELECT txid_status($1::bigint)", id).Scan(&status)
 			return status.String, err
 		},
+	}
+	if opt.PreparedStatements {
+		b.PrepareStatements(opt.StatementCache)
 	}
 	return &DB{Backend: b, db: db, opt: opt}, nil
 }
@@ -377,6 +386,8 @@ func classify(err error) error {
 		e.Kind, e.Msg = adapters.Timeout, "the query took too long and was canceled"
 	case strings.HasPrefix(code, "08") || code == "53300" || code == "57P01" || code == "57P02" || code == "57P03":
 		e.Kind, e.Msg = adapters.Unavailable, "database unavailable"
+	case code == "0A000": // see stale: the statement is prepared anew on the retry
+		e.Kind, e.Msg = adapters.Unavailable, "the table changed under the statement; retry"
 	case code == "42501":
 		e.Kind, e.Msg = adapters.Forbidden, "the gateway's database role lacks a privilege for this operation"
 	case code == "25006":
@@ -421,6 +432,14 @@ func bounded(ctx context.Context, tx *sql.Tx, d time.Duration, fn func() error) 
 		return true, nil // canceled by the timeout, not by the client
 	}
 	return false, err
+}
+
+// stale reports SQLSTATE 0A000, which a prepared statement gets when its
+// table changed under it ("cached plan must not change result type"); the
+// gateway's own SQL uses no unsupported feature, so that is its meaning here.
+func stale(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code == "0A000"
 }
 
 // lost reports whether err means the connection to PostgreSQL broke (or

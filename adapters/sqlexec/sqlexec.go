@@ -70,6 +70,12 @@ type Backend struct {
 	// CountTimeout bounds a page's count (0: no bound but the statement
 	// timeout).
 	CountTimeout time.Duration
+
+	// Stale reports an error of a prepared statement whose table changed
+	// under it (its plan no longer fits): the statement is dropped.
+	Stale func(error) bool
+
+	stmts *stmtCache // nil: statements are not prepared (see PrepareStatements)
 }
 
 // RowQuerier runs a query returning at most one row (*sql.DB, *sql.Tx).
@@ -103,21 +109,20 @@ func (b *Backend) Query(ctx context.Context, q *semantic.Query, limit int64) (ad
 		return nil, err
 	}
 	r := &Rows{cols: cols, count: adapters.NoCount, b: b}
-	var qr queryer = b.DB
+	var tx *sql.Tx
 	if q.Count {
 		tx, err := b.DB.BeginTx(ctx, b.ReadTx)
 		if err != nil {
 			return nil, b.classify(err)
 		}
-		if r.count, err = b.count(ctx, tx, tx, q, b.CountTimeout); err != nil {
+		if r.count, err = b.count(ctx, tx, q, b.CountTimeout); err != nil {
 			_ = tx.Rollback()
 			return nil, b.classify(err)
 		}
 		r.tx = tx
-		qr = tx
 	}
 	start := time.Now()
-	sr, err := qr.QueryContext(ctx, stmt.SQL, stmt.Args...)
+	sr, err := b.on(tx).QueryContext(ctx, stmt.SQL, stmt.Args...)
 	b.observe(stmt, start, err)
 	if err != nil {
 		if r.tx != nil {
@@ -135,16 +140,20 @@ func (b *Backend) Query(ctx context.Context, q *semantic.Query, limit int64) (ad
 // set's strategy; the count is bounded by the statement timeout only (the
 // count is the whole answer).
 func (b *Backend) Count(ctx context.Context, q *semantic.Query) (adapters.Count, error) {
-	c, err := b.count(ctx, b.DB, nil, q, 0)
+	c, err := b.count(ctx, nil, q, 0)
 	return c, b.classify(err)
 }
 
-// count takes q's count on qr: the planner's estimate when the set's
-// strategy allows it and the estimate reaches its threshold, else the exact
-// count, bounded by limit when the backend can bound it on tx (qr itself;
-// nil: no bound; past it: the estimate, or none). An error is returned only
+// count takes q's count in tx (nil: on the pool): the planner's estimate
+// when the set's strategy allows it and the estimate reaches its threshold,
+// else the exact count, bounded by limit when the backend can bound it in a
+// transaction (past it: the estimate, or none). An error is returned only
 // when the exact count failed otherwise.
-func (b *Backend) count(ctx context.Context, qr RowQuerier, tx *sql.Tx, q *semantic.Query, limit time.Duration) (adapters.Count, error) {
+func (b *Backend) count(ctx context.Context, tx *sql.Tx, q *semantic.Query, limit time.Duration) (adapters.Count, error) {
+	var raw RowQuerier = b.DB // EXPLAIN is not worth preparing
+	if tx != nil {
+		raw = tx
+	}
 	estimate := func() (int64, bool) {
 		if b.Estimate == nil {
 			return 0, false
@@ -154,7 +163,7 @@ func (b *Backend) count(ctx context.Context, qr RowQuerier, tx *sql.Tx, q *seman
 			return 0, false
 		}
 		start := time.Now()
-		n, err := b.Estimate(ctx, qr, stmt)
+		n, err := b.Estimate(ctx, raw, stmt)
 		b.observe(sqlgen.Statement{SQL: "EXPLAIN " + stmt.SQL, Args: stmt.Args}, start, err)
 		return n, err == nil
 	}
@@ -170,7 +179,7 @@ func (b *Backend) count(ctx context.Context, qr RowQuerier, tx *sql.Tx, q *seman
 	var n int64
 	exact := func() error {
 		start := time.Now()
-		err := qr.QueryRowContext(ctx, stmt.SQL, stmt.Args...).Scan(&n)
+		err := b.on(tx).QueryRowContext(ctx, stmt.SQL, stmt.Args...).Scan(&n)
 		b.observe(stmt, start, err)
 		return err
 	}
@@ -250,9 +259,9 @@ func (r *Rows) Close() error {
 }
 
 // queryRow runs a statement expected to return at most one row.
-func (b *Backend) queryRow(ctx context.Context, qr queryer, stmt sqlgen.Statement, cols []*metadata.Property) (adapters.Row, bool, error) {
+func (b *Backend) queryRow(ctx context.Context, tx *sql.Tx, stmt sqlgen.Statement, cols []*metadata.Property) (adapters.Row, bool, error) {
 	start := time.Now()
-	sr, err := qr.QueryContext(ctx, stmt.SQL, stmt.Args...)
+	sr, err := b.on(tx).QueryContext(ctx, stmt.SQL, stmt.Args...)
 	b.observe(stmt, start, err)
 	if err != nil {
 		return adapters.Row{}, false, err
@@ -279,13 +288,13 @@ func (b *Backend) queryRow(ctx context.Context, qr queryer, stmt sqlgen.Statemen
 }
 
 // read fetches the row with the given key (and restriction), all columns.
-func (b *Backend) read(ctx context.Context, qr queryer, set *metadata.EntitySet, key []semantic.Const, restrict semantic.Expr) (adapters.Row, bool, error) {
+func (b *Backend) read(ctx context.Context, tx *sql.Tx, set *metadata.EntitySet, key []semantic.Const, restrict semantic.Expr) (adapters.Row, bool, error) {
 	q := &semantic.Query{Set: set, Key: key, Select: set.Properties, Restrict: restrict}
 	stmt, cols, err := sqlgen.Select(b.Dialect, q, 1)
 	if err != nil {
 		return adapters.Row{}, false, err
 	}
-	return b.queryRow(ctx, qr, stmt, cols[:len(set.Properties)])
+	return b.queryRow(ctx, tx, stmt, cols[:len(set.Properties)])
 }
 
 // inTx runs fn in a write transaction. It retries once on a serialization
@@ -532,7 +541,7 @@ func (b *Backend) Delete(ctx context.Context, w *adapters.Write) error {
 			return err
 		}
 		start := time.Now()
-		res, err := tx.ExecContext(ctx, stmt.SQL, stmt.Args...)
+		res, err := b.on(tx).ExecContext(ctx, stmt.SQL, stmt.Args...)
 		b.observe(stmt, start, err)
 		if err != nil {
 			return err

@@ -93,6 +93,7 @@ func OpenAdapter(ctx context.Context, c Config, log zerolog.Logger) (adapters.Ad
 		return postgres.Open(ctx, postgres.Options{
 			DSN: c.DB, Schemas: c.Schemas, StatementTimeout: c.StatementTimeout,
 			MaxOpenConns: c.MaxOpenConns, Zone: zone, Observe: observe, CountTimeout: max(c.CountTimeout, 0),
+			PreparedStatements: c.PreparedStatements,
 		})
 	case c.DB == "":
 		if err := os.MkdirAll(filepath.Dir(c.DemoPath), 0o755); err != nil {
@@ -313,6 +314,10 @@ func (g *Gateway) Reload(ctx context.Context) error {
 	} else {
 		g.Server.SetModel(m)
 		g.Model = m
+		// A table may have changed under a prepared statement.
+		if r, ok := g.Adapter.(interface{ ResetStatements() }); ok {
+			r.ResetStatements()
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -46,6 +46,11 @@ type Config struct {
 	PageBytes int64  `yaml:"page_bytes"` // bytes per page, at most 8 MB (default 8 MiB)
 	TokenKey  string `yaml:"token_key"`  // secret for $skiptoken and CSRF tokens (random per process when empty)
 
+	// PreparedStatements prepares each SQL statement once per database
+	// connection and reuses it (default true). Turn it off behind PgBouncer
+	// in transaction mode.
+	PreparedStatements bool `yaml:"prepared_statements"`
+
 	// CountExactBelow: a set with count: estimated is counted exactly when
 	// the planner expects fewer rows than this (default 100000).
 	CountExactBelow int64 `yaml:"count_exact_below"`
@@ -124,20 +129,21 @@ type PropertyConfig struct {
 // Default returns the documented defaults.
 func Default() Config {
 	c := Config{
-		Listen:           "127.0.0.1:8080",
-		Schemas:          []string{"public"},
-		Root:             "/odata",
-		DemoPath:         "data/odatagw-demo.sqlite",
-		LogLevel:         "info",
-		LogFormat:        "auto",
-		TimeZone:         "UTC",
-		StatementTimeout: 110 * time.Second,
-		MaxOpenConns:     16,
-		PageSize:         2000,
-		PageBytes:        8 << 20,
-		CountExactBelow:  100000,
-		CountTimeout:     5 * time.Second,
-		Metrics:          true,
+		Listen:             "127.0.0.1:8080",
+		Schemas:            []string{"public"},
+		Root:               "/odata",
+		DemoPath:           "data/odatagw-demo.sqlite",
+		LogLevel:           "info",
+		LogFormat:          "auto",
+		TimeZone:           "UTC",
+		StatementTimeout:   110 * time.Second,
+		MaxOpenConns:       16,
+		PageSize:           2000,
+		PageBytes:          8 << 20,
+		CountExactBelow:    100000,
+		PreparedStatements: true,
+		CountTimeout:       5 * time.Second,
+		Metrics:            true,
 	}
 	c.CSRF.Header = "X-CSRF-Token"
 	c.CSRF.TTL = 30 * time.Minute
@@ -307,6 +313,7 @@ func options() []option {
 				return nil
 			},
 			get: func(c *Config) string { return strconv.FormatInt(c.PageBytes, 10) }},
+		boolean("prepared-statements", "prepare each SQL statement once per connection (off behind PgBouncer in transaction mode)", func(c *Config) *bool { return &c.PreparedStatements }),
 		dur("count-timeout", "bound on a page's count; past it the planner's estimate (or no @odata.count)", func(c *Config) *time.Duration { return &c.CountTimeout }),
 		secret(str("token-key", "secret signing $skiptoken and CSRF tokens (share it between replicas)", func(c *Config) *string { return &c.TokenKey })),
 		boolean("read-only", "refuse all writes", func(c *Config) *bool { return &c.ReadOnly }),
