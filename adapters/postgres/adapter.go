@@ -134,6 +134,9 @@ func sessionDSN(dsn string, timeout time.Duration) (string, error) {
 		// parameter carries an explicit cast in the SQL, and []byte values
 		// (bytea) travel in binary.
 		"binary_parameters": "yes",
+		// Names the gateway's sessions in pg_stat_activity (operators find
+		// and terminate them by it); the DSN's own application_name wins.
+		"application_name": "odatagw",
 	}
 	if timeout > 0 {
 		params["statement_timeout"] = fmt.Sprint(timeout.Milliseconds())
