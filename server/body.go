@@ -7,6 +7,8 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/odatagw/odatagw/server/guard"
 )
 
 // readBody reads a JSON request body: Content-Type must be JSON (415),
@@ -40,8 +42,7 @@ func (s *Server) readBody(r *http.Request) ([]byte, error) {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe) || int64(len(data)) > limit:
-		return nil, newHTTPError(http.StatusRequestEntityTooLarge, codePayloadTooLarge,
-			"the request body exceeds the limit of %d bytes", limit)
+		return nil, newHTTPError(http.StatusRequestEntityTooLarge, codePayloadTooLarge, "%s", guard.BodyTooLargeMsg(limit))
 	case errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF):
 		return nil, notGzip
 	case err != nil:

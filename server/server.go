@@ -209,6 +209,10 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.router = r
 
 	var h http.Handler = r
+	// A declared Content-Length over the limit is refused before any body
+	// byte is awaited (and the connection closed); a body without one is cut
+	// at the limit. readBody checks the inflated size against the same limit.
+	h = guard.MaxBody(s.cfg.MaxBodyBytes, s.guardError)(h)
 	h = guard.SecurityHeaders(s.cfg.TrustedProxies)(h)
 	if len(s.cfg.CORSOrigins) > 0 {
 		h = guard.CORS(s.cfg.CORSOrigins)(h)

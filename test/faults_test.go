@@ -1,10 +1,18 @@
 package test
 
 import (
+	"bufio"
+	"bytes"
 	"database/sql"
+	"errors"
+	"io"
+	"net"
+	"net/http"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
+	"time"
 )
 
 // Fault and abuse end-to-end tests (issue 11): what clients and operators
@@ -57,6 +65,68 @@ func TestApplicationName(t *testing.T) {
 		db.Close()
 		if !reflect.DeepEqual(got, []string{tc.want}) {
 			t.Errorf("DSN suffix %q: sessions named %q, want only %q", tc.suffix, got, tc.want)
+		}
+	}
+}
+
+// rawExchange writes raw to a new connection to the gateway and reads until
+// the gateway closes it or hangs for limit (a bound for a hang, well below
+// the 30 s read timeout, not a speed requirement). It returns the responses
+// read and whether the gateway closed the connection.
+func rawExchange(t testing.TB, g *gateway, raw string, limit time.Duration) (resps []*response, closed bool) {
+	t.Helper()
+	c, err := net.Dial("tcp", g.g.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(limit))
+	all, err := io.ReadAll(c)
+	var ne net.Error
+	switch {
+	case err == nil || errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "connection reset"):
+		closed = true
+	case errors.As(err, &ne) && ne.Timeout():
+	default:
+		t.Fatalf("reading: %v", err)
+	}
+	br := bufio.NewReader(bytes.NewReader(all))
+	for {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			break
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Close { // ReadResponse moves "Connection: close" there
+			resp.Header.Set("Connection", "close")
+		}
+		resps = append(resps, &response{Status: resp.StatusCode, Header: resp.Header, Body: b})
+	}
+	return resps, closed
+}
+
+// TestDeclaredBodyTooLarge: a Content-Length over max_body_bytes is answered
+// 413 at once, before any body byte is awaited, and the connection is closed
+// (the rest of the declared body is never read).
+func TestDeclaredBodyTooLarge(t *testing.T) {
+	t.Parallel()
+	g := startFixture(t)
+	for _, method := range []string{"POST /odata/Customers", "PATCH /odata/Customers('ALFKI')"} {
+		raw := method + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n{}"
+		resps, closed := rawExchange(t, g, raw, 10*time.Second)
+		if len(resps) != 1 {
+			t.Fatalf("%s: %d responses, want one 413 (a hang means the gateway waited for the body)", method, len(resps))
+		}
+		e := assertODataError(t, resps[0], 413)
+		if e["code"] != "PayloadTooLarge" {
+			t.Errorf("%s: code %v", method, e["code"])
+		}
+		if !closed || resps[0].Header.Get("Connection") != "close" {
+			t.Errorf("%s: connection not closed (closed %v, Connection: %q)", method, closed, resps[0].Header.Get("Connection"))
 		}
 	}
 }
