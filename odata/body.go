@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"unicode/utf8"
 )
 
 // Member is one member of a JSON request body: its name and its value as
@@ -52,14 +53,24 @@ func ParseEntity(data []byte) (*Entity, error) {
 	ent := &Entity{}
 	seen := map[string]bool{}
 	for dec.More() {
+		start := int(dec.InputOffset())
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, syntax(err)
 		}
 		name := tok.(string) // inside an object the decoder only yields names here
+		// encoding/json replaces invalid UTF-8 and unpaired surrogate escapes
+		// with U+FFFD: check the raw text, so that nothing is stored altered.
+		if off, why := InvalidText(data[start:dec.InputOffset()]); off >= 0 {
+			return nil, &SyntaxError{Option: "body", Offset: start + off, Msg: "a member name " + why}
+		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return nil, syntax(err)
+		}
+		if off, why := InvalidText(raw); off >= 0 {
+			return nil, &SyntaxError{Option: "body", Offset: int(dec.InputOffset()) - len(raw) + off,
+				Msg: "the value of " + quote(name) + " " + why}
 		}
 		if seen[name] {
 			return nil, bad("property " + quote(name) + " appears twice in the body")
@@ -79,4 +90,65 @@ func ParseEntity(data []byte) (*Entity, error) {
 func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// InvalidText finds what a JSON decoder would silently replace with U+FFFD in
+// raw JSON text: a byte sequence that is not UTF-8, or a \u escape of an
+// unpaired surrogate. It returns the offset in raw and what is wrong, or -1
+// when the text is clean. raw must be well-formed JSON (outside strings
+// JSON has no backslashes, so escapes are found without tracking quotes).
+func InvalidText(raw []byte) (offset int, why string) {
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		switch {
+		case c == '\\' && i+1 < len(raw) && raw[i+1] == 'u':
+			r := hex4(raw[i+2:])
+			switch {
+			case r >= 0xD800 && r <= 0xDBFF:
+				if len(raw) >= i+12 && raw[i+6] == '\\' && raw[i+7] == 'u' {
+					if lo := hex4(raw[i+8:]); lo >= 0xDC00 && lo <= 0xDFFF {
+						i += 12
+						continue
+					}
+				}
+				return i, "contains an unpaired surrogate escape (" + string(raw[i:i+6]) + ")"
+			case r >= 0xDC00 && r <= 0xDFFF:
+				return i, "contains an unpaired surrogate escape (" + string(raw[i:i+6]) + ")"
+			}
+			i += 6
+		case c == '\\':
+			i += 2
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, size := utf8.DecodeRune(raw[i:])
+			if r == utf8.RuneError && size == 1 {
+				return i, "is not valid UTF-8"
+			}
+			i += size
+		}
+	}
+	return -1, ""
+}
+
+// hex4 is the value of the four hex digits at the start of b, or -1.
+func hex4(b []byte) rune {
+	if len(b) < 4 {
+		return -1
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }

@@ -25,6 +25,17 @@ func TestParseEntity(t *testing.T) {
 		{`{"a":1} {}`, "", "unexpected data after the JSON object", 9},
 		{`{"a":1,"a":2}`, "", `property "a" appears twice`, 12},
 		{`{"a":1,}`, "", "malformed JSON", 7},
+		// Text a JSON decoder would silently turn into U+FFFD is refused.
+		{"{\"a\":\"x\xffy\"}", "", `the value of "a" is not valid UTF-8`, 7},
+		{"{\"a\":[\"ok\",{\"b\":\"\xc0\xaf\"}]}", "", `the value of "a" is not valid UTF-8`, 17},
+		{"{\"a\":\"\xed\xa0\x80\"}", "", `the value of "a" is not valid UTF-8`, 6}, // a surrogate in UTF-8
+		{"{\"a\xff\":1}", "", "a member name is not valid UTF-8", 3},
+		{"{\"a\":1,\"b\xff\":2}", "", "a member name is not valid UTF-8", 9},
+		{`{"a":"\ud800"}`, "", `the value of "a" contains an unpaired surrogate escape (\ud800)`, 6},
+		{`{"a":"\udc00x"}`, "", `contains an unpaired surrogate escape (\udc00)`, 6},
+		{`{"a":"\uD800\u0041"}`, "", `contains an unpaired surrogate escape (\uD800)`, 6},
+		{`{"\ud800":1}`, "", `a member name contains an unpaired surrogate escape`, 2},
+		{`{"a":"\ud83d\ude00 \\ud800 日本"}`, `a="\ud83d\ude00 \\ud800 日本"`, "", 0}, // a pair; an escaped backslash
 	}
 	for _, tc := range cases {
 		ent, err := ParseEntity([]byte(tc.body))

@@ -130,3 +130,38 @@ func TestDeclaredBodyTooLarge(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidUTF8Body: text a JSON decoder would silently replace with
+// U+FFFD (invalid UTF-8, unpaired surrogate escapes), in a value or a member
+// name, is answered 400 and nothing is stored or changed.
+func TestInvalidUTF8Body(t *testing.T) {
+	t.Parallel()
+	dsn := fixtureDSN(t)
+	g := start(t, fixtureConfig(dsn))
+	before := rowCount(t, dsn, `"Customers"`)
+	for _, body := range []string{
+		"{\"CustomerID\":\"U8A\",\"Name\":\"bad \xff byte\"}",
+		"{\"CustomerID\":\"U8B\",\"Name\":\"\xed\xa0\x80\"}",
+		`{"CustomerID":"U8C","Name":"lone \ud800 surrogate"}`,
+		"{\"CustomerID\":\"U8D\",\"Name\":\"n\",\"City\xff\":\"x\"}",
+	} {
+		e := assertODataError(t, g.do("POST", "/odata/Customers", []byte(body)), 400)
+		if e["code"] != "InvalidSyntax" {
+			t.Errorf("%q: code %v", body, e["code"])
+		}
+	}
+	r := g.do("PATCH", "/odata/Customers('ALFKI')", []byte("{\"Name\":\"Alfreds \xc3\x28\"}"))
+	assertODataError(t, r, 400)
+	if n := rowCount(t, dsn, `"Customers"`); n != before {
+		t.Errorf("%d customers, was %d: a body with invalid text was stored", n, before)
+	}
+	var invalid int
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.QueryRow(`SELECT count(*) FROM "Customers" WHERE "Name" LIKE '%' || U&'\FFFD' || '%'`).Scan(&invalid); err != nil || invalid != 0 {
+		t.Errorf("%d names hold U+FFFD (%v)", invalid, err)
+	}
+}

@@ -189,6 +189,10 @@ func jsonConst(p *metadata.Property, raw json.RawMessage) (c Const, msg string) 
 		if err := json.Unmarshal(raw, &text); err != nil || p.Type == metadata.Boolean {
 			return want()
 		}
+		// json.Unmarshal silently replaced such text with U+FFFD.
+		if off, why := odata.InvalidText(raw); off >= 0 {
+			return c, fmt.Sprintf("property %s: the value %s", p.Name, why)
+		}
 	case "a boolean":
 		if p.Type != metadata.Boolean {
 			return want()

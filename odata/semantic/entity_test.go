@@ -109,6 +109,32 @@ func TestBindEntityValues(t *testing.T) {
 	}
 }
 
+// TestBindEntityInvalidText: string values that json.Unmarshal would alter
+// (invalid UTF-8, unpaired surrogate escapes) are refused with the property
+// as target, also when the body did not come from odata.ParseEntity (which
+// refuses them first).
+func TestBindEntityInvalidText(t *testing.T) {
+	things := testModel().Set("Things")
+	for _, raw := range []string{"\"bad \xff byte\"", "\"\xed\xa0\x80\"", `"\ud800"`, `"x\udfff"`} {
+		ent := body(t, thingsBody("Name", `"Name":"placeholder"`))
+		for i := range ent.Members {
+			if ent.Members[i].Name == "Name" {
+				ent.Members[i].Value = []byte(raw)
+			}
+		}
+		_, err := BindEntity(things, ent, Create, nil)
+		e, ok := err.(*Error)
+		if !ok || e.Kind != InvalidValue || e.Target != "Name" || !strings.Contains(e.Msg, "property Name: the value") {
+			t.Errorf("%q: error %v (target %v), want InvalidValue on Name", raw, err, targetOf(err))
+		}
+	}
+	// Valid text, a surrogate pair included, binds unchanged.
+	got, err := BindEntity(things, body(t, thingsBody("Name", `"Name":"\ud83d\ude00 日本"`)), Create, nil)
+	if err != nil || got[things.Property("Name")].V != "😀 日本" {
+		t.Errorf("valid text: %v %v", got[things.Property("Name")].V, err)
+	}
+}
+
 // thingsBody is a valid Things body (its required properties ID, Code, I64
 // and Created) with member in place of prop's own.
 func thingsBody(prop, member string) string {
