@@ -182,6 +182,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		err = e
 	}
 	p := classify(err)
+	if errors.Is(context.Cause(r.Context()), ErrShutdown) {
+		// Canceled by the shutdown (whatever the adapter made of the
+		// canceled query), not by the client: it is still there.
+		p = problem{status: http.StatusServiceUnavailable, code: codeUnavailable,
+			msg:    "the gateway is shutting down; retry",
+			header: http.Header{"Retry-After": {"1"}, "Connection": {"close"}}}
+	}
 	info := requestInfo(r)
 	if p.internal {
 		p.msg = "Internal error. Quote request id " + info.id + " to the operator."

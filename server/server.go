@@ -9,6 +9,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -25,6 +26,12 @@ import (
 	"github.com/odatagw/odatagw/server/auth"
 	"github.com/odatagw/odatagw/server/guard"
 )
+
+// ErrShutdown is the cause with which the composition root cancels the
+// contexts of requests still running when the shutdown's drain deadline
+// passes. Such a request is answered 503 with Retry-After and
+// Connection: close (a request whose client went away is not answered).
+var ErrShutdown = errors.New("server: shutting down")
 
 // Config is the server's part of the configuration (filled by the
 // composition root; zero values take the documented defaults).

@@ -3,6 +3,7 @@ package test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"database/sql"
 	"errors"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/odatagw/odatagw/server/app"
 )
 
 // Fault and abuse end-to-end tests (issue 11): what clients and operators
@@ -163,5 +166,66 @@ func TestInvalidUTF8Body(t *testing.T) {
 	defer db.Close()
 	if err := db.QueryRow(`SELECT count(*) FROM "Customers" WHERE "Name" LIKE '%' || U&'\FFFD' || '%'`).Scan(&invalid); err != nil || invalid != 0 {
 		t.Errorf("%d names hold U+FFFD (%v)", invalid, err)
+	}
+}
+
+// TestShutdownCancelsQueries: a request still running when the drain
+// deadline passes is canceled, its query with it: PostgreSQL no longer runs
+// it shortly after Shutdown returns (the test still holds the lock the query
+// waits for), and the client gets 503 with Connection: close, never a 200.
+func TestShutdownCancelsQueries(t *testing.T) {
+	t.Parallel()
+	dsn := fixtureDSN(t)
+	g, err := app.Start(context.Background(), fixtureConfig(dsn), discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := &gateway{t: t, g: g, base: "http://" + g.Addr(), logs: func() string { return "" }}
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`LOCK TABLE "Orders" IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		status int
+		header http.Header
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := http.Get(gw.base + "/odata/Orders?$top=5")
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		done <- result{status: resp.StatusCode, header: resp.Header}
+	}()
+	waiting := func() int { return lockWaiters(t, db, `%FROM "public"."Orders"%`) }
+	waitFor(t, 10*time.Second, "the gateway's query never reached the lock", func() bool { return waiting() > 0 })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := g.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("shutdown with a request past the drain deadline: %v, want the deadline error", err)
+	}
+	waitFor(t, 10*time.Second, "the query kept running after shutdown", func() bool { return waiting() == 0 })
+	var active int
+	if err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+AND application_name = 'odatagw' AND state <> 'idle'`).Scan(&active); err != nil || active != 0 {
+		t.Errorf("%d gateway sessions still busy (%v)", active, err)
+	}
+	r := <-done
+	if r.err == nil && (r.status != 503 || r.header.Get("Retry-After") == "") {
+		t.Errorf("the canceled request was answered %d (Retry-After %q), want 503", r.status, r.header.Get("Retry-After"))
 	}
 }

@@ -59,6 +59,7 @@ type Gateway struct {
 
 	policy   *auth.Policy
 	http     *http.Server
+	cancel   context.CancelCauseFunc // cancels every request's context (Shutdown)
 	listener net.Listener
 	certs    *guard.CertReloader
 	done     chan error
@@ -225,7 +226,12 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 		RateLimiter: rate, AuthFailLimiter: authFail, Now: c.Now,
 	})
 
-	g.http = &http.Server{Handler: g.Server.Handler(), ErrorLog: nil}
+	// Every request's context derives from base, so that Shutdown can cancel
+	// the requests still running at its deadline, database queries included.
+	base, cancel := context.WithCancelCause(context.Background())
+	g.cancel = cancel
+	g.http = &http.Server{Handler: g.Server.Handler(), ErrorLog: nil,
+		BaseContext: func(net.Listener) context.Context { return base }}
 	gc.ApplyServer(g.http)
 	if c.StatementTimeout > 0 && g.http.WriteTimeout > 0 && g.http.WriteTimeout <= c.StatementTimeout {
 		g.http.WriteTimeout = c.StatementTimeout + 10*time.Second
@@ -322,10 +328,27 @@ func (g *Gateway) Reload(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Shutdown drains in-flight requests (up to the context's deadline) and
-// closes the database.
+// cancelGrace is how long Shutdown waits for canceled requests to end
+// (lib/pq cancels their queries) before it closes their connections.
+const cancelGrace = 5 * time.Second
+
+// Shutdown stops accepting connections, drains in-flight requests until
+// ctx ends and closes the database. Requests still running at ctx's deadline
+// are canceled (cause server.ErrShutdown: the client gets 503), their
+// database queries with them, so that no backend keeps working for a gateway
+// that is gone; it then returns an error wrapping ctx.Err().
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	err := g.http.Shutdown(ctx)
+	if err != nil {
+		g.cancel(server.ErrShutdown)
+		gctx, cancel := context.WithTimeout(context.Background(), cancelGrace)
+		if g.http.Shutdown(gctx) != nil {
+			_ = g.http.Close()
+		}
+		cancel()
+		err = fmt.Errorf("drain deadline passed, in-flight requests canceled: %w", err)
+	}
+	g.cancel(server.ErrShutdown)
 	if cerr := g.Adapter.Close(); err == nil {
 		err = cerr
 	}
