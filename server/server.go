@@ -220,6 +220,10 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	// byte is awaited (and the connection closed); a body without one is cut
 	// at the limit. readBody checks the inflated size against the same limit.
 	h = guard.MaxBody(s.cfg.MaxBodyBytes, s.guardError)(h)
+	// Transfer-Encoding with Content-Length (request smuggling): 400 and the
+	// connection closed; see guard.Framing (the composition root wraps the
+	// listener with guard.FramingListener).
+	h = guard.Framing(s.guardError)(h)
 	h = guard.SecurityHeaders(s.cfg.TrustedProxies)(h)
 	if len(s.cfg.CORSOrigins) > 0 {
 		h = guard.CORS(s.cfg.CORSOrigins)(h)

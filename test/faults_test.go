@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -227,5 +228,48 @@ AND application_name = 'odatagw' AND state <> 'idle'`).Scan(&active); err != nil
 	r := <-done
 	if r.err == nil && (r.status != 503 || r.header.Get("Retry-After") == "") {
 		t.Errorf("the canceled request was answered %d (Retry-After %q), want 503", r.status, r.header.Get("Retry-After"))
+	}
+}
+
+// TestSmuggledRequestRefused: a request with both Transfer-Encoding and
+// Content-Length (net/http reads it chunked and drops Content-Length, so the
+// bytes after the chunked body would be served as a second request) is
+// answered 400 with Connection: close, and the request that follows is never
+// served. A chunked request alone is served, and its connection closed.
+func TestSmuggledRequestRefused(t *testing.T) {
+	t.Parallel()
+	dsn := fixtureDSN(t)
+	g := start(t, fixtureConfig(dsn))
+	before := rowCount(t, dsn, `"Customers"`)
+	entity := `{"CustomerID":"SMUG1","Name":"smuggled"}`
+	chunked := strconv.FormatInt(int64(len(entity)), 16) + "\r\n" + entity + "\r\n0\r\n\r\n"
+	smuggled := "DELETE /odata/Customers('ALFKI') HTTP/1.1\r\nHost: x\r\n\r\n"
+	for _, tc := range []struct{ name, head string }{
+		{"Content-Length after", "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n"},
+		{"Content-Length before", "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n"},
+	} {
+		raw := "POST /odata/Customers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + tc.head + "\r\n" + chunked + smuggled
+		resps, closed := rawExchange(t, g, raw, 10*time.Second)
+		if len(resps) != 1 {
+			t.Fatalf("%s: %d responses, want only a 400", tc.name, len(resps))
+		}
+		if e := assertODataError(t, resps[0], 400); e["code"] != "InvalidSyntax" {
+			t.Errorf("%s: code %v", tc.name, e["code"])
+		}
+		if !closed || resps[0].Header.Get("Connection") != "close" {
+			t.Errorf("%s: connection not closed (Connection: %q)", tc.name, resps[0].Header.Get("Connection"))
+		}
+	}
+	if n := rowCount(t, dsn, `"Customers"`); n != before {
+		t.Fatalf("%d customers, was %d: a refused or smuggled request was served", n, before)
+	}
+	// Chunked alone is fine, but nothing after it on the connection is served.
+	raw := "POST /odata/Customers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked + smuggled
+	resps, closed := rawExchange(t, g, raw, 10*time.Second)
+	if len(resps) != 1 || resps[0].Status != 201 || !closed {
+		t.Fatalf("chunked: %d responses (first %v), closed %v", len(resps), resps, closed)
+	}
+	if n := rowCount(t, dsn, `"Customers"`); n != before+1 {
+		t.Fatalf("%d customers, want %d: the request after a chunked body was served", n, before+1)
 	}
 }

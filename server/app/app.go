@@ -231,7 +231,8 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 	base, cancel := context.WithCancelCause(context.Background())
 	g.cancel = cancel
 	g.http = &http.Server{Handler: g.Server.Handler(), ErrorLog: nil,
-		BaseContext: func(net.Listener) context.Context { return base }}
+		BaseContext: func(net.Listener) context.Context { return base },
+		ConnContext: guard.FramingContext}
 	gc.ApplyServer(g.http)
 	if c.StatementTimeout > 0 && g.http.WriteTimeout > 0 && g.http.WriteTimeout <= c.StatementTimeout {
 		g.http.WriteTimeout = c.StatementTimeout + 10*time.Second
@@ -248,6 +249,10 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 		}
 		g.certs = reloader
 		ln = tls.NewListener(ln, tlsCfg)
+	} else {
+		// Lets guard.Framing refuse Transfer-Encoding with Content-Length
+		// (net/http hides the conflict; over TLS it cannot be seen).
+		ln = guard.FramingListener(ln)
 	}
 	g.listener = ln
 	go func() {
