@@ -9,9 +9,10 @@ import (
 )
 
 type metrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	rows     *prometheus.CounterVec
+	requests  *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	rows      *prometheus.CounterVec
+	passwords *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -26,10 +27,16 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "odatagw_rows_total", Help: "Rows returned, by entity set.",
 		}, []string{"set"}),
+		passwords: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "odatagw_password_checks_total",
+			Help: "Basic passwords checked with bcrypt (ok, fail) or refused before the check (throttled, busy).",
+		}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.rows)
+	reg.MustRegister(m.requests, m.duration, m.rows, m.passwords)
 	return m
 }
+
+func (m *metrics) passwordCheck(outcome string) { m.passwords.WithLabelValues(outcome).Inc() }
 
 // knownMethods bounds the method label: any other method string (clients
 // can send anything) is counted as OTHER.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/odatagw/odatagw/metadata"
 	"github.com/odatagw/odatagw/server/auth"
+	"github.com/odatagw/odatagw/server/guard"
 )
 
 // reqInfo is per-request state shared by the middleware and handlers.
@@ -158,17 +159,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		ri := requestInfo(r)
 		p := auth.Anonymous
 		if s.auth != nil && s.auth.Enabled() {
-			ip := "ip:" + s.clientIP(r)
-			if ok, retry := s.authFail.Peek(ip); !ok {
-				e := newHTTPError(http.StatusTooManyRequests, codeTooManyRequests, "too many failed authentications; retry later")
-				e.header = http.Header{"Retry-After": {retryAfterSeconds(retry)}}
-				s.writeError(w, r, e)
-				return
-			}
 			var err error
-			p, err = s.auth.Authenticate(r)
+			p, err = s.auth.AuthenticateWith(r, s.passwordGate(r))
 			if err != nil {
-				s.authFail.Allow(ip)
 				s.writeError(w, r, err)
 				return
 			}
@@ -188,6 +181,46 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// passwordGate guards the bcrypt check of a Basic password (and only that:
+// remembered verifications, JWTs and API keys are cheap and never get here).
+// Failures are budgeted per client address and user name, so that guessing
+// one user's password neither locks out other users nor other credentials
+// from that address; beyond the budget 429 comes before any bcrypt work. At
+// most s.bcrypt's slots check passwords at once, briefly queued; beyond
+// that 503, so that a flood of wrong passwords cannot take all the CPU.
+func (s *Server) passwordGate(r *http.Request) auth.PasswordGate {
+	return func(user string) (func(bool), error) {
+		key := s.clientIP(r) + "\x00" + user
+		if ok, retry := s.authFail.Peek(key); !ok {
+			s.metrics.passwordCheck("throttled")
+			e := newHTTPError(http.StatusTooManyRequests, codeTooManyRequests, "too many failed authentications; retry later")
+			e.header = http.Header{"Retry-After": {retryAfterSeconds(retry)}}
+			return nil, e
+		}
+		var slot *guard.Slot
+		if s.bcrypt != nil {
+			var err error
+			if slot, err = s.bcrypt.Acquire(r.Context()); err != nil {
+				s.metrics.passwordCheck("busy")
+				e := newHTTPError(http.StatusServiceUnavailable, codeUnavailable, "too many password checks at once; retry shortly")
+				e.header = http.Header{"Retry-After": {"1"}}
+				return nil, e
+			}
+		}
+		return func(ok bool) {
+			if slot != nil {
+				slot.Release()
+			}
+			if ok {
+				s.metrics.passwordCheck("ok")
+				return
+			}
+			s.metrics.passwordCheck("fail")
+			s.authFail.Allow(key)
+		}, nil
+	}
 }
 
 func (s *Server) clientIP(r *http.Request) string {

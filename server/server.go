@@ -132,9 +132,12 @@ type Deps struct {
 	DBLimiter *guard.Limiter
 	// RateLimiter limits requests per principal; nil = unlimited.
 	RateLimiter *guard.RateLimiter
-	// AuthFailLimiter limits failed authentications per client address;
-	// nil = unlimited.
+	// AuthFailLimiter limits failed Basic password checks per client address
+	// and user name; nil = unlimited.
 	AuthFailLimiter *guard.RateLimiter
+	// PasswordChecks bounds concurrent bcrypt checks of Basic passwords;
+	// nil = unbounded.
+	PasswordChecks *guard.Limiter
 	// Registry receives the metrics (a new one when nil).
 	Registry *prometheus.Registry
 	// Now is the clock (CSRF token expiry); nil means time.Now.
@@ -152,10 +155,10 @@ type Server struct {
 	policy  *auth.Policy
 	dbLimit *guard.Limiter
 	rate    *guard.RateLimiter
-	// authFail counts failed authentications per client address: password
-	// guessing gets 429 before any bcrypt work, and never shares the budget
-	// of working credentials.
+	// authFail counts failed password checks per client address and user
+	// name (see passwordGate); bcrypt bounds the checks running at once.
 	authFail *guard.RateLimiter
+	bcrypt   *guard.Limiter
 	metrics  *metrics
 	now      func() time.Time
 	router   *mux.Router
@@ -170,7 +173,7 @@ func New(cfg Config, d Deps) *Server {
 		cfg: cfg, adapter: d.Adapter, log: d.Log,
 		tokens: semantic.NewTokenCodec(cfg.TokenKey),
 		auth:   d.Auth, policy: d.Policy, dbLimit: d.DBLimiter, rate: d.RateLimiter,
-		authFail: d.AuthFailLimiter, now: d.Now,
+		authFail: d.AuthFailLimiter, bcrypt: d.PasswordChecks, now: d.Now,
 	}
 	if s.now == nil {
 		s.now = time.Now

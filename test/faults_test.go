@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,10 +14,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/odatagw/odatagw/server/app"
+	"github.com/odatagw/odatagw/server/auth"
 )
 
 // Fault and abuse end-to-end tests (issue 11): what clients and operators
@@ -272,4 +275,145 @@ func TestSmuggledRequestRefused(t *testing.T) {
 	if n := rowCount(t, dsn, `"Customers"`); n != before+1 {
 		t.Fatalf("%d customers, want %d: the request after a chunked body was served", n, before+1)
 	}
+}
+
+// TestFailedLoginsSpareGoodCredentials: failed Basic logins are budgeted per
+// client address and user name and only checked with bcrypt within that
+// budget; remembered credentials, other users, JWTs and API keys from the
+// same address are not blocked by them. Under a flood of wrong passwords
+// from many addresses, verified callers never check a password at all
+// (odatagw_password_checks_total counts every bcrypt check), so they never
+// wait for one.
+func TestFailedLoginsSpareGoodCredentials(t *testing.T) {
+	t.Parallel()
+	c := fixtureConfig(fixtureDSN(t))
+	c.Auth.Basic = []auth.BasicUser{{Name: "alice", Hash: secHash(t, "alice-password")}, {Name: "bob", Hash: secHash(t, "bob-password")}}
+	c.Auth.JWT.HMACSecrets = []auth.HMACKey{{Secret: secHMACSecret}}
+	c.Auth.JWT.Issuer, c.Auth.JWT.Audience = secIssuer, []string{secAudience}
+	c.Policy.Sets = map[string]auth.SetRules{"*": {Grants: []auth.Grant{{To: []string{"user:alice", "user:bob", "user:svc"}, Ops: []string{"all"}}}}}
+	c.Guard.AuthFailPerSecond, c.Guard.AuthFailBurst = 0.01, 3
+	c.TrustedProxies = []string{"127.0.0.1"}
+	g := start(t, c)
+	// An own client, whose idle connections are closed before the shutdown
+	// (which waits 5 s for connections that never sent a request).
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	defer client.CloseIdleConnections()
+	get := func(addr string, hdr ...string) int {
+		req, err := http.NewRequest("GET", g.base+"/odata/Customers?$top=1&$select=CustomerID", nil)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		req.Header.Set("X-Forwarded-For", addr)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	alice := []string{"Authorization", basicHeader("alice", "alice-password")}
+	jwtHdr := []string{"Authorization", "Bearer " + secHS256(t, secClaims("svc"))}
+	wrong := func(user string, i int) []string {
+		return []string{"Authorization", basicHeader(user, fmt.Sprint("guess-", i))}
+	}
+
+	if s := get("10.0.0.1", alice...); s != 200 {
+		t.Fatalf("alice: %d", s)
+	}
+	var statuses []int
+	for i := 0; i < 6; i++ {
+		statuses = append(statuses, get("10.0.0.1", wrong("alice", i)...))
+	}
+	if fmt.Sprint(statuses) != "[401 401 401 429 429 429]" {
+		t.Fatalf("wrong passwords from one address: %v", statuses)
+	}
+	for _, tc := range []struct {
+		name, addr string
+		hdr        []string
+		want       int
+	}{
+		{"alice's remembered password, same address", "10.0.0.1", alice, 200},
+		{"a JWT, same address", "10.0.0.1", jwtHdr, 200},
+		{"bob's password, same address", "10.0.0.1", []string{"Authorization", basicHeader("bob", "bob-password")}, 200},
+		{"a wrong password for alice from elsewhere", "10.0.0.2", wrong("alice", 99), 401},
+		{"still throttled: alice from 10.0.0.1", "10.0.0.1", wrong("alice", 100), 429},
+	} {
+		if s := get(tc.addr, tc.hdr...); s != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, s, tc.want)
+		}
+	}
+
+	// A flood of wrong passwords from 40 addresses, with good requests.
+	var mu sync.Mutex
+	bad := map[int]int{}
+	var good []int
+	var wg sync.WaitGroup
+	for a := 0; a < 40; a++ {
+		for i := 0; i < 6; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				user := []string{"alice", "mallory"}[i%2]
+				s := get(fmt.Sprintf("192.0.2.%d", a), wrong(user, i)...)
+				mu.Lock()
+				bad[s]++
+				mu.Unlock()
+			}()
+		}
+	}
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := get("10.0.0.1", [][]string{alice, jwtHdr}[i%2]...)
+			mu.Lock()
+			good = append(good, s)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for _, s := range good {
+		if s != 200 {
+			t.Fatalf("good requests during the flood: %v", good)
+		}
+	}
+	if bad[200] != 0 || bad[401]+bad[429]+bad[503] != 240 {
+		t.Fatalf("wrong passwords answered %v", bad)
+	}
+	// Structurally: the 40 good requests (and the earlier ones) checked no
+	// password; only alice's and bob's first logins did.
+	checks := passwordChecks(t, g)
+	if checks["ok"] != 2 {
+		t.Errorf("%d successful password checks, want 2 (the first login of alice and of bob): %v", checks["ok"], checks)
+	}
+	if checks["fail"] != 3+1+bad[401] || checks["throttled"] != 4+bad[429] || checks["busy"] != bad[503] {
+		t.Errorf("password checks %v do not match the answers %v", checks, bad)
+	}
+}
+
+// passwordChecks reads odatagw_password_checks_total by outcome from /metrics.
+func passwordChecks(t testing.TB, g *gateway) map[string]int {
+	t.Helper()
+	r := g.do("GET", "/metrics", nil)
+	if r.Status != 200 {
+		t.Fatalf("/metrics: %d", r.Status)
+	}
+	out := map[string]int{}
+	for _, line := range strings.Split(string(r.Body), "\n") {
+		if rest, ok := strings.CutPrefix(line, `odatagw_password_checks_total{outcome="`); ok {
+			outcome, n, _ := strings.Cut(rest, `"} `)
+			v, err := strconv.Atoi(n)
+			if err != nil {
+				t.Fatalf("metric line %q", line)
+			}
+			out[outcome] = v
+		}
+	}
+	return out
 }

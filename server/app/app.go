@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -223,7 +224,7 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 	}, server.Deps{
 		Adapter: ad, Model: model, Log: log, Auth: authn, Policy: policy,
 		DBLimiter:   guard.NewLimiter(gc.MaxConcurrentQueries, gc.QueryQueue, gc.QueryQueueWait).WithLongLane(gc.LongQueries),
-		RateLimiter: rate, AuthFailLimiter: authFail, Now: c.Now,
+		RateLimiter: rate, AuthFailLimiter: authFail, PasswordChecks: passwordChecks(), Now: c.Now,
 	})
 
 	// Every request's context derives from base, so that Shutdown can cancel
@@ -265,6 +266,17 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 	log.Info().Str("addr", ln.Addr().String()).Str("root", c.Root).Int("entity_sets", len(model.Sets)).
 		Str("version", Version).Msg("odatagw serving")
 	return g, nil
+}
+
+// passwordChecks bounds the bcrypt checks of Basic passwords running at once
+// to half the CPUs (at least one), with as many again waiting at most 250 ms
+// (a few checks at cost 10; refused at once when the expected wait is
+// longer): a flood of wrong passwords then gets 503 instead of taking all
+// the CPU from requests with remembered credentials, JWTs or API keys, which
+// never check a password.
+func passwordChecks() *guard.Limiter {
+	n := max(1, runtime.GOMAXPROCS(0)/2)
+	return guard.NewLimiter(n, n, 250*time.Millisecond)
 }
 
 func boolOr(b *bool, def bool) bool {

@@ -264,6 +264,21 @@ func (a *Authenticator) Challenge() string { return a.challenge }
 // *Error with the generic Msg "authentication required" or "invalid
 // credentials" and a Reason for the log. It never returns another error type.
 func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
+	return a.AuthenticateWith(r, nil)
+}
+
+// PasswordGate guards the expensive step of authentication: it is called
+// with the user name right before a Basic password is checked with bcrypt,
+// and only then: never for a verification remembered in the cache, a JWT, an
+// API key or malformed credentials. It returns an error to refuse the
+// request without checking the password (for example a 429 after too many
+// failures, or a 503 when too many checks are running), or done, which is
+// called with whether the password matched.
+type PasswordGate func(user string) (done func(ok bool), err error)
+
+// AuthenticateWith is Authenticate with gate (nil: none) consulted before
+// every bcrypt verification. An error from gate is returned as it is.
+func (a *Authenticator) AuthenticateWith(r *http.Request, gate PasswordGate) (*Principal, error) {
 	if !a.Enabled() {
 		return Anonymous, nil
 	}
@@ -275,7 +290,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
 			if len(a.basic) == 0 {
 				return nil, a.fail("basic authentication is not enabled")
 			}
-			return a.authBasic(cred)
+			return a.authBasic(cred, gate)
 		case strings.EqualFold(scheme, "Bearer"):
 			if a.jwt == nil {
 				return nil, a.fail("bearer authentication is not enabled")
@@ -319,7 +334,7 @@ func (a *Authenticator) bearerInvalid() string {
 // users cost the same bcrypt time as wrong passwords.
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("odatagw-dummy-password"), MinBcryptCost)
 
-func (a *Authenticator) authBasic(cred string) (*Principal, error) {
+func (a *Authenticator) authBasic(cred string, gate PasswordGate) (*Principal, error) {
 	raw, err := base64.StdEncoding.DecodeString(cred)
 	if err != nil {
 		return nil, a.fail("malformed basic credentials")
@@ -333,11 +348,21 @@ func (a *Authenticator) authBasic(cred string) (*Principal, error) {
 	if known && a.cached(key) {
 		return &Principal{Name: name, Method: MethodBasic, Roles: u.Roles}, nil
 	}
+	var done func(ok bool)
+	if gate != nil {
+		if done, err = gate(name); err != nil {
+			return nil, err
+		}
+	}
 	hash := dummyHash
 	if known {
 		hash = []byte(u.Hash)
 	}
-	if err := bcrypt.CompareHashAndPassword(hash, []byte(pw)); err != nil || !known {
+	match := bcrypt.CompareHashAndPassword(hash, []byte(pw)) == nil && known
+	if done != nil {
+		done(match)
+	}
+	if !match {
 		if !known {
 			return nil, a.fail("unknown basic user")
 		}

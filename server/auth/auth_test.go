@@ -12,11 +12,13 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -839,4 +841,88 @@ func TestJWKSUnavailable(t *testing.T) {
 	if _, err := a.Authenticate(request(bearer(tok))); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestPasswordGate: the gate is consulted exactly when a password is checked
+// with bcrypt (wrong, unknown or not yet remembered), never for a cached
+// verification, a JWT, an API key or malformed credentials; its error is
+// returned as is; done learns whether the password matched. With the gate
+// blocked (every bcrypt slot taken by a flood of wrong passwords), verified
+// callers still get through: they never wait on it.
+func TestPasswordGate(t *testing.T) {
+	k := getKeys(t)
+	a := mustNew(t, Config{
+		Basic:   []BasicUser{{Name: "alice", Hash: mustHash(t, "pw-alice-1")}},
+		APIKeys: []APIKey{{Name: "svc", Hash: HashAPIKey("svc-key-0123456789")}},
+		JWT:     JWTConfig{PublicKeys: []PublicKey{{PEM: k.edPEM}}},
+	})
+	var calls []string
+	gate := func(user string) (func(bool), error) {
+		calls = append(calls, user)
+		return func(ok bool) { calls = append(calls, fmt.Sprint(ok)) }, nil
+	}
+	steps := []struct {
+		h    http.Header
+		ok   bool
+		gate string // calls the request made, joined by ' '
+	}{
+		{basicHdr("alice", "wrong"), false, "alice false"},
+		{basicHdr("carol", "pw-alice-1"), false, "carol false"}, // unknown users cost a bcrypt too
+		{basicHdr("alice", "pw-alice-1"), true, "alice true"},
+		{basicHdr("alice", "pw-alice-1"), true, ""}, // remembered: no bcrypt
+		{http.Header{"X-Api-Key": {"svc-key-0123456789"}}, true, ""},
+		{http.Header{"X-Api-Key": {"wrong-key"}}, false, ""},
+		{bearer(sign(t, jwt.SigningMethodEdDSA, k.ed, claims(nil), "")), true, ""},
+		{bearer("not.a.token"), false, ""},
+		{http.Header{"Authorization": {"Basic !!!"}}, false, ""},
+		{nil, false, ""},
+	}
+	for i, st := range steps {
+		calls = nil
+		_, err := a.AuthenticateWith(request(st.h), gate)
+		if (err == nil) != st.ok || strings.Join(calls, " ") != st.gate {
+			t.Errorf("step %d: err %v, gate calls %q; want ok %v, calls %q", i, err, calls, st.ok, st.gate)
+		}
+	}
+
+	// The gate refuses: its error comes back, no password is checked.
+	refused := errors.New("too many")
+	_, err := a.AuthenticateWith(request(basicHdr("alice", "other")), func(string) (func(bool), error) { return nil, refused })
+	if err != refused {
+		t.Errorf("refusing gate: %v", err)
+	}
+
+	// A gate that blocks (all slots busy): verified callers pass meanwhile.
+	release := make(chan struct{})
+	var entered atomic.Int32
+	blocking := func(string) (func(bool), error) {
+		entered.Add(1)
+		<-release
+		return func(bool) {}, nil
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = a.AuthenticateWith(request(basicHdr("alice", fmt.Sprint("guess-", i))), blocking)
+		}()
+	}
+	for entered.Load() < 4 {
+		runtime.Gosched()
+	}
+	for _, h := range []http.Header{
+		basicHdr("alice", "pw-alice-1"),
+		{"X-Api-Key": {"svc-key-0123456789"}},
+		bearer(sign(t, jwt.SigningMethodEdDSA, k.ed, claims(nil), "")),
+	} {
+		if _, err := a.AuthenticateWith(request(h), blocking); err != nil {
+			t.Errorf("%v while the gate is blocked: %v", h, err)
+		}
+	}
+	if n := entered.Load(); n != 4 {
+		t.Errorf("%d gate entries, want only the 4 guesses", n)
+	}
+	close(release)
+	wg.Wait()
 }

@@ -44,8 +44,9 @@ type Config struct {
 	RatePerSecond float64 `yaml:"rate_per_second"` // per principal; default 200; negative disables
 	RateBurst     int     `yaml:"rate_burst"`      // default 400
 
-	// Failed authentications per client address: AuthFailBurst at once, then
-	// AuthFailPerSecond; beyond that 429 before any password check.
+	// Wrong Basic passwords per client address and user name: AuthFailBurst
+	// at once, then AuthFailPerSecond; beyond that 429 before the password is
+	// checked. Remembered passwords, JWTs and API keys are not throttled.
 	AuthFailPerSecond float64 `yaml:"auth_fail_per_second"` // default 1; negative disables
 	AuthFailBurst     int     `yaml:"auth_fail_burst"`      // default 10
 }
