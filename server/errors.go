@@ -182,12 +182,19 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		err = e
 	}
 	p := classify(err)
-	if errors.Is(context.Cause(r.Context()), ErrShutdown) {
+	switch {
+	case errors.Is(context.Cause(r.Context()), ErrShutdown):
 		// Canceled by the shutdown (whatever the adapter made of the
 		// canceled query), not by the client: it is still there.
 		p = problem{status: http.StatusServiceUnavailable, code: codeUnavailable,
 			msg:    "the gateway is shutting down; retry",
 			header: http.Header{"Retry-After": {"1"}, "Connection": {"close"}}}
+	case errors.Is(context.Cause(r.Context()), context.Canceled) && !p.internal:
+		// The client went away (the request's context ends with its
+		// connection, without a cause of the gateway's own). lib/pq reports
+		// the canceled statement like a timed-out one; log and count it as
+		// what it is, and answer nobody.
+		p.status, p.code = 499, "Canceled"
 	}
 	info := requestInfo(r)
 	if p.internal {
