@@ -479,6 +479,30 @@ func (l *lexer) lexLiteral(t token) (token, error) {
 		}
 		k, kind = e, DoubleLit
 	}
+	if k < len(s) && litBoundary(s, k+1) {
+		// A type suffix, as OData v2/v3 wrote literals and clients such as
+		// the SAP Cloud SDK still do: 1L (Int64), 1.5m (Decimal), 2d / 2f
+		// (Double, Single). It is accepted where unambiguous and dropped:
+		// the binder types the number against what it meets.
+		suffixed := kind
+		switch s[k] {
+		case 'L', 'l':
+			if kind != IntLit {
+				suffixed = -1
+			}
+		case 'M', 'm':
+			suffixed = DecimalLit
+		case 'D', 'd', 'F', 'f':
+			suffixed = DoubleLit
+		default:
+			suffixed = -1
+		}
+		if suffixed >= 0 {
+			tok, err := l.literal(t, k+1, suffixed, s[i:k])
+			tok.text = s[i:k] // Raw: the number without its suffix
+			return tok, err
+		}
+	}
 	if !litBoundary(s, k) {
 		return t, l.errAt(k, "invalid number: unexpected "+quoteText(firstRune(s[k:])))
 	}

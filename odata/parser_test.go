@@ -188,7 +188,7 @@ var filterCases = []parseCase{
 	{in: "a eq 1e", errAt: 6},
 	{in: "a eq -0.314e1e2", errAt: 13},
 	{in: "a eq 12abc", errAt: 7},
-	{in: "a eq 1.5M", errAt: 8},
+	{in: "a eq 1.5Mx", errAt: 8}, // 1.5M alone is a v2-style Decimal suffix (TestLiteralKinds)
 	{in: "a eq duration'P1Y'", errAt: 14, errText: "duration"},
 	{in: "a eq duration'P'", errAt: 14},
 	{in: "a eq duration'PT'", errAt: 14},
@@ -388,6 +388,27 @@ func TestLiteralKinds(t *testing.T) {
 		}
 		if lit.Span != (Span{0, len(c.in)}) {
 			t.Errorf("%q: span %v", c.in, lit.Span)
+		}
+	}
+	// Type suffixes of OData v2/v3 (the SAP Cloud SDK writes 1L): accepted,
+	// typed, and dropped from Raw.
+	for _, c := range []struct {
+		in, raw string
+		kind    LiteralKind
+	}{
+		{"50L", "50", IntLit}, {"-9223372036854775808l", "-9223372036854775808", IntLit},
+		{"1.5m", "1.5", DecimalLit}, {"2M", "2", DecimalLit},
+		{"2.5d", "2.5", DoubleLit}, {"1e3D", "1e3", DoubleLit}, {"0.1f", "0.1", DoubleLit},
+	} {
+		x, err := ParseFilter(c.in)
+		lit, isLit := x.(*Literal)
+		if err != nil || !isLit || lit.Kind != c.kind || lit.Raw != c.raw || lit.Value != c.raw || lit.Span != (Span{0, len(c.in)}) {
+			t.Errorf("%q: %#v, %v; want %v %q", c.in, x, err, c.kind, c.raw)
+		}
+	}
+	for _, in := range []string{"1.5L", "1e3L", "2x", "1Lx", "1LL"} {
+		if _, err := ParseFilter(in); err == nil {
+			t.Errorf("%q parsed", in)
 		}
 	}
 	// Words that look like literals but are not.

@@ -71,7 +71,7 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 	}
 	h := http.Header{"Content-Type": {f.contentType()}}
 	if page.PreferenceApplied {
-		h.Set("Preference-Applied", "odata.maxpagesize="+strconv.FormatInt(page.Size, 10))
+		h.Set("Preference-Applied", "odata.maxpagesize="+strconv.FormatInt(page.Preferred, 10))
 	}
 	gz := acceptsGzip(r) && r.Method != http.MethodHead
 	if gz {

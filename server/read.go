@@ -180,6 +180,10 @@ func (s *Server) readEntity(r *http.Request, q *semantic.Query, f format) respon
 	h := http.Header{"Content-Type": {f.contentType()}}
 	if etag != "" {
 		h.Set("ETag", etag)
+		if inm := r.Header.Get("If-None-Match"); inm == "*" || inm != "" && edm.ETagMatches(inm, etag) {
+			releaseEarly(r)
+			return response{status: http.StatusNotModified, header: http.Header{"ETag": {etag}}}
+		}
 	}
 	pr := newProjector(q, idx, cols).mask(requestInfo(r).masked)
 	ctx := jsonfmt.ContextURL(s.serviceRootURL(r), q.Set.Name, selected(q), true)

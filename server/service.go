@@ -122,7 +122,16 @@ func (s *Server) serviceRootURL(r *http.Request) string { return s.baseURL(r) + 
 
 // format is the negotiated response format of a data request.
 type format struct {
-	ieee754 bool
+	ieee754   bool
+	streaming bool // the client asked for odata.streaming=true
+}
+
+// formatOf reads the OData parameters of an accepted JSON media type.
+func formatOf(params map[string]string) format {
+	return format{
+		ieee754:   strings.EqualFold(params["ieee754compatible"], "true"),
+		streaming: strings.EqualFold(params["odata.streaming"], "true"),
+	}
 }
 
 // negotiate picks JSON for data responses: $format wins over Accept; any
@@ -133,8 +142,7 @@ func negotiate(r *http.Request, req *odata.Request) (format, error) {
 	if fv := req.Options.Format; fv != "" {
 		mt, params, err := mime.ParseMediaType(fv)
 		if strings.EqualFold(fv, "json") || err == nil && mt == "application/json" {
-			f.ieee754 = strings.EqualFold(params["ieee754compatible"], "true")
-			return f, nil
+			return formatOf(params), nil
 		}
 		return f, newHTTPError(http.StatusNotAcceptable, codeNotAcceptable,
 			"$format=%s is not supported; this service produces JSON only", fv)
@@ -155,16 +163,21 @@ func negotiate(r *http.Request, req *odata.Request) (format, error) {
 		}
 		switch mt {
 		case "application/json", "*/*", "application/*":
-			f.ieee754 = strings.EqualFold(params["ieee754compatible"], "true")
-			return f, nil
+			return formatOf(params), nil
 		}
 	}
 	return f, newHTTPError(http.StatusNotAcceptable, codeNotAcceptable,
 		"cannot produce %q; this service produces application/json", accept)
 }
 
+// contentType is the response's media type. odata.streaming=true is sent
+// only when the client asked for it: some clients (SAP CAP) take a response
+// that says it for a binary stream.
 func (f format) contentType() string {
-	ct := "application/json;odata.metadata=minimal;odata.streaming=true"
+	ct := "application/json;odata.metadata=minimal"
+	if f.streaming {
+		ct += ";odata.streaming=true"
+	}
 	if f.ieee754 {
 		ct += ";IEEE754Compatible=true"
 	}

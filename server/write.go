@@ -36,7 +36,7 @@ func (s *Server) create(r *http.Request, req *odata.Request) response {
 	if err != nil {
 		return fail(err)
 	}
-	res := s.entityResult(r, q, row, http.StatusCreated, preferences(r).ret == "minimal")
+	res := s.entityResult(r, req, q, row, http.StatusCreated, preferences(r).ret == "minimal")
 	loc := s.entityURL(r, q.Set, key)
 	res.header.Set("Location", loc)
 	res.header.Set("OData-EntityId", loc)
@@ -74,7 +74,7 @@ func (s *Server) update(r *http.Request, req *odata.Request, replace bool) respo
 	if err != nil {
 		return fail(err)
 	}
-	return s.entityResult(r, q, row, http.StatusOK, preferences(r).ret != "representation")
+	return s.entityResult(r, req, q, row, http.StatusOK, preferences(r).ret != "representation")
 }
 
 // remove answers DELETE on an entity: 204.
@@ -136,21 +136,26 @@ func (s *Server) bindBody(r *http.Request, q *semantic.Query, mode semantic.Writ
 }
 
 // entityResult answers a successful write with the entity, or with 204
-// when minimal.
-func (s *Server) entityResult(r *http.Request, q *semantic.Query, row adapters.Row, status int, minimal bool) response {
+// when minimal. The representation follows the request's Accept (or
+// $format) as reads do (IEEE754Compatible); a format the gateway does not
+// produce gets the default rather than failing a write that is done.
+func (s *Server) entityResult(r *http.Request, req *odata.Request, q *semantic.Query, row adapters.Row, status int, minimal bool) response {
+	f, _ := negotiate(r, req)
 	etag := edm.ETag(s.cfg.TokenKey, q.Set, row.Columns, row.Values)
 	h := http.Header{}
 	if etag != "" {
 		h.Set("ETag", etag)
 	}
 	if minimal {
-		h.Set("Preference-Applied", "return=minimal")
+		if preferences(r).ret == "minimal" { // applied only when asked for
+			h.Set("Preference-Applied", "return=minimal")
+		}
 		return response{status: http.StatusNoContent, header: h}
 	}
 	if status == http.StatusOK {
 		h.Set("Preference-Applied", "return=representation")
 	}
-	h.Set("Content-Type", format{}.contentType())
+	h.Set("Content-Type", f.contentType())
 	cols, vals := row.Columns, row.Values
 	var projection []*metadata.Property
 	if s.policy != nil {
@@ -169,7 +174,7 @@ func (s *Server) entityResult(r *http.Request, q *semantic.Query, row adapters.R
 	}
 	ctx := jsonfmt.ContextURL(s.serviceRootURL(r), q.Set.Name, projection, true)
 	return response{status: status, header: h, body: func(w http.ResponseWriter) {
-		jsonfmt.NewWriter(w, jsonfmt.Options{}).SingleEntity(ctx, cols, vals, etag)
+		jsonfmt.NewWriter(w, jsonfmt.Options{IEEE754Compatible: f.ieee754}).SingleEntity(ctx, cols, vals, etag)
 	}}
 }
 

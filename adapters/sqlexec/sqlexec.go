@@ -428,39 +428,10 @@ func checkETag(w *adapters.Write, row adapters.Row) error {
 		return nil
 	}
 	etag := edm.ETag(w.ETagKey, set, row.Columns, row.Values)
-	if etag == "" || !etagListMatches(ifMatch, etag) {
+	if etag == "" || !edm.ETagMatches(ifMatch, etag) {
 		return adapters.Errorf(adapters.PreconditionFailed, nil, "the entity was changed by someone else (ETag mismatch)")
 	}
 	return nil
-}
-
-// etagListMatches compares an If-Match header (one or more entity tags,
-// weak comparison) with the current tag.
-func etagListMatches(header, etag string) bool {
-	strip := func(s string) string {
-		if len(s) > 2 && s[:2] == "W/" {
-			return s[2:]
-		}
-		return s
-	}
-	cur := strip(etag)
-	start := 0
-	for i := 0; i <= len(header); i++ {
-		if i == len(header) || header[i] == ',' {
-			t := header[start:i]
-			for len(t) > 0 && (t[0] == ' ' || t[0] == '\t') {
-				t = t[1:]
-			}
-			for len(t) > 0 && (t[len(t)-1] == ' ' || t[len(t)-1] == '\t') {
-				t = t[:len(t)-1]
-			}
-			if strip(t) == cur {
-				return true
-			}
-			start = i + 1
-		}
-	}
-	return false
 }
 
 // Update implements adapters.Adapter.

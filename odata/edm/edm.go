@@ -89,3 +89,34 @@ func etagText(p *metadata.Property, v *Value) string {
 	}
 	return "null"
 }
+
+// ETagMatches compares an If-Match or If-None-Match header value (one or
+// more entity tags, comma-separated; weak comparison: W/ is ignored) with
+// the entity's current tag. "*" is not handled here: it means "any
+// current entity" and is the caller's to decide.
+func ETagMatches(header, etag string) bool {
+	strip := func(s string) string {
+		if len(s) > 2 && s[:2] == "W/" {
+			return s[2:]
+		}
+		return s
+	}
+	cur := strip(etag)
+	start := 0
+	for i := 0; i <= len(header); i++ {
+		if i == len(header) || header[i] == ',' {
+			t := header[start:i]
+			for len(t) > 0 && (t[0] == ' ' || t[0] == '\t') {
+				t = t[1:]
+			}
+			for len(t) > 0 && (t[len(t)-1] == ' ' || t[len(t)-1] == '\t') {
+				t = t[:len(t)-1]
+			}
+			if strip(t) == cur {
+				return true
+			}
+			start = i + 1
+		}
+	}
+	return false
+}

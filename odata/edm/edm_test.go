@@ -44,3 +44,22 @@ func TestETagFormatIsStable(t *testing.T) {
 		t.Errorf("set without concurrency control has ETag %s", got)
 	}
 }
+
+func TestETagMatches(t *testing.T) {
+	for _, tc := range []struct {
+		header, etag string
+		want         bool
+	}{
+		{`W/"abc"`, `W/"abc"`, true},
+		{`"abc"`, `W/"abc"`, true}, // weak comparison
+		{`W/"x", W/"abc"`, `W/"abc"`, true},
+		{` W/"x" ,	W/"abc"	`, `W/"abc"`, true},
+		{`W/"abcd"`, `W/"abc"`, false},
+		{`W/"x"`, `W/"abc"`, false},
+		{``, `W/"abc"`, false},
+	} {
+		if got := ETagMatches(tc.header, tc.etag); got != tc.want {
+			t.Errorf("ETagMatches(%q, %q) = %v", tc.header, tc.etag, got)
+		}
+	}
+}

@@ -64,6 +64,15 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 		}
 		return nil, &Error{Kind: NotFound, Option: "path", Msg: msg, Target: path.Set}
 	}
+	var segmentKey []Const
+	if path.Kind == odata.PathEntitySet && len(path.Rest) > 0 && keySegment(set, path.Rest[0]) {
+		// Key as segment (OData 4.01, and many clients): Set/42, Set/C1.
+		k, err := bindKeySegment(set, path.Rest[0])
+		if err != nil {
+			return nil, err
+		}
+		segmentKey, path.Kind, path.Rest = k, odata.PathEntity, path.Rest[1:]
+	}
 	if len(path.Rest) > 0 {
 		return nil, restError(set, path.Rest)
 	}
@@ -74,11 +83,18 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 	}
 	q := &Query{Set: set, CountOnly: path.Kind == odata.PathCount}
 	if path.Kind == odata.PathEntity {
-		key, err := bindKey(set, path)
-		if err != nil {
-			return nil, err
+		if name := collectionOption(o); name != "" {
+			return nil, &Error{Kind: BadRequest, Option: name,
+				Msg: name + " applies to collections; " + set.Name + "(key) addresses a single entity"}
 		}
-		q.Key = key
+		q.Key = segmentKey
+		if q.Key == nil {
+			key, err := bindKey(set, path)
+			if err != nil {
+				return nil, err
+			}
+			q.Key = key
+		}
 	}
 	var err error
 	if q.Select, q.SelectExplicit, err = bindSelect(set, o); err != nil {
@@ -406,6 +422,50 @@ func (b *binder) search(s odata.Search, depth int) (Search, error) {
 		return &SearchAnd{L: l, R: r}, nil
 	}
 	return nil, b.errorf(NotImplemented, s.Pos(), "search expression %T is not supported", s)
+}
+
+// keySegment reports whether seg, the segment after set in a path, is a
+// key value (key as segment): not a $-segment and not a property name, on a
+// set with a single key property.
+func keySegment(set *metadata.EntitySet, seg string) bool {
+	return len(set.Key) == 1 && !strings.HasPrefix(seg, "$") && set.Property(seg) == nil
+}
+
+// bindKeySegment converts a key segment (percent-decoded, never quoted) to
+// the key property's type.
+func bindKeySegment(set *metadata.EntitySet, seg string) ([]Const, error) {
+	k := set.Key[0]
+	if k.Type == metadata.String {
+		return []Const{{T: k.Type, V: seg}}, nil
+	}
+	v, err := parseValue(seg, k.Type)
+	if err != nil {
+		return nil, &Error{Kind: BadRequest, Option: "path", Target: k.Name,
+			Msg: fmt.Sprintf("key segment %s is not a valid %s (key property %s)", quoteText(seg), k.Type.FullName(), k.Name)}
+	}
+	return []Const{{T: k.Type, V: v}}, nil
+}
+
+// collectionOption names the first query option present in o that only a
+// collection takes ("" when none).
+func collectionOption(o *odata.Options) string {
+	switch {
+	case o.Filter != nil:
+		return "$filter"
+	case o.Search != nil:
+		return "$search"
+	case len(o.OrderBy) > 0:
+		return "$orderby"
+	case o.Top != nil:
+		return "$top"
+	case o.Skip != nil:
+		return "$skip"
+	case o.Count != nil:
+		return "$count"
+	case o.SkipToken != "":
+		return "$skiptoken"
+	}
+	return ""
 }
 
 // TotalOrder returns the order rows are returned in: the user's OrderBy

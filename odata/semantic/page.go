@@ -24,8 +24,11 @@ type Page struct {
 	// on this page.
 	Fetch int64
 	// PreferenceApplied is true when the client's odata.maxpagesize was
-	// honoured (the response then says odata.maxpagesize=Size).
+	// honoured: the response says odata.maxpagesize=Preferred, the page size
+	// asked for (capped at the configured maximum), whatever $top made of
+	// this page.
 	PreferenceApplied bool
+	Preferred         int64
 	// NeedCount is true when the page must count the matching rows: $count
 	// was asked and no earlier page of the walk carries the count. Later
 	// pages report the count of the first (see Keyset.Count); give a count
@@ -53,6 +56,7 @@ func NewPage(q *Query, maxPageSize, preferred int) *Page {
 		if int64(preferred) < p.Size {
 			p.Size = int64(preferred)
 		}
+		p.Preferred = p.Size
 	}
 	if q.After != nil {
 		p.returned = q.After.Returned

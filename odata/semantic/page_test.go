@@ -224,3 +224,23 @@ func TestPageCount(t *testing.T) {
 		}
 	}
 }
+
+// The applied odata.maxpagesize is the one asked for (capped at the
+// configured maximum), not the size $top made of this page.
+func TestPagePreferredSize(t *testing.T) {
+	set := testModel().Set("Orders")
+	for _, tc := range []struct {
+		top                   *int64
+		max, preferred        int
+		wantSize, wantApplied int64
+	}{
+		{i64(26), 2000, 100, 26, 100},
+		{nil, 2000, 5000, 2000, 2000},
+		{nil, 2000, 50, 50, 50},
+	} {
+		p := NewPage(&Query{Set: set, Top: tc.top}, tc.max, tc.preferred)
+		if p.Size != tc.wantSize || p.Preferred != tc.wantApplied || !p.PreferenceApplied {
+			t.Errorf("top %v, max %d, preferred %d: size %d applied %d", tc.top, tc.max, tc.preferred, p.Size, p.Preferred)
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/odatagw/odatagw/server/app"
+)
+
+// TestClientLeniency covers protocol details real OData clients trip over
+// (SAP Cloud SDK, SAP CAP, odata2ts, Olingo, conformance suites).
+func TestClientLeniency(t *testing.T) {
+	t.Parallel()
+	g := startFixture(t)
+
+	t.Run("Int64 literals with an L suffix (SAP Cloud SDK)", func(t *testing.T) {
+		for _, p := range []string{"/odata/Orders(10248L)", "/odata/Orders(OrderID=10248L)"} {
+			if r := g.do("GET", p, nil); r.Status != 200 || !strings.Contains(string(r.Body), `"OrderID":10248`) {
+				t.Errorf("%s: %d %s", p, r.Status, r.Body)
+			}
+		}
+		p := g.getPage(t, "/odata/Orders?$filter=OrderID lt 10250L and Total gt 100.5m&$select=OrderID")
+		if p.status != 200 || len(p.rows) != 1 {
+			t.Errorf("suffixed literals in $filter: %d %v", p.status, p.rows)
+		}
+	})
+
+	t.Run("odata.streaming only when asked for (SAP CAP)", func(t *testing.T) {
+		r := g.do("GET", "/odata/Customers?$top=1", nil, "Accept", "application/json")
+		if ct := r.Header.Get("Content-Type"); ct != "application/json;odata.metadata=minimal" {
+			t.Errorf("Content-Type %q", ct)
+		}
+		r = g.do("GET", "/odata/Customers('ALFKI')", nil, "Accept", "application/json;odata.streaming=true")
+		if ct := r.Header.Get("Content-Type"); ct != "application/json;odata.metadata=minimal;odata.streaming=true" {
+			t.Errorf("asked for streaming: Content-Type %q", ct)
+		}
+	})
+
+	t.Run("IEEE754Compatible on write responses", func(t *testing.T) {
+		r := g.do("POST", "/odata/Orders", []byte(`{"CustomerID":"ALFKI","OrderDate":"2024-06-01","Total":"12.30"}`),
+			"Accept", "application/json;IEEE754Compatible=true")
+		if r.Status != 201 || !strings.Contains(r.Header.Get("Content-Type"), "IEEE754Compatible=true") ||
+			!strings.Contains(string(r.Body), `"Total":"12.30"`) || !strings.Contains(string(r.Body), `"OrderID":"2`) {
+			t.Errorf("POST: %d %v %s", r.Status, r.Header, r.Body)
+		}
+		r = g.do("PATCH", "/odata/Orders(10250)", []byte(`{"Status":"Held"}`),
+			"Accept", "application/json;IEEE754Compatible=true", "Prefer", "return=representation")
+		if r.Status != 200 || !strings.Contains(string(r.Body), `"OrderID":"10250"`) || !strings.Contains(string(r.Body), `"Total":"99.99"`) {
+			t.Errorf("PATCH: %d %s", r.Status, r.Body)
+		}
+	})
+
+	t.Run("collection options on a single entity are 400", func(t *testing.T) {
+		for _, o := range []string{"$skip=5", "$top=1", "$filter=Total gt 1", "$orderby=Total", "$search=x", "$count=true"} {
+			r := g.do("GET", "/odata/Orders(10248)?"+o, nil)
+			e := assertODataError(t, r, 400)
+			if name, _, _ := strings.Cut(o, "="); e["target"] != name {
+				t.Errorf("%s: target %v", o, e["target"])
+			}
+		}
+		if r := g.do("GET", "/odata/Orders(10248)?$select=Total", nil); r.Status != 200 {
+			t.Errorf("$select on an entity: %d", r.Status)
+		}
+	})
+
+	t.Run("Preference-Applied says what was asked and applied", func(t *testing.T) {
+		if r := g.do("PATCH", "/odata/Orders(10250)", []byte(`{"Status":"Open"}`)); r.Status != 204 || r.Header.Get("Preference-Applied") != "" {
+			t.Errorf("PATCH without Prefer: %d, Preference-Applied %q", r.Status, r.Header.Get("Preference-Applied"))
+		}
+		if r := g.do("PATCH", "/odata/Orders(10250)", []byte(`{"Status":"Open"}`), "Prefer", "return=minimal"); r.Header.Get("Preference-Applied") != "return=minimal" {
+			t.Errorf("PATCH with return=minimal: Preference-Applied %q", r.Header.Get("Preference-Applied"))
+		}
+		r := g.do("GET", "/odata/Orders?$top=2", nil, "Prefer", "odata.maxpagesize=5")
+		if got := r.Header.Get("Preference-Applied"); got != "odata.maxpagesize=5" {
+			t.Errorf("maxpagesize 5 with $top=2: Preference-Applied %q", got)
+		}
+	})
+
+	t.Run("key as segment", func(t *testing.T) {
+		if r := g.do("GET", "/odata/Orders/10248", nil); r.Status != 200 || !strings.Contains(string(r.Body), `"OrderID":10248`) ||
+			!strings.Contains(string(r.Body), `$entity`) {
+			t.Errorf("Orders/10248: %d %s", r.Status, r.Body)
+		}
+		if r := g.do("GET", "/odata/Customers/ALFKI?$select=Name", nil); r.Status != 200 || !strings.Contains(string(r.Body), `"Name":"Alfreds Futterkiste"`) {
+			t.Errorf("Customers/ALFKI: %d %s", r.Status, r.Body)
+		}
+		if r := g.do("PATCH", "/odata/Orders/10249", []byte(`{"Status":"Shipped"}`)); r.Status != 204 {
+			t.Errorf("PATCH Orders/10249: %d %s", r.Status, r.Body)
+		}
+		assertODataError(t, g.do("GET", "/odata/Orders/abc", nil), 400)
+		assertODataError(t, g.do("GET", "/odata/Orders/99999", nil), 404)
+		if r := g.do("GET", "/odata/Orders/$count", nil); r.Status != 200 {
+			t.Errorf("$count is still $count: %d", r.Status)
+		}
+	})
+}
+
+// TestIfNoneMatch: a GET whose If-None-Match names the entity's current
+// ETag (or *) is answered 304 Not Modified without a body.
+func TestIfNoneMatch(t *testing.T) {
+	t.Parallel()
+	g := startFixture(t, func(c *app.Config) { c.Sets["Customers"] = app.SetConfig{ETagHash: true} })
+	r := g.do("GET", "/odata/Customers('ANATR')", nil)
+	etag := r.Header.Get("ETag")
+	if etag == "" {
+		t.Fatalf("no ETag: %v", r.Header)
+	}
+	for _, inm := range []string{etag, `W/"other", ` + etag, "*"} {
+		r = g.do("GET", "/odata/Customers('ANATR')", nil, "If-None-Match", inm)
+		if r.Status != 304 || len(r.Body) != 0 || r.Header.Get("ETag") != etag {
+			t.Errorf("If-None-Match %s: %d %q", inm, r.Status, r.Body)
+		}
+	}
+	if r = g.do("GET", "/odata/Customers('ANATR')", nil, "If-None-Match", `W/"other"`); r.Status != 200 {
+		t.Errorf("another ETag: %d", r.Status)
+	}
+}
