@@ -5,9 +5,15 @@
 //
 // The XML is deliberately plain because Salesforce Connect parses it: one
 // Schema, one EntityType per entity set with its Key and Properties, one
-// EntityContainer; no navigation properties and no annotations other than
-// Core.Description for table and column comments. Output is deterministic:
-// sets in model order (sorted by name), properties in storage column order.
+// EntityContainer; no navigation properties. Annotations come only from the
+// standard Core and Capabilities vocabularies, for the client generators that
+// read them (SAP Cloud SDK, odata2ts, Olingo): Core.Description for table and
+// column comments; Core.Computed / Core.ComputedDefaultValue / Core.Immutable
+// on properties the database computes or keys that cannot change; the
+// Capabilities restrictions of read-only and unsearchable sets and the
+// properties $orderby refuses; Capabilities.BatchSupported false. Output is
+// deterministic: sets in model order (sorted by name), properties in storage
+// column order.
 package csdl
 
 import (
@@ -25,6 +31,7 @@ const (
 	EdmxNamespace = "http://docs.oasis-open.org/odata/ns/edmx"
 	EdmNamespace  = "http://docs.oasis-open.org/odata/ns/edm"
 	coreURI       = "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.xml"
+	capabilityURI = "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Capabilities.V1.xml"
 )
 
 // WriteMetadata writes the CSDL XML (EDMX 4.0) document for m to w.
@@ -42,11 +49,12 @@ func WriteMetadata(w io.Writer, m *metadata.Model) error {
 	x := &xmlWriter{w: bw}
 	x.raw(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
 	x.raw(`<edmx:Edmx Version="4.0" xmlns:edmx="` + EdmxNamespace + `">` + "\n")
-	if hasDescriptions(m) {
-		x.raw(`  <edmx:Reference Uri="` + coreURI + `">` + "\n")
-		x.raw(`    <edmx:Include Namespace="Org.OData.Core.V1" Alias="Core"/>` + "\n")
-		x.raw("  </edmx:Reference>\n")
-	}
+	x.raw(`  <edmx:Reference Uri="` + coreURI + `">` + "\n")
+	x.raw(`    <edmx:Include Namespace="Org.OData.Core.V1" Alias="Core"/>` + "\n")
+	x.raw("  </edmx:Reference>\n")
+	x.raw(`  <edmx:Reference Uri="` + capabilityURI + `">` + "\n")
+	x.raw(`    <edmx:Include Namespace="Org.OData.Capabilities.V1" Alias="Capabilities"/>` + "\n")
+	x.raw("  </edmx:Reference>\n")
 	x.raw("  <edmx:DataServices>\n")
 	x.raw(`    <Schema Namespace="`)
 	x.attr(m.Namespace)
@@ -62,8 +70,15 @@ func WriteMetadata(w io.Writer, m *metadata.Model) error {
 		x.attr(s.Name)
 		x.raw(`" EntityType="`)
 		x.attr(m.Namespace + "." + s.TypeName())
-		x.raw(`"/>` + "\n")
+		if !writeSetAnnotations(x, s, true) {
+			x.raw(`"/>` + "\n")
+			continue
+		}
+		x.raw(`">` + "\n")
+		writeSetAnnotations(x, s, false)
+		x.raw("        </EntitySet>\n")
 	}
+	x.raw(`        <Annotation Term="Capabilities.BatchSupported" Bool="false"/>` + "\n")
 	x.raw("      </EntityContainer>\n")
 	x.raw("    </Schema>\n")
 	x.raw("  </edmx:DataServices>\n")
@@ -74,18 +89,40 @@ func WriteMetadata(w io.Writer, m *metadata.Model) error {
 	return bw.Flush()
 }
 
-func hasDescriptions(m *metadata.Model) bool {
-	for _, s := range m.Sets {
-		if s.Description != "" {
-			return true
-		}
-		for _, p := range s.Properties {
-			if p.Description != "" {
-				return true
-			}
+// writeSetAnnotations writes the Capabilities annotations of s; with probe
+// it writes nothing and reports whether there are any.
+func writeSetAnnotations(x *xmlWriter, s *metadata.EntitySet, probe bool) bool {
+	var unsortable []*metadata.Property
+	for _, p := range s.Properties {
+		if p.Type == metadata.Binary { // $orderby refuses them
+			unsortable = append(unsortable, p)
 		}
 	}
-	return false
+	if probe {
+		return s.ReadOnly || len(s.Searchable) == 0 || len(unsortable) > 0
+	}
+	const indent = "          "
+	if s.ReadOnly {
+		for _, r := range [...]struct{ term, prop string }{
+			{"InsertRestrictions", "Insertable"}, {"UpdateRestrictions", "Updatable"}, {"DeleteRestrictions", "Deletable"},
+		} {
+			x.raw(indent + `<Annotation Term="Capabilities.` + r.term + `"><Record><PropertyValue Property="` +
+				r.prop + `" Bool="false"/></Record></Annotation>` + "\n")
+		}
+	}
+	if len(s.Searchable) == 0 {
+		x.raw(indent + `<Annotation Term="Capabilities.SearchRestrictions"><Record><PropertyValue Property="Searchable" Bool="false"/></Record></Annotation>` + "\n")
+	}
+	if len(unsortable) > 0 {
+		x.raw(indent + `<Annotation Term="Capabilities.SortRestrictions"><Record><PropertyValue Property="NonSortableProperties"><Collection>`)
+		for _, p := range unsortable {
+			x.raw("<PropertyPath>")
+			x.attr(p.Name)
+			x.raw("</PropertyPath>")
+		}
+		x.raw("</Collection></PropertyValue></Record></Annotation>\n")
+	}
+	return true
 }
 
 func writeEntityType(x *xmlWriter, s *metadata.EntitySet) {
@@ -136,12 +173,27 @@ func writeProperty(x *xmlWriter, p *metadata.Property, key bool) {
 			x.raw(` Precision="` + strconv.Itoa(p.Precision) + `"`)
 		}
 	}
-	if p.Description == "" {
+	var terms []string
+	switch {
+	case p.ReadOnly && (p.Identity || p.Generated):
+		terms = append(terms, "Core.Computed") // the database computes it; clients cannot write it
+	case p.Identity || p.Default != "":
+		terms = append(terms, "Core.ComputedDefaultValue") // computed when a create leaves it out
+	}
+	if key && !p.ReadOnly {
+		terms = append(terms, "Core.Immutable") // given on create, never changed
+	}
+	if p.Description == "" && len(terms) == 0 {
 		x.raw("/>\n")
 		return
 	}
 	x.raw(">\n")
-	writeDescription(x, "          ", p.Description)
+	for _, term := range terms {
+		x.raw(`          <Annotation Term="` + term + `" Bool="true"/>` + "\n")
+	}
+	if p.Description != "" {
+		writeDescription(x, "          ", p.Description)
+	}
 	x.raw("        </Property>\n")
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/odatagw/odatagw/internal/golden"
@@ -177,11 +178,8 @@ func checkAgainstModel(t *testing.T, doc edmx, m *metadata.Model, comments bool)
 	if doc.Version != "4.0" || len(doc.Schemas) != 1 {
 		t.Fatalf("version %q, %d schemas", doc.Version, len(doc.Schemas))
 	}
-	if comments != (len(doc.References) == 1) {
-		t.Errorf("Core reference present = %v, want %v", len(doc.References) == 1, comments)
-	}
-	if comments && doc.References[0].Include.Alias != "Core" {
-		t.Errorf("reference %+v", doc.References[0])
+	if len(doc.References) != 2 || doc.References[0].Include.Alias != "Core" || doc.References[1].Include.Alias != "Capabilities" {
+		t.Errorf("references %+v, want Core and Capabilities", doc.References)
 	}
 	sc := doc.Schemas[0]
 	if sc.Namespace != m.Namespace || sc.Container.Name != m.Container {
@@ -248,12 +246,29 @@ func checkAgainstModel(t *testing.T, doc edmx, m *metadata.Model, comments bool)
 				t.Errorf("%s.%s: Precision %s Scale %s, want %s %s", s.Name, p.Name,
 					str(xp.Precision), str(xp.Scale), wantPrec, wantScale)
 			}
+			var want []string
+			switch {
+			case p.ReadOnly && (p.Identity || p.Generated):
+				want = append(want, "Core.Computed")
+			case p.Identity || p.Default != "":
+				want = append(want, "Core.ComputedDefaultValue")
+			}
+			if s.IsKey(p) && !p.ReadOnly {
+				want = append(want, "Core.Immutable")
+			}
 			if p.Description != "" {
-				if len(xp.Annotations) != 1 || xp.Annotations[0].Term != "Core.Description" || xp.Annotations[0].String != p.Description {
-					t.Errorf("%s.%s: annotations %+v, want description %q", s.Name, p.Name, xp.Annotations, p.Description)
+				want = append(want, "Core.Description="+p.Description)
+			}
+			var got []string
+			for _, a := range xp.Annotations {
+				if a.Term == "Core.Description" {
+					got = append(got, a.Term+"="+a.String)
+				} else {
+					got = append(got, a.Term)
 				}
-			} else if len(xp.Annotations) != 0 {
-				t.Errorf("%s.%s: unexpected annotations %+v", s.Name, p.Name, xp.Annotations)
+			}
+			if strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("%s.%s: annotations %v, want %v", s.Name, p.Name, got, want)
 			}
 		}
 	}
