@@ -18,6 +18,9 @@ func applyHidden(q *semantic.Query, hidden map[string]bool) (map[*metadata.Prope
 	if len(hidden) == 0 {
 		return nil, nil
 	}
+	if q.Property != nil && hidden[q.Property.Name] { // Set(key)/Name of a hidden property
+		return nil, unknownProperty(q.Set, q.Property.Name)
+	}
 	var masked map[*metadata.Property]bool
 	if q.SelectExplicit {
 		for _, p := range q.Select {

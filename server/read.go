@@ -102,7 +102,9 @@ var errLongLaneFull = errors.New("too many long-running queries")
 // read answers GET and HEAD on an entity set, an entity or a $count.
 func (s *Server) read(r *http.Request, req *odata.Request) response {
 	f, err := negotiate(r, req)
-	if err != nil && req.Path.Kind != odata.PathCount {
+	rest := req.Path.Rest
+	plain := req.Path.Kind == odata.PathCount || len(rest) > 0 && rest[len(rest)-1] == "$value" // text, not JSON
+	if err != nil && !plain {
 		return fail(err)
 	}
 	q, err := s.bind(r, req, auth.Read)
@@ -177,6 +179,9 @@ func (s *Server) readEntity(r *http.Request, q *semantic.Query, f format) respon
 	requestInfo(r).rows = 1
 	cols, vals := rows.Columns(), rows.Row()
 	etag := edm.ETag(s.cfg.TokenKey, q.Set, cols, vals)
+	if q.Property != nil {
+		return s.propertyResult(r, q, f, newProjector(q, idx, cols).values(vals)[0], etag)
+	}
 	h := http.Header{"Content-Type": {f.contentType()}}
 	if etag != "" {
 		h.Set("ETag", etag)
@@ -190,6 +195,37 @@ func (s *Server) readEntity(r *http.Request, q *semantic.Query, f format) respon
 	var buf bytes.Buffer
 	jsonfmt.NewWriter(&buf, jsonfmt.Options{IEEE754Compatible: f.ieee754}).SingleEntity(ctx, pr.cols, pr.values(vals), etag)
 	releaseEarly(r) // the entity is in memory: a slow client holds no database slot
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	return response{header: h, body: func(w http.ResponseWriter) { _, _ = w.Write(buf.Bytes()) }}
+}
+
+// propertyResult answers Set(key)/Name (JSON: context and value; 204 when
+// null) and Set(key)/Name/$value (the raw value: text/plain, or
+// application/octet-stream for binary; 404 when null).
+func (s *Server) propertyResult(r *http.Request, q *semantic.Query, f format, v edm.Value, etag string) response {
+	p := q.Property
+	var buf bytes.Buffer
+	h := http.Header{}
+	if etag != "" {
+		h.Set("ETag", etag)
+	}
+	switch {
+	case q.RawValue && v.Null:
+		return response{header: h, err: newHTTPError(http.StatusNotFound, codeNotFound, "%s is null: it has no raw value", p.Name)}
+	case v.Null:
+		return response{status: http.StatusNoContent, header: h}
+	case q.RawValue:
+		h.Set("Content-Type", "text/plain;charset=utf-8")
+		if p.Type == metadata.Binary {
+			h.Set("Content-Type", "application/octet-stream")
+		}
+		buf.Write(jsonfmt.AppendRaw(nil, p, &v))
+	default:
+		h.Set("Content-Type", f.contentType())
+		ctx := s.serviceRootURL(r) + "$metadata#" + q.Set.Name + "(" + odata.FormatKey(semantic.KeyParts(q.Set, q.Key), true) + ")/" + p.Name
+		jsonfmt.NewWriter(&buf, jsonfmt.Options{IEEE754Compatible: f.ieee754}).SingleValue(ctx, p, &v)
+	}
+	releaseEarly(r)
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	return response{header: h, body: func(w http.ResponseWriter) { _, _ = w.Write(buf.Bytes()) }}
 }

@@ -107,6 +107,9 @@ func (s *Server) writeTarget(r *http.Request, req *odata.Request, op auth.Op, ne
 		return nil, err
 	}
 	switch {
+	case q.Property != nil:
+		return nil, newHTTPError(http.StatusNotImplemented, codeNotImplemented,
+			"writing one property (%s(key)/%s) is not supported; PATCH the entity", q.Set.Name, q.Property.Name)
 	case needKey && q.Key == nil:
 		return nil, methodNotAllowed([]string{"GET", "HEAD", "POST"}, "%s needs a key: %s(key)", op, q.Set.Name)
 	case !needKey && q.Key != nil:

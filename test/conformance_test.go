@@ -115,3 +115,28 @@ func TestIfNoneMatch(t *testing.T) {
 		t.Errorf("another ETag: %d", r.Status)
 	}
 }
+
+// TestPropertyPaths: Set(key)/Name answers the property (204 when null),
+// Set(key)/Name/$value its raw value (404 when null).
+func TestPropertyPaths(t *testing.T) {
+	t.Parallel()
+	g := startFixture(t)
+	g.expect(t, g.do("GET", "/odata/Customers('ALFKI')/Name", nil), 200,
+		`{"@odata.context":"BASE/odata/$metadata#Customers(%27ALFKI%27)/Name","value":"Alfreds Futterkiste"}`) // the key as in Location
+	g.expect(t, g.do("GET", "/odata/Orders/10248/Total", nil), 200,
+		`{"@odata.context":"BASE/odata/$metadata#Orders(10248)/Total","value":100.50}`)
+	r := g.do("GET", "/odata/Customers('ALFKI')/Name/$value", nil, "Accept", "text/plain")
+	if r.Status != 200 || string(r.Body) != "Alfreds Futterkiste" || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") {
+		t.Errorf("$value: %d %v %q", r.Status, r.Header, r.Body)
+	}
+	if r := g.do("GET", "/odata/Orders(10248)/OrderDate/$value", nil); string(r.Body) != "2024-01-15" {
+		t.Errorf("date $value: %d %q", r.Status, r.Body)
+	}
+	if r := g.do("GET", "/odata/Customers('BERGS')/City", nil); r.Status != 204 || len(r.Body) != 0 {
+		t.Errorf("null property: %d %q", r.Status, r.Body)
+	}
+	assertODataError(t, g.do("GET", "/odata/Customers('BERGS')/City/$value", nil), 404)
+	assertODataError(t, g.do("GET", "/odata/Customers('NOPE1')/Name", nil), 404)
+	assertODataError(t, g.do("GET", "/odata/Customers('ALFKI')/Name?$select=City", nil), 400)
+	assertODataError(t, g.do("PUT", "/odata/Customers('ALFKI')/Name", []byte(`{"value":"x"}`)), 501)
+}

@@ -147,3 +147,30 @@ func TestContextURL(t *testing.T) {
 		}
 	}
 }
+
+func TestSingleValueAndRaw(t *testing.T) {
+	var buf bytes.Buffer
+	p := &metadata.Property{Name: "Total", Type: metadata.Decimal}
+	NewWriter(&buf, Options{}).SingleValue("http://h/odata/$metadata#Orders(1)/Total", p, &edm.Value{Text: []byte("12.50")})
+	if got := buf.String(); got != `{"@odata.context":"http://h/odata/$metadata#Orders(1)/Total","value":12.50}`+"\n" {
+		t.Errorf("SingleValue = %s", got)
+	}
+	for _, tc := range []struct {
+		t    metadata.Type
+		v    edm.Value
+		want string
+	}{
+		{metadata.String, edm.Value{Text: []byte(`a "quoted" text`)}, `a "quoted" text`},
+		{metadata.Decimal, edm.Value{Text: []byte("12.50")}, "12.50"},
+		{metadata.Int64, edm.Value{Int: -5}, "-5"},
+		{metadata.Boolean, edm.Value{Bool: true}, "true"},
+		{metadata.Date, edm.Value{Time: time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)}, "2024-02-29"},
+		{metadata.DateTimeOffset, edm.Value{Time: time.Date(2024, 2, 29, 10, 0, 0, 0, time.UTC)}, "2024-02-29T10:00:00Z"},
+		{metadata.Binary, edm.Value{Text: []byte{0, 0xff}}, "\x00\xff"},
+		{metadata.Double, edm.Value{Float: math.Inf(1)}, "INF"},
+	} {
+		if got := string(AppendRaw(nil, &metadata.Property{Type: tc.t}, &tc.v)); got != tc.want {
+			t.Errorf("AppendRaw %s = %q, want %q", tc.t, got, tc.want)
+		}
+	}
+}

@@ -73,6 +73,12 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 		}
 		segmentKey, path.Kind, path.Rest = k, odata.PathEntity, path.Rest[1:]
 	}
+	var prop *metadata.Property
+	raw := false
+	if path.Kind == odata.PathEntity && len(path.Rest) > 0 && set.Property(path.Rest[0]) != nil &&
+		(len(path.Rest) == 1 || len(path.Rest) == 2 && path.Rest[1] == "$value") {
+		prop, raw, path.Rest = set.Property(path.Rest[0]), len(path.Rest) == 2, nil
+	}
 	if len(path.Rest) > 0 {
 		return nil, restError(set, path.Rest)
 	}
@@ -94,6 +100,14 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 				return nil, err
 			}
 			q.Key = key
+		}
+		if prop != nil {
+			if o.HasSelect {
+				return nil, &Error{Kind: BadRequest, Option: "$select",
+					Msg: "the path addresses the property " + prop.Name + ", not an entity: drop $select"}
+			}
+			q.Property, q.RawValue, q.Select = prop, raw, []*metadata.Property{prop}
+			return q, nil
 		}
 	}
 	var err error

@@ -1,6 +1,7 @@
 package semantic
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -73,8 +74,10 @@ func TestBindPathAndKey(t *testing.T) {
 			odata.KeyPart{Name: "Total", Value: lit(odata.IntLit, "2")}), "", &wantErr{BadRequest, "path", "Total is not a key property of Orders", nil, "Total"}},
 		{"null key", entityPath("Orders", odata.KeyPart{Value: lit(odata.NullLit, "null")}), "", &wantErr{BadRequest, "path", "cannot be null", nil, ""}},
 		{"bad guid key", entityPath("Tokens", odata.KeyPart{Value: lit(odata.StringLit, "'zz'")}), "", &wantErr{BadRequest, "path", "not a valid Edm.Guid", nil, ""}},
-		{"property segment", odata.Path{Kind: odata.PathEntity, Set: "Orders", Key: []odata.KeyPart{{Value: lit(odata.IntLit, "1")}}, Rest: []string{"Total"}}, "", &wantErr{NotImplemented, "path", "addressing the property Total", nil, "Total"}},
-		{"property $value", odata.Path{Kind: odata.PathEntity, Set: "Orders", Key: []odata.KeyPart{{Value: lit(odata.IntLit, "1")}}, Rest: []string{"Total", "$value"}}, "", &wantErr{NotImplemented, "path", "not supported", nil, ""}},
+		// Set(key)/Property and /$value are bound (TestBindPropertyPath);
+		// anything after them is not supported.
+		{"segment after a property", odata.Path{Kind: odata.PathEntity, Set: "Orders", Key: []odata.KeyPart{{Value: lit(odata.IntLit, "1")}}, Rest: []string{"Total", "x"}}, "", &wantErr{NotImplemented, "path", "addressing the property Total", nil, "Total"}},
+		{"segment after $value", odata.Path{Kind: odata.PathEntity, Set: "Orders", Key: []odata.KeyPart{{Value: lit(odata.IntLit, "1")}}, Rest: []string{"Total", "$value", "x"}}, "", &wantErr{NotImplemented, "path", "addressing the property Total", nil, "Total"}},
 		{"$ref segment", odata.Path{Kind: odata.PathEntity, Set: "Orders", Key: []odata.KeyPart{{Value: lit(odata.IntLit, "1")}}, Rest: []string{"$ref"}}, "", &wantErr{NotImplemented, "path", "path segment $ref is not supported", nil, "$ref"}},
 		{"navigation segment", odata.Path{Kind: odata.PathEntity, Set: "Orders", Key: []odata.KeyPart{{Value: lit(odata.IntLit, "1")}}, Rest: []string{"Customer"}}, "", &wantErr{NotFound, "path", "Orders has no property Customer", nil, "Customer"}},
 		{"metadata path", odata.Path{Kind: odata.PathMetadata}, "", &wantErr{BadRequest, "path", "does not address an entity set", nil, ""}},
@@ -320,5 +323,40 @@ func TestBindParsedURLs(t *testing.T) {
 				t.Errorf("got  %s\nwant %s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestBindPropertyPath(t *testing.T) {
+	m := testModel()
+	for _, tc := range []struct {
+		path, query string
+		prop        string
+		raw         bool
+		errOption   string
+	}{
+		{"/Orders(1)/Total", "", "Total", false, ""},
+		{"/Orders(1)/Total/$value", "", "Total", true, ""},
+		{"/Orders/1/OrderDate", "", "OrderDate", false, ""},
+		{"/Orders(1)/Total", "$select=Total", "", false, "$select"},
+		{"/Orders(1)/Total", "$top=1", "", false, "$top"},
+	} {
+		req, err := odata.ParseRequest(tc.path, tc.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := Bind(m, req, Options{})
+		if tc.errOption != "" {
+			var e *Error
+			if !errors.As(err, &e) || e.Option != tc.errOption {
+				t.Errorf("%s?%s: %v, want an error on %s", tc.path, tc.query, err, tc.errOption)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		if q.Property == nil || q.Property.Name != tc.prop || q.RawValue != tc.raw || len(q.Select) != 1 || q.Select[0] != q.Property || q.Key == nil {
+			t.Errorf("%s: property %v raw %v select %v", tc.path, q.Property, q.RawValue, q.Select)
+		}
 	}
 }

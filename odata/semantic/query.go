@@ -39,6 +39,11 @@ type Query struct {
 	Count   bool   // $count=true
 	// CountOnly is set for Set/$count.
 	CountOnly bool
+	// Property is set for a request of one property of an entity
+	// (Set(key)/Name); Select is then just that property. RawValue is set
+	// for its raw value (Set(key)/Name/$value).
+	Property *metadata.Property
+	RawValue bool
 	// After is the keyset position decoded from $skiptoken: rows strictly
 	// after it in the total order. Nil on the first page.
 	After *Keyset
