@@ -74,16 +74,16 @@ type Overlay struct {
 
 // SetOverlay renames, hides or annotates one table or view.
 type SetOverlay struct {
-	Name       string   // OData name; must be a valid name
-	Hide       bool     // not exposed
-	Key        []string // column names; required for views without a key
-	ReadOnly   bool     // no writes
-	Search     []string // column names $search matches (default: all strings)
-	ETag       string   // column holding a row version
-	ETagHash   bool     // ETag = hash of the row
+	Name     string   // OData name; must be a valid name
+	Hide     bool     // not exposed
+	Key      []string // column names; required for views without a key
+	ReadOnly bool     // no writes
+	Search   []string // column names $search matches (default: all strings)
+	ETag     string   // column holding a row version
+	ETagHash bool     // ETag = hash of the row
 	// Count is how $count is answered: CountExact (default) or
 	// CountEstimated (see EntitySet.Count).
-	Count Count
+	Count      Count
 	Properties map[string]PropertyOverlay
 }
 

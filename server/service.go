@@ -196,17 +196,49 @@ func (s *Server) serviceDocument(r *http.Request, _ *odata.Request) response {
 }
 
 func (s *Server) metadataDocument(r *http.Request, req *odata.Request) response {
-	if f := req.Options.Format; f != "" && f != "xml" && !strings.HasPrefix(f, "application/xml") {
-		return fail(newHTTPError(http.StatusNotAcceptable, codeNotAcceptable,
-			"$metadata is available as CSDL XML only ($format=xml)"))
+	asJSON, err := metadataAsJSON(r, req)
+	if err != nil {
+		return fail(err)
 	}
-	h := http.Header{"Content-Type": {"application/xml"}}
+	write, ct := csdl.WriteMetadata, "application/xml"
+	if asJSON {
+		write, ct = csdl.WriteMetadataJSON, "application/json"
+	}
+	h := http.Header{"Content-Type": {ct}}
 	s.issueCSRF(r, h)
 	return response{header: h, body: func(w http.ResponseWriter) {
 		bw := bufio.NewWriterSize(w, 32<<10)
-		if err := csdl.WriteMetadata(bw, s.Model()); err != nil {
+		if err := write(bw, s.Model()); err != nil {
 			s.log.Warn().Err(err).Msg("writing $metadata")
 		}
 		_ = bw.Flush()
 	}}
+}
+
+// metadataAsJSON decides the format of $metadata: CSDL XML (what Salesforce
+// and every 4.0 client reads) unless $format asks for JSON, or Accept names
+// JSON and neither XML nor a wildcard (OData 4.01 CSDL JSON).
+func metadataAsJSON(r *http.Request, req *odata.Request) (bool, error) {
+	switch f := strings.ToLower(req.Options.Format); {
+	case f == "":
+	case f == "xml" || strings.HasPrefix(f, "application/xml"):
+		return false, nil
+	case f == "json" || strings.HasPrefix(f, "application/json"):
+		return true, nil
+	default:
+		return false, newHTTPError(http.StatusNotAcceptable, codeNotAcceptable,
+			"$metadata is available as CSDL XML ($format=xml) or CSDL JSON ($format=json)")
+	}
+	json := false
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		switch {
+		case err != nil:
+		case mt == "application/json":
+			json = true
+		case strings.Contains(mt, "xml") || strings.Contains(mt, "*"):
+			return false, nil
+		}
+	}
+	return json, nil
 }

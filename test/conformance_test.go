@@ -140,3 +140,34 @@ func TestPropertyPaths(t *testing.T) {
 	assertODataError(t, g.do("GET", "/odata/Customers('ALFKI')/Name?$select=City", nil), 400)
 	assertODataError(t, g.do("PUT", "/odata/Customers('ALFKI')/Name", []byte(`{"value":"x"}`)), 501)
 }
+
+// TestMetadataFormats: $metadata is CSDL XML by default and for XML or
+// wildcard Accept headers (Salesforce), CSDL JSON when asked for explicitly.
+func TestMetadataFormats(t *testing.T) {
+	t.Parallel()
+	g := startFixture(t)
+	for _, tc := range []struct {
+		query, accept string
+		json          bool
+	}{
+		{"", "", false},
+		{"", "application/xml", false},
+		{"", "*/*", false},
+		{"", "application/json, application/xml", false},
+		{"", "application/json", true},
+		{"?$format=json", "", true},
+		{"?$format=application/json", "application/xml", true},
+		{"?$format=xml", "application/json", false},
+	} {
+		var h []string
+		if tc.accept != "" {
+			h = []string{"Accept", tc.accept}
+		}
+		r := g.do("GET", "/odata/$metadata"+tc.query, nil, h...)
+		isJSON := strings.HasPrefix(r.Header.Get("Content-Type"), "application/json")
+		if r.Status != 200 || isJSON != tc.json || isJSON && !strings.Contains(string(r.Body), `"$EntityContainer"`) {
+			t.Errorf("%s Accept %q: %d %s json=%v", tc.query, tc.accept, r.Status, r.Header.Get("Content-Type"), isJSON)
+		}
+	}
+	assertODataError(t, g.do("GET", "/odata/$metadata?$format=atom", nil), 406)
+}

@@ -22,6 +22,7 @@ import (
 	"encoding/xml"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/odatagw/odatagw/metadata"
 )
@@ -70,12 +71,15 @@ func WriteMetadata(w io.Writer, m *metadata.Model) error {
 		x.attr(s.Name)
 		x.raw(`" EntityType="`)
 		x.attr(m.Namespace + "." + s.TypeName())
-		if !writeSetAnnotations(x, s, true) {
+		annotations := setAnnotations(s)
+		if len(annotations) == 0 {
 			x.raw(`"/>` + "\n")
 			continue
 		}
 		x.raw(`">` + "\n")
-		writeSetAnnotations(x, s, false)
+		for _, a := range annotations {
+			x.raw(`          <Annotation Term="Capabilities.` + a.term + `">` + a.xml + "</Annotation>\n")
+		}
 		x.raw("        </EntitySet>\n")
 	}
 	x.raw(`        <Annotation Term="Capabilities.BatchSupported" Bool="false"/>` + "\n")
@@ -89,40 +93,75 @@ func WriteMetadata(w io.Writer, m *metadata.Model) error {
 	return bw.Flush()
 }
 
-// writeSetAnnotations writes the Capabilities annotations of s; with probe
-// it writes nothing and reports whether there are any.
-func writeSetAnnotations(x *xmlWriter, s *metadata.EntitySet, probe bool) bool {
-	var unsortable []*metadata.Property
-	for _, p := range s.Properties {
-		if p.Type == metadata.Binary { // $orderby refuses them
-			unsortable = append(unsortable, p)
-		}
-	}
-	if probe {
-		return s.ReadOnly || len(s.Searchable) == 0 || len(unsortable) > 0
-	}
-	const indent = "          "
+// setAnnotation is one Capabilities annotation of an entity set, as CSDL
+// XML (the Annotation's content) and as CSDL JSON (the member's value).
+type setAnnotation struct {
+	term string // without the Capabilities. prefix
+	xml  string
+	json string
+}
+
+// setAnnotations are the Capabilities annotations of s: the restrictions of
+// a read-only set, Searchable false for a set without searchable
+// properties, and the properties $orderby refuses (binary).
+func setAnnotations(s *metadata.EntitySet) []setAnnotation {
+	var out []setAnnotation
 	if s.ReadOnly {
 		for _, r := range [...]struct{ term, prop string }{
 			{"InsertRestrictions", "Insertable"}, {"UpdateRestrictions", "Updatable"}, {"DeleteRestrictions", "Deletable"},
 		} {
-			x.raw(indent + `<Annotation Term="Capabilities.` + r.term + `"><Record><PropertyValue Property="` +
-				r.prop + `" Bool="false"/></Record></Annotation>` + "\n")
+			out = append(out, setAnnotation{term: r.term,
+				xml:  `<Record><PropertyValue Property="` + r.prop + `" Bool="false"/></Record>`,
+				json: `{"` + r.prop + `":false}`})
 		}
 	}
 	if len(s.Searchable) == 0 {
-		x.raw(indent + `<Annotation Term="Capabilities.SearchRestrictions"><Record><PropertyValue Property="Searchable" Bool="false"/></Record></Annotation>` + "\n")
+		out = append(out, setAnnotation{term: "SearchRestrictions",
+			xml:  `<Record><PropertyValue Property="Searchable" Bool="false"/></Record>`,
+			json: `{"Searchable":false}`})
 	}
-	if len(unsortable) > 0 {
-		x.raw(indent + `<Annotation Term="Capabilities.SortRestrictions"><Record><PropertyValue Property="NonSortableProperties"><Collection>`)
-		for _, p := range unsortable {
-			x.raw("<PropertyPath>")
-			x.attr(p.Name)
-			x.raw("</PropertyPath>")
+	var xmlPaths, jsonPaths string
+	for _, p := range s.Properties {
+		if p.Type == metadata.Binary { // $orderby refuses them
+			name := escapeXML(p.Name)
+			xmlPaths += "<PropertyPath>" + name + "</PropertyPath>"
+			if jsonPaths != "" {
+				jsonPaths += ","
+			}
+			q, _ := json.Marshal(p.Name)
+			jsonPaths += string(q)
 		}
-		x.raw("</Collection></PropertyValue></Record></Annotation>\n")
 	}
-	return true
+	if xmlPaths != "" {
+		out = append(out, setAnnotation{term: "SortRestrictions",
+			xml:  `<Record><PropertyValue Property="NonSortableProperties"><Collection>` + xmlPaths + `</Collection></PropertyValue></Record>`,
+			json: `{"NonSortableProperties":[` + jsonPaths + `]}`})
+	}
+	return out
+}
+
+// propertyTerms are the Core annotations (Bool true) of p: Computed when
+// the database computes it and clients cannot write it,
+// ComputedDefaultValue when the database computes it if a create leaves it
+// out, Immutable for a key that is given on create and never changed.
+func propertyTerms(p *metadata.Property, key bool) []string {
+	var terms []string
+	switch {
+	case p.ReadOnly && (p.Identity || p.Generated):
+		terms = append(terms, "Core.Computed")
+	case p.Identity || p.Default != "":
+		terms = append(terms, "Core.ComputedDefaultValue")
+	}
+	if key && !p.ReadOnly {
+		terms = append(terms, "Core.Immutable")
+	}
+	return terms
+}
+
+func escapeXML(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
 }
 
 func writeEntityType(x *xmlWriter, s *metadata.EntitySet) {
@@ -173,16 +212,7 @@ func writeProperty(x *xmlWriter, p *metadata.Property, key bool) {
 			x.raw(` Precision="` + strconv.Itoa(p.Precision) + `"`)
 		}
 	}
-	var terms []string
-	switch {
-	case p.ReadOnly && (p.Identity || p.Generated):
-		terms = append(terms, "Core.Computed") // the database computes it; clients cannot write it
-	case p.Identity || p.Default != "":
-		terms = append(terms, "Core.ComputedDefaultValue") // computed when a create leaves it out
-	}
-	if key && !p.ReadOnly {
-		terms = append(terms, "Core.Immutable") // given on create, never changed
-	}
+	terms := propertyTerms(p, key)
 	if p.Description == "" && len(terms) == 0 {
 		x.raw("/>\n")
 		return
