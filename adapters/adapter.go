@@ -30,6 +30,26 @@ type Adapter interface {
 	// restriction, ignoring paging, $top and $skip, following the set's
 	// count strategy (metadata.Count): exact, or the planner's estimate.
 	Count(ctx context.Context, q *semantic.Query) (Count, error)
+	// Writer's methods each run as one transaction of their own.
+	Writer
+	// Atomic runs fn with a Writer whose writes share one transaction (an
+	// OData change set): committed when fn returns nil, rolled back when
+	// it returns an error, which Atomic then returns. checked asks for the
+	// isolation of writes with an If-Match precondition. fn may run a
+	// second time, from the start, when the first attempt certainly did not
+	// commit (a serialization failure, or the connection broke before the
+	// commit); a commit whose answer was lost is resolved as for single
+	// writes (nil when it committed, OutcomeUnknown when that cannot be
+	// told).
+	Atomic(ctx context.Context, checked bool, fn func(w Writer) error) error
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the connection pool.
+	Close() error
+}
+
+// Writer changes rows.
+type Writer interface {
 	// Insert creates a row and returns it as stored (all properties).
 	Insert(ctx context.Context, w *Write) (Row, error)
 	// Update changes the row addressed by w.Key and returns it as stored.
@@ -37,10 +57,6 @@ type Adapter interface {
 	Update(ctx context.Context, w *Write) (Row, error)
 	// Delete removes the row addressed by w.Key (NotFound when absent).
 	Delete(ctx context.Context, w *Write) error
-	// Ping checks that the database answers.
-	Ping(ctx context.Context) error
-	// Close releases the connection pool.
-	Close() error
 }
 
 // Rows is a forward-only stream of rows.

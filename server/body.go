@@ -22,6 +22,12 @@ func (s *Server) readBody(r *http.Request) ([]byte, error) {
 				"request bodies must be application/json, not %q", ct)
 		}
 	}
+	return s.readBytes(r)
+}
+
+// readBytes reads a request body of any type: Content-Encoding gzip is
+// inflated, and the (inflated) size is capped (413).
+func (s *Server) readBytes(r *http.Request) ([]byte, error) {
 	limit := s.cfg.MaxBodyBytes
 	var body io.Reader = http.MaxBytesReader(nil, r.Body, limit)
 	notGzip := newHTTPError(http.StatusBadRequest, codeInvalidSyntax, "the request body is not valid gzip")

@@ -38,6 +38,8 @@ import (
 //	Timeout              504  the query exceeded the statement timeout
 //	OutcomeUnknown       504  the database connection broke during a commit and
 //	                          the outcome could not be found out: check before retrying
+//	FailedDependency     424  a $batch request not run (or rolled back) because
+//	                          another it depends on failed
 const (
 	codeInvalidSyntax        = "InvalidSyntax"
 	codeInvalidQuery         = "InvalidQuery"
@@ -60,6 +62,7 @@ const (
 	codeUnavailable          = "Unavailable"
 	codeTimeout              = "Timeout"
 	codeOutcomeUnknown       = "OutcomeUnknown"
+	codeFailedDependency     = "FailedDependency"
 )
 
 // httpError is an error the server itself raises, already shaped for HTTP.
@@ -211,7 +214,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Info().Str("request_id", info.id).Int("status", ae.Status).Str("reason", ae.Reason).Msg("access denied")
 	}
 	if info != nil {
-		info.errMsg = p.code
+		info.errMsg, info.err = p.code, err
 	}
 	if p.status == 499 { // client went away: nothing to answer
 		info.status = 499
@@ -225,6 +228,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	body := jsonfmt.AppendError(nil, p.code, p.msg, p.target, p.details, info.id)
 	h := w.Header()
 	h.Set("Content-Type", "application/json;odata.metadata=minimal")
+	h.Set("Content-Language", "en") // the language of the message (OData JSON Format §21.1)
 	h.Set("OData-Version", "4.0")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Del("Content-Encoding")

@@ -27,6 +27,7 @@ type reqInfo struct {
 	principal *auth.Principal
 	masked    map[*metadata.Property]bool // hidden properties the client selected: written as null
 	errMsg    string
+	err       error // the error answered, for $batch change sets
 	timing    []string
 	done      []func() // releases registered by onDone
 	// cancel stops the request's database work with a cause (the long-lane

@@ -11,6 +11,9 @@ import (
 type prefer struct {
 	maxPageSize int    // odata.maxpagesize (also the unprefixed maxpagesize); 0 when absent or invalid
 	ret         string // return=minimal|representation, lower-case; "" when absent
+	// continueOnError: odata.continue-on-error (4.01: continue-on-error),
+	// absent or "true"; "false" turns it off.
+	continueOnError bool
 }
 
 // preferences parses every Prefer header of r. Names are case-insensitive;
@@ -32,6 +35,8 @@ func preferences(r *http.Request) prefer {
 						p.maxPageSize, seenPage = n, true
 					}
 				}
+			case "odata.continue-on-error", "continue-on-error":
+				p.continueOnError = val == "" || strings.EqualFold(val, "true")
 			case "return":
 				if !seenReturn {
 					p.ret, seenReturn = strings.ToLower(val), true

@@ -20,6 +20,9 @@ func TestPreferences(t *testing.T) {
 		{[]string{"return=minimal;foo=bar", "return=representation"}, prefer{ret: "minimal"}},
 		{[]string{"odata.track-changes, respond-async, wait=10"}, prefer{}},
 		{[]string{",,=,odata.maxpagesize"}, prefer{}},
+		{[]string{"odata.continue-on-error"}, prefer{continueOnError: true}},
+		{[]string{"Continue-On-Error=true, return=minimal"}, prefer{continueOnError: true, ret: "minimal"}},
+		{[]string{"odata.continue-on-error=false"}, prefer{}},
 	}
 	for _, tc := range cases {
 		r, _ := http.NewRequest("GET", "/", nil)

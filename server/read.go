@@ -73,7 +73,7 @@ func (s *Server) authorize(r *http.Request, set *metadata.EntitySet, op auth.Op)
 // when that is full, a read (stoppable) is canceled and answered 503 with
 // Retry-After, while a write goes on in the main lane.
 func (s *Server) acquire(r *http.Request, stoppable bool) error {
-	if s.dbLimit == nil {
+	if s.dbLimit == nil || inChangeSet(r) { // a change set's requests share its slot
 		return nil
 	}
 	slot, err := s.dbLimit.Acquire(r.Context())

@@ -48,6 +48,9 @@ type Config struct {
 	MaxPageBytes int64
 	// MaxBodyBytes caps request bodies (default 8 MB); larger -> 413.
 	MaxBodyBytes int64
+	// MaxBatchRequests caps the requests of one $batch (default 100);
+	// more -> 413.
+	MaxBatchRequests int
 	// MaxURLBytes caps the request URL (default 64 KiB); longer -> 414.
 	MaxURLBytes int
 	// LongQueryAfter is how long a request may hold a main-lane database
@@ -106,6 +109,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxURLBytes <= 0 {
 		c.MaxURLBytes = 64 << 10
+	}
+	if c.MaxBatchRequests <= 0 {
+		c.MaxBatchRequests = 100
 	}
 	if c.WriteStall <= 0 {
 		c.WriteStall = 30 * time.Second

@@ -48,8 +48,7 @@ func (s *Server) dispatch(r *http.Request) response {
 	case odata.PathMetadata:
 		return s.only(method, s.metadataDocument, http.MethodGet, http.MethodHead)(r, req)
 	case odata.PathBatch:
-		return fail(newHTTPError(http.StatusNotImplemented, codeNotImplemented,
-			"$batch is not supported; send each request on its own"))
+		return s.only(method, s.batch, http.MethodPost)(r, req)
 	}
 	switch method {
 	case http.MethodGet, http.MethodHead:

@@ -26,7 +26,7 @@ func (s *Server) create(r *http.Request, req *odata.Request) response {
 	if err := s.acquire(r, false); err != nil {
 		return fail(err)
 	}
-	row, err := s.adapter.Insert(r.Context(), &adapters.Write{Set: q.Set, Values: values, Restrict: q.Restrict})
+	row, err := s.writer(r).Insert(r.Context(), &adapters.Write{Set: q.Set, Values: values, Restrict: q.Restrict})
 	releaseEarly(r) // the database work is done; the answer is in memory
 	var key []semantic.Const
 	if err == nil {
@@ -65,7 +65,7 @@ func (s *Server) update(r *http.Request, req *odata.Request, replace bool) respo
 	if err := s.acquire(r, false); err != nil {
 		return fail(err)
 	}
-	row, err := s.adapter.Update(r.Context(), &adapters.Write{
+	row, err := s.writer(r).Update(r.Context(), &adapters.Write{
 		Set: q.Set, Key: q.Key, Values: values, Replace: replace, Upsert: s.cfg.Upsert && clientKeyed(q.Set),
 		Restrict: q.Restrict, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey,
 	})
@@ -90,7 +90,7 @@ func (s *Server) remove(r *http.Request, req *odata.Request) response {
 	if err := s.acquire(r, false); err != nil {
 		return fail(err)
 	}
-	err = s.adapter.Delete(r.Context(), &adapters.Write{Set: q.Set, Key: q.Key, Restrict: q.Restrict, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey})
+	err = s.writer(r).Delete(r.Context(), &adapters.Write{Set: q.Set, Key: q.Key, Restrict: q.Restrict, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey})
 	releaseEarly(r)
 	s.audit(r, auth.Delete, q.Set, q.Key, err)
 	return response{status: http.StatusNoContent, err: err}

@@ -162,6 +162,9 @@ func assertODataError(t testing.TB, r *response, status int) map[string]any {
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		t.Fatalf("error content type %q", r.Header.Get("Content-Type"))
 	}
+	if r.Header.Get("Content-Language") != "en" {
+		t.Errorf("error without Content-Language: en")
+	}
 	m := r.json(t)
 	e, ok := m["error"].(map[string]any)
 	if !ok || e["code"] == "" || e["message"] == "" {
@@ -199,7 +202,7 @@ func TestErrors(t *testing.T) {
 		{"GET", "/odata/Customers('ALFKI')/Name/x", 501, "NotImplemented", "", ""}, // /Name itself is served (TestPropertyPaths)
 		{"GET", "/odata/Orders('x')", 400, "InvalidQuery", "", ""},
 		{"GET", "/odata/Customers?$format=xml", 406, "NotAcceptable", "", "JSON"},
-		{"POST", "/odata/$batch", 501, "NotImplemented", "", "$batch"},
+		{"POST", "/odata/$batch", 415, "UnsupportedMediaType", "", "$batch needs Content-Type"},
 		{"PUT", "/odata/$metadata", 405, "MethodNotAllowed", "", ""},
 		{"GET", "/elsewhere", 404, "NotFound", "", "/odata/"},
 		{"GET", "/odata/$1", 404, "NotFound", "", "$1"},

@@ -439,23 +439,71 @@ func (b *Backend) Update(ctx context.Context, w *adapters.Write) (adapters.Row, 
 	var out adapters.Row
 	checked := w.IfMatch != "" && w.IfMatch != "*"
 	err := b.inTx(ctx, checked, func(tx *sql.Tx) error {
+		var err error
+		out, err = b.update(ctx, tx, w)
+		return err
+	})
+	return out, err
+}
+
+func (b *Backend) update(ctx context.Context, tx *sql.Tx, w *adapters.Write) (adapters.Row, error) {
+	cur, ok, err := b.read(ctx, tx, w.Set, w.Key, w.Restrict)
+	if err != nil {
+		return adapters.Row{}, err
+	}
+	if !ok {
+		if w.Upsert && w.IfMatch == "" {
+			ins := *w
+			ins.Values = make(map[*metadata.Property]semantic.Const, len(w.Values)+len(w.Key))
+			for p, v := range w.Values {
+				ins.Values[p] = v
+			}
+			for i, k := range w.Set.Key {
+				ins.Values[k] = w.Key[i]
+			}
+			return b.insert(ctx, tx, &ins)
+		}
+		if w.IfMatch == "*" { // RFC 7232: If-Match * needs a current entity
+			return adapters.Row{}, adapters.Errorf(adapters.PreconditionFailed, nil, "If-Match: * but no %s entity with this key exists", w.Set.Name)
+		}
+		return adapters.Row{}, adapters.Errorf(adapters.NotFound, nil, "no %s entity with this key", w.Set.Name)
+	}
+	if err := checkETag(w, cur); err != nil {
+		return adapters.Row{}, err
+	}
+	if len(w.Values) == 0 && !w.Replace {
+		return cur, nil
+	}
+	stmt, cols, err := sqlgen.Update(b.Dialect, w)
+	if err != nil {
+		return adapters.Row{}, err
+	}
+	row, ok, err := b.queryRow(ctx, tx, stmt, cols)
+	if err != nil {
+		return adapters.Row{}, err
+	}
+	if !ok {
+		return adapters.Row{}, adapters.Errorf(adapters.NotFound, nil, "no %s entity with this key", w.Set.Name)
+	}
+	if err := b.checkRestrict(ctx, tx, w.Set, row, w.Restrict); err != nil {
+		return adapters.Row{}, err
+	}
+	return row, nil
+}
+
+// Delete implements adapters.Adapter.
+func (b *Backend) Delete(ctx context.Context, w *adapters.Write) error {
+	checked := w.IfMatch != "" && w.IfMatch != "*"
+	return b.inTx(ctx, checked, func(tx *sql.Tx) error { return b.delete(ctx, tx, w) })
+}
+
+func (b *Backend) delete(ctx context.Context, tx *sql.Tx, w *adapters.Write) error {
+	if w.IfMatch != "" {
 		cur, ok, err := b.read(ctx, tx, w.Set, w.Key, w.Restrict)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			if w.Upsert && w.IfMatch == "" {
-				ins := *w
-				ins.Values = make(map[*metadata.Property]semantic.Const, len(w.Values)+len(w.Key))
-				for p, v := range w.Values {
-					ins.Values[p] = v
-				}
-				for i, k := range w.Set.Key {
-					ins.Values[k] = w.Key[i]
-				}
-				out, err = b.insert(ctx, tx, &ins)
-				return err
-			}
 			if w.IfMatch == "*" { // RFC 7232: If-Match * needs a current entity
 				return adapters.Errorf(adapters.PreconditionFailed, nil, "If-Match: * but no %s entity with this key exists", w.Set.Name)
 			}
@@ -464,66 +512,23 @@ func (b *Backend) Update(ctx context.Context, w *adapters.Write) (adapters.Row, 
 		if err := checkETag(w, cur); err != nil {
 			return err
 		}
-		if len(w.Values) == 0 && !w.Replace {
-			out = cur
-			return nil
-		}
-		stmt, cols, err := sqlgen.Update(b.Dialect, w)
-		if err != nil {
-			return err
-		}
-		row, ok, err := b.queryRow(ctx, tx, stmt, cols)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return adapters.Errorf(adapters.NotFound, nil, "no %s entity with this key", w.Set.Name)
-		}
-		if err := b.checkRestrict(ctx, tx, w.Set, row, w.Restrict); err != nil {
-			return err
-		}
-		out = row
-		return nil
-	})
-	return out, err
-}
-
-// Delete implements adapters.Adapter.
-func (b *Backend) Delete(ctx context.Context, w *adapters.Write) error {
-	checked := w.IfMatch != "" && w.IfMatch != "*"
-	return b.inTx(ctx, checked, func(tx *sql.Tx) error {
-		if w.IfMatch != "" {
-			cur, ok, err := b.read(ctx, tx, w.Set, w.Key, w.Restrict)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				if w.IfMatch == "*" { // RFC 7232: If-Match * needs a current entity
-					return adapters.Errorf(adapters.PreconditionFailed, nil, "If-Match: * but no %s entity with this key exists", w.Set.Name)
-				}
-				return adapters.Errorf(adapters.NotFound, nil, "no %s entity with this key", w.Set.Name)
-			}
-			if err := checkETag(w, cur); err != nil {
-				return err
-			}
-		}
-		stmt, err := sqlgen.Delete(b.Dialect, w)
-		if err != nil {
-			return err
-		}
-		start := time.Now()
-		res, err := b.on(tx).ExecContext(ctx, stmt.SQL, stmt.Args...)
-		b.observe(stmt, start, err)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return adapters.Errorf(adapters.NotFound, nil, "no %s entity with this key", w.Set.Name)
-		}
-		return nil
-	})
+	}
+	stmt, err := sqlgen.Delete(b.Dialect, w)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := b.on(tx).ExecContext(ctx, stmt.SQL, stmt.Args...)
+	b.observe(stmt, start, err)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return adapters.Errorf(adapters.NotFound, nil, "no %s entity with this key", w.Set.Name)
+	}
+	return nil
 }

@@ -11,7 +11,7 @@
 // column comments; Core.Computed / Core.ComputedDefaultValue / Core.Immutable
 // on properties the database computes or keys that cannot change; the
 // Capabilities restrictions of read-only and unsearchable sets and the
-// properties $orderby refuses; Capabilities.BatchSupported false. Output is
+// properties $orderby refuses; Capabilities.BatchSupported (multipart/mixed and JSON, continue-on-error). Output is
 // deterministic: sets in model order (sorted by name), properties in storage
 // column order.
 package csdl
@@ -82,7 +82,10 @@ func WriteMetadata(w io.Writer, m *metadata.Model) error {
 		}
 		x.raw("        </EntitySet>\n")
 	}
-	x.raw(`        <Annotation Term="Capabilities.BatchSupported" Bool="false"/>` + "\n")
+	x.raw(`        <Annotation Term="Capabilities.BatchSupported" Bool="true"/>` + "\n")
+	x.raw(`        <Annotation Term="Capabilities.BatchContinueOnErrorSupported" Bool="true"/>` + "\n")
+	x.raw(`        <Annotation Term="Capabilities.BatchSupportedFormats">` +
+		`<Collection><String>multipart/mixed</String><String>application/json</String></Collection></Annotation>` + "\n")
 	x.raw("      </EntityContainer>\n")
 	x.raw("    </Schema>\n")
 	x.raw("  </edmx:DataServices>\n")

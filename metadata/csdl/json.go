@@ -61,7 +61,8 @@ func WriteMetadataJSON(w io.Writer, m *metadata.Model) error {
 		}
 		j.raw(`}`)
 	}
-	j.raw(`,"@Capabilities.BatchSupported":false}}}` + "\n")
+	j.raw(`,"@Capabilities.BatchSupported":true,"@Capabilities.BatchContinueOnErrorSupported":true,` +
+		`"@Capabilities.BatchSupportedFormats":["multipart/mixed","application/json"]}}}` + "\n")
 	if j.err != nil {
 		return j.err
 	}

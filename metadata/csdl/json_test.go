@@ -68,7 +68,7 @@ func TestWriteMetadataJSON(t *testing.T) {
 			}
 		}
 	}
-	if container["@Capabilities.BatchSupported"] != false {
+	if container["@Capabilities.BatchSupported"] != true {
 		t.Error("no BatchSupported")
 	}
 	var empty bytes.Buffer

@@ -23,6 +23,9 @@ type Config struct {
 	MaxURLBytes    int   `yaml:"max_url_bytes"`    // request URI; 414 beyond (default 64 KiB)
 	MaxHeaderBytes int   `yaml:"max_header_bytes"` // request line + headers; Go's server answers 431 beyond (default 128 KiB)
 	MaxBodyBytes   int64 `yaml:"max_body_bytes"`   // request body; 413 beyond (default 8 MiB)
+	// MaxBatchRequests caps the requests of one $batch, change sets
+	// included; 413 beyond (default 100).
+	MaxBatchRequests int `yaml:"max_batch_requests"`
 
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"` // default 10s (slowloris)
 	ReadTimeout       time.Duration `yaml:"read_timeout"`        // whole request incl. body; default 30s
@@ -56,6 +59,7 @@ var Defaults = Config{
 	MaxURLBytes:          64 << 10,
 	MaxHeaderBytes:       128 << 10,
 	MaxBodyBytes:         8 << 20,
+	MaxBatchRequests:     100,
 	ReadHeaderTimeout:    10 * time.Second,
 	ReadTimeout:          30 * time.Second,
 	WriteTimeout:         120 * time.Second,
@@ -86,6 +90,7 @@ func (c Config) WithDefaults() Config {
 	}
 	setInt(&c.MaxURLBytes, d.MaxURLBytes)
 	setInt(&c.MaxHeaderBytes, d.MaxHeaderBytes)
+	setInt(&c.MaxBatchRequests, d.MaxBatchRequests)
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = d.MaxBodyBytes
 	}

@@ -1,0 +1,508 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/odatagw/odatagw/adapters"
+	"github.com/odatagw/odatagw/odata"
+)
+
+// $batch (OData 4.0 Protocol §11.7; JSON batch of OData 4.01 JSON Format
+// §19). The requests run one after another, each through dispatch exactly
+// as if it had come alone (same parsing, grants, limits and error table),
+// under the batch's principal. A change set (multipart) or atomicity group
+// (JSON) runs in one database transaction through adapters.Atomic: all of
+// its changes are applied, or none. Without Prefer: odata.continue-on-error
+// the batch stops at the first failed request or change set.
+//
+// Responses are streamed part by part, so memory stays at one response (a
+// page is at most MaxPageBytes); a change set's responses are kept until
+// its transaction has committed.
+
+// batchResult is the recorded answer to one request (or to a whole failed
+// change set).
+type batchResult struct {
+	req    *odata.BatchRequest // nil for a change set's own failure
+	status int
+	header http.Header
+	body   []byte
+	err    error // the error behind a failure, for the transaction's retry logic
+}
+
+func (b *batchResult) failed() bool { return b.status >= 400 }
+
+// recorder is the http.ResponseWriter a batch part is answered into.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *recorder) Header() http.Header { return w.header }
+func (w *recorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+func (w *recorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.body.Write(b)
+}
+
+// batchTx carries a change set's transaction to the write handlers.
+type batchTx struct{}
+
+// writer is where a write handler writes: the change set's transaction
+// inside a $batch change set, else the adapter (a transaction per write).
+func (s *Server) writer(r *http.Request) adapters.Writer {
+	if w, ok := r.Context().Value(batchTx{}).(adapters.Writer); ok {
+		return w
+	}
+	return s.adapter
+}
+
+// inChangeSet reports a request of a change set: its database slot is the
+// change set's.
+func inChangeSet(r *http.Request) bool {
+	_, ok := r.Context().Value(batchTx{}).(adapters.Writer)
+	return ok
+}
+
+func (s *Server) batch(r *http.Request, _ *odata.Request) response {
+	data, err := s.readBytes(r)
+	if err != nil {
+		return fail(err)
+	}
+	ct := r.Header.Get("Content-Type")
+	reqs, err := odata.ParseBatch(ct, data, s.cfg.MaxBatchRequests)
+	var tooLarge *odata.BatchTooLarge
+	var bad *odata.BatchError
+	switch {
+	case errors.As(err, &tooLarge):
+		return fail(newHTTPError(http.StatusRequestEntityTooLarge, codePayloadTooLarge,
+			"%s (guard.max_batch_requests); split it into several batches", tooLarge.Error()))
+	case errors.As(err, &bad):
+		if strings.HasPrefix(bad.Msg, "$batch needs Content-Type") {
+			return fail(newHTTPError(http.StatusUnsupportedMediaType, codeUnsupportedMediaType, "%s", bad.Msg))
+		}
+		return fail(newHTTPError(http.StatusBadRequest, codeInvalidSyntax, "%s", bad.Msg))
+	case err != nil:
+		return fail(err)
+	}
+	mt, _, _ := mime.ParseMediaType(ct)
+	asJSON := mt == "application/json"
+	pref := preferences(r)
+	h := http.Header{}
+	if pref.continueOnError {
+		h.Set("Preference-Applied", "odata.continue-on-error")
+	}
+	var enc batchEncoder
+	if asJSON {
+		h.Set("Content-Type", "application/json")
+		enc = &jsonBatchEncoder{}
+	} else {
+		boundary := "batchresponse_" + randomHex()
+		h.Set("Content-Type", "multipart/mixed; boundary="+boundary)
+		enc = &multipartBatchEncoder{boundary: boundary}
+	}
+	return response{header: h, body: func(w http.ResponseWriter) {
+		enc.begin(w)
+		s.runBatch(r, reqs, pref.continueOnError, asJSON, func(results []*batchResult, group bool) {
+			enc.unit(w, results, group)
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
+			}
+		})
+		enc.end(w)
+	}}
+}
+
+// runBatch runs reqs in order, calling emit with each unit's results: a
+// single request, or a change set (group true) whose results are either all
+// successes or its failure.
+func (s *Server) runBatch(r *http.Request, reqs []*odata.BatchRequest, continueOnError, perRequestGroupResults bool, emit func([]*batchResult, bool)) {
+	refs := map[string]string{}  // Content-ID -> the entity's URL, for "$id" references
+	outcome := map[string]bool{} // id or group -> succeeded
+	for i := 0; i < len(reqs); {
+		j := i + 1
+		if g := reqs[i].Group; g != "" {
+			for j < len(reqs) && reqs[j].Group == g {
+				j++
+			}
+		}
+		unit := reqs[i:j]
+		i = j
+		var results []*batchResult
+		if dep := failedDependency(unit, outcome); dep != "" {
+			for _, q := range unit {
+				results = append(results, s.batchFailure(r, q, newHTTPError(http.StatusFailedDependency, codeFailedDependency,
+					"not run: %s, which this request depends on, failed", dep)))
+			}
+		} else if unit[0].Group == "" {
+			results = []*batchResult{s.runBatchRequest(r, unit[0], refs, j)}
+		} else {
+			results = s.runChangeSet(r, unit, refs, perRequestGroupResults, i-len(unit)+1)
+		}
+		ok := true
+		for _, res := range results {
+			ok = ok && !res.failed()
+		}
+		for _, q := range unit {
+			outcome[q.ID] = ok
+		}
+		if unit[0].Group != "" {
+			outcome[unit[0].Group] = ok
+		}
+		emit(results, unit[0].Group != "")
+		if !ok && !continueOnError {
+			return
+		}
+	}
+}
+
+// failedDependency names a dependency of unit's requests that failed.
+func failedDependency(unit []*odata.BatchRequest, outcome map[string]bool) string {
+	for _, q := range unit {
+		for _, d := range q.DependsOn {
+			if ok, seen := outcome[d]; seen && !ok {
+				return d
+			}
+		}
+	}
+	return ""
+}
+
+// runChangeSet runs a change set in one transaction. On success every
+// request has its response; on failure the answer is the failing request's
+// response alone (multipart, OData 4.0 §11.7.4) or, for a JSON atomicity
+// group (perRequest), that response plus 424 Failed Dependency for the
+// group's other requests.
+func (s *Server) runChangeSet(r *http.Request, unit []*odata.BatchRequest, refs map[string]string, perRequest bool, n int) []*batchResult {
+	gr, gri, end := s.batchSubRequest(r, strconv.Itoa(n))
+	defer end()
+	checked := false
+	for _, q := range unit {
+		checked = checked || q.Header.Get("If-Match") != ""
+	}
+	fail := func(err error) []*batchResult { return []*batchResult{s.batchFailure(gr, nil, err)} }
+	if err := s.acquire(gr, false); err != nil { // one slot: the transaction's connection
+		return fail(err)
+	}
+	var results []*batchResult
+	var failed *batchResult
+	var local map[string]string
+	errFailed := errors.New("a request of the change set failed")
+	err := s.adapter.Atomic(gr.Context(), checked, func(w adapters.Writer) error {
+		results, failed = results[:0], nil
+		local = make(map[string]string, len(refs))
+		for k, v := range refs {
+			local[k] = v
+		}
+		ctx := context.WithValue(gr.Context(), batchTx{}, w)
+		for n, q := range unit {
+			res := s.runBatchRequest(gr.WithContext(ctx), q, local, n+1)
+			results = append(results, res)
+			if res.failed() {
+				failed = res
+				if res.err != nil {
+					return res.err // the transaction may retry a serialization failure or a lost connection
+				}
+				return errFailed
+			}
+		}
+		return nil
+	})
+	outcome := "committed"
+	if err != nil {
+		outcome = "rolled back"
+	}
+	s.log.Info().Str("request_id", gri.id).Int("requests", len(unit)).Str("outcome", outcome).Msg("change set")
+	switch {
+	case err == nil:
+		for k, v := range local {
+			refs[k] = v
+		}
+		return results
+	case failed == nil: // begin or commit failed, or the outcome is unknown
+		return fail(err)
+	case !perRequest:
+		return []*batchResult{failed}
+	}
+	out := make([]*batchResult, 0, len(unit))
+	for _, q := range unit {
+		if q == failed.req {
+			out = append(out, failed)
+			continue
+		}
+		out = append(out, s.batchFailure(gr, q, newHTTPError(http.StatusFailedDependency, codeFailedDependency,
+			"not applied: request %s of the same atomicity group failed", failed.req.ID)))
+	}
+	return out
+}
+
+// batchSubRequest derives the request a batch part (or change set) runs
+// as: the batch's context, principal and connection facts, its own request
+// state (slot, timings) and a request id "<batch id>-<suffix>".
+// The caller ends it with end (after answering).
+func (s *Server) batchSubRequest(r *http.Request, suffix string) (sub *http.Request, ri *reqInfo, end func()) {
+	pri := requestInfo(r)
+	ri = &reqInfo{id: pri.id + "-" + suffix, start: time.Now(), status: http.StatusOK, principal: pri.principal}
+	ctx, cancel := context.WithCancelCause(context.WithValue(r.Context(), ctxKey{}, ri))
+	ri.cancel = cancel
+	return r.WithContext(ctx), ri, func() { ri.finish(); cancel(nil) }
+}
+
+// runBatchRequest answers one request of a batch into a recorder.
+func (s *Server) runBatchRequest(parent *http.Request, q *odata.BatchRequest, refs map[string]string, n int) *batchResult {
+	suffix := q.ID
+	if suffix == "" || len(suffix) > 32 {
+		suffix = strconv.Itoa(n)
+	}
+	pr, ri, end := s.batchSubRequest(parent, suffix)
+	defer end()
+	target, err := s.batchTarget(parent, q.URL, refs)
+	if err != nil {
+		return s.batchFailure(pr, q, err)
+	}
+	sub, err := http.NewRequestWithContext(pr.Context(), q.Method, target.String(), bytes.NewReader(q.Body))
+	if err != nil {
+		return s.batchFailure(pr, q, newHTTPError(http.StatusBadRequest, codeInvalidSyntax, "malformed request in $batch: %s %s", q.Method, q.URL))
+	}
+	sub.Header = http.Header(q.Header).Clone()
+	sub.Header.Del("Accept-Encoding") // parts are never compressed
+	for _, name := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", s.cfg.CSRF.Header} {
+		if v := parent.Header.Values(name); len(v) > 0 && sub.Header.Get(name) == "" {
+			sub.Header[http.CanonicalHeaderKey(name)] = v
+		}
+	}
+	sub.Host, sub.RemoteAddr, sub.TLS, sub.ContentLength = parent.Host, parent.RemoteAddr, parent.TLS, int64(len(q.Body))
+	rec := &recorder{header: http.Header{}}
+	s.respond(rec, sub, s.dispatch(sub))
+	switch {
+	case rec.status == 0 && ri.errMsg != "": // the batch's client went away: the answer goes nowhere
+		rec.status = http.StatusServiceUnavailable
+	case rec.status == 0:
+		rec.status = http.StatusOK
+	}
+	rec.header.Del("Server-Timing") // the batch's own timing is what counts
+	res := &batchResult{req: q, status: rec.status, header: rec.header, body: rec.body.Bytes()}
+	if res.failed() {
+		res.err = ri.err
+	}
+	if q.ID != "" && (rec.status == http.StatusCreated || rec.status == http.StatusNoContent) {
+		if loc := rec.header.Get("Location"); loc != "" {
+			refs[q.ID] = loc
+		}
+	}
+	d := time.Since(ri.start)
+	s.metrics.observe(q.Method, rec.status, ri.set, d, ri.rows)
+	ev := s.log.Info()
+	if rec.status >= 500 {
+		ev = s.log.Warn()
+	}
+	ev = ev.Str("request_id", ri.id).Str("method", q.Method).Str("path", target.EscapedPath()).
+		Int("status", rec.status).Dur("duration", d).Int64("rows", ri.rows).Int("bytes", rec.body.Len())
+	if ri.principal != nil && ri.principal.Name != "" {
+		ev = ev.Str("principal", ri.principal.Name)
+	}
+	if ri.errMsg != "" {
+		ev = ev.Str("error", ri.errMsg)
+	}
+	ev.Msg("batch request")
+	return res
+}
+
+// batchFailure is the recorded error answer for q (nil: a change set).
+func (s *Server) batchFailure(r *http.Request, q *odata.BatchRequest, err error) *batchResult {
+	rec := &recorder{header: http.Header{}}
+	s.writeError(rec, r, err)
+	if rec.status == 0 || rec.status == 499 {
+		rec.status = http.StatusServiceUnavailable // the batch's client went away: the answer goes nowhere
+	}
+	return &batchResult{req: q, status: rec.status, header: rec.header, body: rec.body.Bytes(), err: err}
+}
+
+// batchTarget resolves a part's URL against the service root: an absolute
+// URL of this service, an absolute path under the root, a path relative to
+// the root, or "$<id>[/...]" naming the entity an earlier request created.
+func (s *Server) batchTarget(r *http.Request, raw string, refs map[string]string) (*url.URL, error) {
+	if strings.HasPrefix(raw, "$") && !strings.HasPrefix(raw, "$metadata") && !strings.HasPrefix(raw, "$batch") {
+		id, rest := raw[1:], ""
+		if i := strings.IndexAny(id, "/?"); i >= 0 {
+			id, rest = id[:i], id[i:]
+		}
+		loc, ok := refs[id]
+		if !ok {
+			return nil, newHTTPError(http.StatusBadRequest, codeInvalidSyntax,
+				"$%s names no entity created earlier in this batch (Content-ID)", id)
+		}
+		raw = loc + rest
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, newHTTPError(http.StatusBadRequest, codeInvalidSyntax, "malformed URL in $batch: %q", raw)
+	}
+	root := s.cfg.Root + "/"
+	switch {
+	case u.IsAbs() || u.Host != "":
+		base, _ := url.Parse(s.serviceRootURL(r))
+		if !strings.EqualFold(u.Host, base.Host) || !strings.HasPrefix(u.EscapedPath(), root) && u.EscapedPath() != s.cfg.Root {
+			return nil, newHTTPError(http.StatusBadRequest, codeInvalidSyntax,
+				"a $batch request may only address this service (%s), not %s", s.serviceRootURL(r), raw)
+		}
+	case strings.HasPrefix(u.Path, "/"):
+		if !strings.HasPrefix(u.EscapedPath(), root) && u.EscapedPath() != s.cfg.Root {
+			return nil, newHTTPError(http.StatusBadRequest, codeInvalidSyntax,
+				"a $batch request may only address this service (%s), not %s", root, raw)
+		}
+	default:
+		u, err = url.Parse(root + raw)
+		if err != nil {
+			return nil, newHTTPError(http.StatusBadRequest, codeInvalidSyntax, "malformed URL in $batch: %q", raw)
+		}
+	}
+	if strings.TrimPrefix(u.EscapedPath(), root) == "$batch" {
+		return nil, newHTTPError(http.StatusBadRequest, codeInvalidSyntax, "a $batch cannot hold another $batch")
+	}
+	return &url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery}, nil
+}
+
+func randomHex() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// batchEncoder writes a batch response.
+type batchEncoder interface {
+	begin(w io.Writer)
+	unit(w io.Writer, results []*batchResult, group bool)
+	end(w io.Writer)
+}
+
+// multipartBatchEncoder writes multipart/mixed (OData 4.0 §11.7.4).
+type multipartBatchEncoder struct{ boundary string }
+
+func (e *multipartBatchEncoder) begin(io.Writer) {}
+
+func (e *multipartBatchEncoder) unit(w io.Writer, results []*batchResult, group bool) {
+	var b bytes.Buffer
+	if group && len(results) > 0 && !results[0].failed() {
+		cs := "changesetresponse_" + randomHex()
+		fmt.Fprintf(&b, "--%s\r\nContent-Type: multipart/mixed; boundary=%s\r\n\r\n", e.boundary, cs)
+		for _, res := range results {
+			writeHTTPPart(&b, cs, res)
+		}
+		fmt.Fprintf(&b, "--%s--\r\n", cs)
+	} else {
+		for _, res := range results {
+			writeHTTPPart(&b, e.boundary, res)
+		}
+	}
+	_, _ = w.Write(b.Bytes())
+}
+
+func (e *multipartBatchEncoder) end(w io.Writer) {
+	_, _ = fmt.Fprintf(w, "--%s--\r\n", e.boundary)
+}
+
+func writeHTTPPart(b *bytes.Buffer, boundary string, res *batchResult) {
+	fmt.Fprintf(b, "--%s\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n", boundary)
+	if res.req != nil && res.req.ID != "" {
+		fmt.Fprintf(b, "Content-ID: %s\r\n", res.req.ID)
+	}
+	fmt.Fprintf(b, "\r\nHTTP/1.1 %d %s\r\n", res.status, http.StatusText(res.status))
+	names := make([]string, 0, len(res.header))
+	for k := range res.header {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, v := range res.header[k] {
+			fmt.Fprintf(b, "%s: %s\r\n", k, v)
+		}
+	}
+	b.WriteString("\r\n")
+	b.Write(res.body)
+	b.WriteString("\r\n")
+}
+
+// jsonBatchEncoder writes the OData 4.01 JSON batch response.
+type jsonBatchEncoder struct{ n int }
+
+func (e *jsonBatchEncoder) begin(w io.Writer) { _, _ = io.WriteString(w, `{"responses":[`) }
+
+func (e *jsonBatchEncoder) unit(w io.Writer, results []*batchResult, _ bool) {
+	var b bytes.Buffer
+	for _, res := range results {
+		if e.n > 0 {
+			b.WriteByte(',')
+		}
+		e.n++
+		b.WriteByte('{')
+		if res.req != nil && res.req.ID != "" {
+			b.WriteString(`"id":`)
+			writeJSONString(&b, res.req.ID)
+			b.WriteByte(',')
+			if res.req.Group != "" {
+				b.WriteString(`"atomicityGroup":`)
+				writeJSONString(&b, res.req.Group)
+				b.WriteByte(',')
+			}
+		}
+		fmt.Fprintf(&b, `"status":%d`, res.status)
+		if len(res.header) > 0 {
+			b.WriteString(`,"headers":{`)
+			names := make([]string, 0, len(res.header))
+			for k := range res.header {
+				if k != "Content-Length" { // the body is embedded
+					names = append(names, k)
+				}
+			}
+			sort.Strings(names)
+			for i, k := range names {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				writeJSONString(&b, strings.ToLower(k))
+				b.WriteByte(':')
+				writeJSONString(&b, strings.Join(res.header[k], ", "))
+			}
+			b.WriteByte('}')
+		}
+		if body := bytes.TrimSpace(res.body); len(body) > 0 {
+			b.WriteString(`,"body":`)
+			mt, _, _ := mime.ParseMediaType(res.header.Get("Content-Type"))
+			if mt == "application/json" && json.Valid(body) {
+				b.Write(body)
+			} else {
+				writeJSONString(&b, string(res.body))
+			}
+		}
+		b.WriteByte('}')
+	}
+	_, _ = w.Write(b.Bytes())
+}
+
+func (e *jsonBatchEncoder) end(w io.Writer) { _, _ = io.WriteString(w, "]}\n") }
+
+func writeJSONString(b *bytes.Buffer, s string) {
+	out, _ := json.Marshal(s)
+	b.Write(out)
+}
