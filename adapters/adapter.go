@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/odatagw/odatagw/metadata"
 	"github.com/odatagw/odatagw/odata/edm"
@@ -171,4 +172,46 @@ func KindOf(err error) ErrorKind {
 		return Timeout
 	}
 	return Internal
+}
+
+// ChangeTracker is implemented by adapters that can read a change log of
+// the tables' rows (installed with `odatagw track install`), for OData delta
+// links. Positions are the backend's own opaque, non-empty strings.
+type ChangeTracker interface {
+	// TrackedSets reports which of sets have change capture installed (by
+	// set name). It needs no DDL rights.
+	TrackedSets(ctx context.Context, sets []*metadata.EntitySet) (map[string]bool, error)
+	// ChangePosition is the change log's current position: a change is
+	// "after" it when a read started at this call might not have seen it.
+	ChangePosition(ctx context.Context) (string, error)
+	// Changes lists the rows of set changed after position since, each row
+	// once (by key), in cursor order after cursor after ("": from the
+	// start), at most limit. A position that is not the backend's own is an
+	// Error of kind Invalid.
+	Changes(ctx context.Context, set *metadata.EntitySet, since, after string, limit int) ([]Change, error)
+	// PurgeChanges removes change-log entries recorded before before.
+	PurgeChanges(ctx context.Context, before time.Time) (int64, error)
+}
+
+// Change is one changed row of a change log: its key (the row may since
+// have been deleted) and its place in the listing.
+type Change struct {
+	Key    []semantic.Const // values in Set.Key order
+	Cursor string
+}
+
+// TrackAdmin prepares and removes change capture (`odatagw track`); it
+// needs DDL rights, which serving never does.
+type TrackAdmin interface {
+	InstallTracking(ctx context.Context, sets []*metadata.EntitySet) error
+	RemoveTracking(ctx context.Context, sets []*metadata.EntitySet) error
+	TrackingStatus(ctx context.Context, sets []*metadata.EntitySet) ([]TrackStatus, error)
+}
+
+// TrackStatus is what `odatagw track status` shows for one set.
+type TrackStatus struct {
+	Set       string
+	Installed bool
+	Entries   int64     // change-log entries for the set
+	Oldest    time.Time // of the oldest entry (zero when none)
 }

@@ -102,6 +102,10 @@ type EntitySet struct {
 	ETagHash bool
 	// Count says how $count and @odata.count are answered.
 	Count Count
+	// Tracked: changes are captured (odatagw track install) and configured
+	// to be served as delta links (track_changes). Set by the composition
+	// root before the model is published.
+	Tracked bool
 
 	byName map[string]*Property
 	byFold map[string]*Property

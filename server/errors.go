@@ -38,6 +38,8 @@ import (
 //	Timeout              504  the query exceeded the statement timeout
 //	OutcomeUnknown       504  the database connection broke during a commit and
 //	                          the outcome could not be found out: check before retrying
+//	Gone                 410  a delta link older than the change log keeps, or of
+//	                          a set no longer tracked: start tracking again
 //	FailedDependency     424  a $batch request not run (or rolled back) because
 //	                          another it depends on failed
 const (
@@ -63,6 +65,7 @@ const (
 	codeTimeout              = "Timeout"
 	codeOutcomeUnknown       = "OutcomeUnknown"
 	codeFailedDependency     = "FailedDependency"
+	codeGone                 = "Gone"
 )
 
 // httpError is an error the server itself raises, already shaped for HTTP.

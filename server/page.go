@@ -27,9 +27,12 @@ const nextLinkTokenRoom = 8 << 10
 func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic.Query, f format) response {
 	page := semantic.NewPage(q, s.cfg.MaxPageSize, preferences(r).maxPageSize)
 	start := time.Now()
+	tracking, err := s.startTracking(r, q, page)
+	if err != nil {
+		return fail(err)
+	}
 	var rows adapters.Rows
 	var proj *projector
-	var err error
 	if page.Size == 0 {
 		// $top=0 (or $top reached): no rows, only the count when asked.
 		n := adapters.NoCount
@@ -71,7 +74,10 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 	}
 	h := http.Header{"Content-Type": {f.contentType()}}
 	if page.PreferenceApplied {
-		h.Set("Preference-Applied", "odata.maxpagesize="+strconv.FormatInt(page.Preferred, 10))
+		h.Add("Preference-Applied", "odata.maxpagesize="+strconv.FormatInt(page.Preferred, 10))
+	}
+	if tracking {
+		h.Add("Preference-Applied", "odata.track-changes")
 	}
 	gz := acceptsGzip(r) && r.Method != http.MethodHead
 	if gz {
@@ -150,7 +156,7 @@ var errPanic = errors.New("panic while reading a page")
 func (s *Server) writePage(w io.Writer, r *http.Request, req *odata.Request, q *semantic.Query, f format,
 	page *semantic.Page, rows adapters.Rows, proj *projector, has bool) error {
 	ri := requestInfo(r)
-	jw := jsonfmt.NewWriter(w, jsonfmt.Options{IEEE754Compatible: f.ieee754})
+	jw := jsonfmt.NewWriter(w, f.jsonOptions(s, q.Set))
 	var count *int64
 	if n, ok := page.Count(); ok {
 		count = &n
@@ -170,6 +176,9 @@ func (s *Server) writePage(w io.Writer, r *http.Request, req *odata.Request, q *
 			break
 		}
 		etag := edm.ETag(s.cfg.TokenKey, q.Set, cols, vals) // over the stored row, hidden values included
+		if f.metadata == jsonfmt.Full {
+			jw.EntityID(s.entityURL(r, q.Set, adapters.KeyOf(q.Set, adapters.Row{Columns: cols, Values: vals})))
+		}
 		n := jw.EncodeEntity(proj.cols, proj.values(vals), etag)
 		if written > 0 && jw.Written()+int64(n)+reserve > s.cfg.MaxPageBytes {
 			more = true // this row starts the next page
@@ -184,11 +193,13 @@ func (s *Server) writePage(w io.Writer, r *http.Request, req *odata.Request, q *
 		return err
 	}
 	ri.rows = written
-	next := ""
+	next, delta := "", ""
 	if ks := page.Next(written, more); ks != nil {
 		next = s.nextLink(r, req, s.tokens.Encode(semantic.Fingerprint(q.Set.Name, req), *ks))
+	} else if pos := page.Track(); pos != "" {
+		delta = s.deltaLink(r, req, q.Set, semantic.Delta{Since: pos, Issued: s.now()})
 	}
-	jw.EndCollection(next)
+	jw.EndDelta(next, delta)
 	return jw.Err()
 }
 

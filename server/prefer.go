@@ -14,6 +14,7 @@ type prefer struct {
 	// continueOnError: odata.continue-on-error (4.01: continue-on-error),
 	// absent or "true"; "false" turns it off.
 	continueOnError bool
+	trackChanges    bool // odata.track-changes (4.01: track-changes)
 }
 
 // preferences parses every Prefer header of r. Names are case-insensitive;
@@ -35,6 +36,8 @@ func preferences(r *http.Request) prefer {
 						p.maxPageSize, seenPage = n, true
 					}
 				}
+			case "odata.track-changes", "track-changes":
+				p.trackChanges = true
 			case "odata.continue-on-error", "continue-on-error":
 				p.continueOnError = val == "" || strings.EqualFold(val, "true")
 			case "return":

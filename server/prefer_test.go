@@ -18,7 +18,7 @@ func TestPreferences(t *testing.T) {
 		{[]string{"odata.maxpagesize=0, odata.maxpagesize=-3, odata.maxpagesize=x, odata.maxpagesize=9"}, prefer{maxPageSize: 9}},
 		{[]string{"odata.maxpagesize=10", "odata.maxpagesize=20"}, prefer{maxPageSize: 10}},
 		{[]string{"return=minimal;foo=bar", "return=representation"}, prefer{ret: "minimal"}},
-		{[]string{"odata.track-changes, respond-async, wait=10"}, prefer{}},
+		{[]string{"odata.track-changes, respond-async, wait=10"}, prefer{trackChanges: true}},
 		{[]string{",,=,odata.maxpagesize"}, prefer{}},
 		{[]string{"odata.continue-on-error"}, prefer{continueOnError: true}},
 		{[]string{"Continue-On-Error=true, return=minimal"}, prefer{continueOnError: true, ret: "minimal"}},

@@ -116,6 +116,8 @@ func (s *Server) read(r *http.Request, req *odata.Request) response {
 		res = fail(err)
 	} else {
 		switch {
+		case req.Options.DeltaToken != "":
+			res = s.readDelta(r, req, q, f)
 		case q.CountOnly:
 			res = s.readCount(r, q)
 		case q.Key != nil:
@@ -193,7 +195,11 @@ func (s *Server) readEntity(r *http.Request, q *semantic.Query, f format) respon
 	pr := newProjector(q, idx, cols).mask(requestInfo(r).masked)
 	ctx := jsonfmt.ContextURL(s.serviceRootURL(r), q.Set.Name, selected(q), true)
 	var buf bytes.Buffer
-	jsonfmt.NewWriter(&buf, jsonfmt.Options{IEEE754Compatible: f.ieee754}).SingleEntity(ctx, pr.cols, pr.values(vals), etag)
+	jw := jsonfmt.NewWriter(&buf, f.jsonOptions(s, q.Set))
+	if f.metadata == jsonfmt.Full {
+		jw.EntityID(s.entityURL(r, q.Set, q.Key))
+	}
+	jw.SingleEntity(ctx, pr.cols, pr.values(vals), etag)
 	releaseEarly(r) // the entity is in memory: a slow client holds no database slot
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	return response{header: h, body: func(w http.ResponseWriter) { _, _ = w.Write(buf.Bytes()) }}
@@ -223,7 +229,7 @@ func (s *Server) propertyResult(r *http.Request, q *semantic.Query, f format, v 
 	default:
 		h.Set("Content-Type", f.contentType())
 		ctx := s.serviceRootURL(r) + "$metadata#" + q.Set.Name + "(" + odata.FormatKey(semantic.KeyParts(q.Set, q.Key), true) + ")/" + p.Name
-		jsonfmt.NewWriter(&buf, jsonfmt.Options{IEEE754Compatible: f.ieee754}).SingleValue(ctx, p, &v)
+		jsonfmt.NewWriter(&buf, f.jsonOptions(s, q.Set)).SingleValue(ctx, p, &v)
 	}
 	releaseEarly(r)
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))

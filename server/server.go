@@ -63,6 +63,9 @@ type Config struct {
 	Limits     semantic.Limits
 	// TokenKey signs $skiptoken and CSRF tokens.
 	TokenKey []byte
+	// TrackRetention is how long the change log keeps entries: an older
+	// delta link is 410 Gone (default 7 days).
+	TrackRetention time.Duration
 	// Upsert makes PATCH/PUT on a missing key create the entity.
 	Upsert bool
 	// RequireIfMatch makes If-Match mandatory on updates and deletes of
@@ -109,6 +112,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxURLBytes <= 0 {
 		c.MaxURLBytes = 64 << 10
+	}
+	if c.TrackRetention <= 0 {
+		c.TrackRetention = 7 * 24 * time.Hour
 	}
 	if c.MaxBatchRequests <= 0 {
 		c.MaxBatchRequests = 100

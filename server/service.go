@@ -8,8 +8,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/odatagw/odatagw/metadata"
 	"github.com/odatagw/odatagw/metadata/csdl"
 	"github.com/odatagw/odatagw/odata"
+	"github.com/odatagw/odatagw/odata/jsonfmt"
 )
 
 // serveOData dispatches every request under the service root.
@@ -122,15 +124,36 @@ func (s *Server) serviceRootURL(r *http.Request) string { return s.baseURL(r) + 
 // format is the negotiated response format of a data request.
 type format struct {
 	ieee754   bool
-	streaming bool // the client asked for odata.streaming=true
+	streaming bool          // the client asked for odata.streaming=true
+	metadata  jsonfmt.Level // odata.metadata (also the 4.01 unprefixed "metadata")
 }
 
-// formatOf reads the OData parameters of an accepted JSON media type.
-func formatOf(params map[string]string) format {
-	return format{
+// formatOf reads the OData parameters of an accepted JSON media type; ok is
+// false for an odata.metadata level that does not exist.
+func formatOf(params map[string]string) (f format, ok bool) {
+	f = format{
 		ieee754:   strings.EqualFold(params["ieee754compatible"], "true"),
 		streaming: strings.EqualFold(params["odata.streaming"], "true"),
 	}
+	level := params["odata.metadata"]
+	if level == "" {
+		level = params["metadata"]
+	}
+	switch strings.ToLower(level) {
+	case "", "minimal":
+	case "full":
+		f.metadata = jsonfmt.Full
+	case "none":
+		f.metadata = jsonfmt.None
+	default:
+		return f, false
+	}
+	return f, true
+}
+
+// jsonOptions are the writer options of f for entities of set.
+func (f format) jsonOptions(s *Server, set *metadata.EntitySet) jsonfmt.Options {
+	return jsonfmt.Options{IEEE754Compatible: f.ieee754, Metadata: f.metadata, TypeName: s.Model().Namespace + "." + set.Name}
 }
 
 // negotiate picks JSON for data responses: $format wins over Accept; any
@@ -141,7 +164,11 @@ func negotiate(r *http.Request, req *odata.Request) (format, error) {
 	if fv := req.Options.Format; fv != "" {
 		mt, params, err := mime.ParseMediaType(fv)
 		if strings.EqualFold(fv, "json") || err == nil && mt == "application/json" {
-			return formatOf(params), nil
+			if f, ok := formatOf(params); ok {
+				return f, nil
+			}
+			return f, newHTTPError(http.StatusNotAcceptable, codeNotAcceptable,
+				"odata.metadata=%s is not a metadata level (minimal, full, none)", params["odata.metadata"]+params["metadata"])
 		}
 		return f, newHTTPError(http.StatusNotAcceptable, codeNotAcceptable,
 			"$format=%s is not supported; this service produces JSON only", fv)
@@ -162,7 +189,9 @@ func negotiate(r *http.Request, req *odata.Request) (format, error) {
 		}
 		switch mt {
 		case "application/json", "*/*", "application/*":
-			return formatOf(params), nil
+			if f, ok := formatOf(params); ok {
+				return f, nil
+			}
 		}
 	}
 	return f, newHTTPError(http.StatusNotAcceptable, codeNotAcceptable,
@@ -174,6 +203,12 @@ func negotiate(r *http.Request, req *odata.Request) (format, error) {
 // that says it for a binary stream.
 func (f format) contentType() string {
 	ct := "application/json;odata.metadata=minimal"
+	switch f.metadata {
+	case jsonfmt.Full:
+		ct = "application/json;odata.metadata=full"
+	case jsonfmt.None:
+		ct = "application/json;odata.metadata=none"
+	}
 	if f.streaming {
 		ct += ";odata.streaming=true"
 	}

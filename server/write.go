@@ -177,7 +177,11 @@ func (s *Server) entityResult(r *http.Request, req *odata.Request, q *semantic.Q
 	}
 	ctx := jsonfmt.ContextURL(s.serviceRootURL(r), q.Set.Name, projection, true)
 	return response{status: status, header: h, body: func(w http.ResponseWriter) {
-		jsonfmt.NewWriter(w, jsonfmt.Options{IEEE754Compatible: f.ieee754}).SingleEntity(ctx, cols, vals, etag)
+		jw := jsonfmt.NewWriter(w, f.jsonOptions(s, q.Set))
+		if f.metadata == jsonfmt.Full {
+			jw.EntityID(s.entityURL(r, q.Set, adapters.KeyOf(q.Set, row)))
+		}
+		jw.SingleEntity(ctx, cols, vals, etag)
 	}}
 }
 

@@ -171,3 +171,43 @@ func TestMetadataFormats(t *testing.T) {
 	}
 	assertODataError(t, g.do("GET", "/odata/$metadata?$format=atom", nil), 406)
 }
+
+// TestMetadataLevels: odata.metadata=full adds @odata.type, @odata.id,
+// @odata.editLink and property types; none keeps only count and nextLink;
+// an unknown level is 406.
+func TestMetadataLevels(t *testing.T) {
+	t.Parallel()
+	g := startFixture(t)
+	full := "application/json;odata.metadata=full"
+	r := g.do("GET", "/odata/Orders?$select=OrderID,Total,Status&$orderby=OrderID&$count=true", nil, "Accept", full, "Prefer", "odata.maxpagesize=1")
+	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#Orders(OrderID,Total,Status)","@odata.count":6,"value":[`+
+		`{"@odata.type":"#odatagw.Orders","@odata.id":"BASE/odata/Orders(10248)","@odata.editLink":"BASE/odata/Orders(10248)",`+
+		`"OrderID@odata.type":"#Int64","OrderID":10248,"Total@odata.type":"#Decimal","Total":100.50,"Status":"Open"}],`+
+		`"@odata.nextLink":"BASE/odata/Orders?$orderby=OrderID&$select=OrderID,Total,Status&$count=true&$skiptoken=TOKEN"}`)
+	if ct := r.Header.Get("Content-Type"); ct != full {
+		t.Errorf("Content-Type %q", ct)
+	}
+	r = g.do("GET", "/odata/Customers('ALFKI')?$select=CustomerID,Active,CreatedAt&$format=application/json;odata.metadata=full", nil)
+	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#Customers(CustomerID,CreatedAt,Active)/$entity",`+
+		`"@odata.type":"#odatagw.Customers","@odata.id":"BASE/odata/Customers(%27ALFKI%27)","@odata.editLink":"BASE/odata/Customers(%27ALFKI%27)",`+
+		`"CustomerID":"ALFKI","CreatedAt@odata.type":"#DateTimeOffset","CreatedAt":"2019-03-01T10:15:30.123456Z","Active":true}`)
+
+	none := "application/json;odata.metadata=none"
+	r = g.do("GET", "/odata/Orders?$select=OrderID&$orderby=OrderID&$count=true", nil, "Accept", none, "Prefer", "odata.maxpagesize=1")
+	g.expect(t, r, 200, `{"@odata.count":6,"value":[{"OrderID":10248}],`+
+		`"@odata.nextLink":"BASE/odata/Orders?$orderby=OrderID&$select=OrderID&$count=true&$skiptoken=TOKEN"}`)
+	if ct := r.Header.Get("Content-Type"); ct != none {
+		t.Errorf("Content-Type %q", ct)
+	}
+	r = g.do("GET", "/odata/Customers('ALFKI')/Name", nil, "Accept", none)
+	g.expect(t, r, 200, `{"value":"Alfreds Futterkiste"}`)
+
+	// A write answers at the level asked for.
+	r = g.do("POST", "/odata/Customers", []byte(`{"CustomerID":"FULL","Name":"Full Co","CreatedAt":"2024-01-01T00:00:00Z"}`), "Accept", full)
+	g.expect(t, r, 201, `{"@odata.context":"BASE/odata/$metadata#Customers/$entity","@odata.type":"#odatagw.Customers",`+
+		`"@odata.id":"BASE/odata/Customers(%27FULL%27)","@odata.editLink":"BASE/odata/Customers(%27FULL%27)",`+
+		`"CustomerID":"FULL","Name":"Full Co","City":null,"Country":null,"CreatedAt@odata.type":"#DateTimeOffset","CreatedAt":"2024-01-01T00:00:00Z","CreditLimit":null,"Active":true}`)
+
+	assertODataError(t, g.do("GET", "/odata/Customers?$format=application/json;odata.metadata=most", nil), 406)
+	assertODataError(t, g.do("GET", "/odata/Customers", nil, "Accept", "application/json;odata.metadata=most"), 406)
+}

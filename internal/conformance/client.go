@@ -124,6 +124,9 @@ func (c *client) doOnce(ctx context.Context, method, u string, body []byte) (*re
 		req.Header.Set("Accept", "application/json")
 	}
 	req.Header.Set("OData-MaxVersion", "4.0")
+	if p, ok := ctx.Value(preferKey{}).(string); ok {
+		req.Header.Set("Prefer", p)
+	}
 	req.Header.Set("Accept-Encoding", "gzip")
 	req.Header.Set("User-Agent", "odatagw-check")
 	if body != nil {
@@ -171,6 +174,14 @@ func scrub(err error) error {
 		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
 	}
 	return err
+}
+
+// preferKey carries a Prefer header for the requests of a context.
+type preferKey struct{}
+
+// withPrefer makes the requests of ctx send Prefer: p.
+func withPrefer(ctx context.Context, p string) context.Context {
+	return context.WithValue(ctx, preferKey{}, p)
 }
 
 // get is do(GET) with the root-relative path and params.

@@ -104,6 +104,9 @@ func (sr *setRun) run(ctx context.Context) {
 		sr.selectCheck, sr.topSkipCheck, sr.countCheck, sr.walkCheck,
 		sr.orderbyChecks, sr.filterChecks, sr.logicChecks, sr.keyChecks, sr.searchCheck,
 	}
+	if sr.s.ChangeTracking {
+		steps = append(steps, sr.trackingCheck)
+	}
 	if sr.o.Writes {
 		steps = append(steps, sr.writeChecks)
 	}

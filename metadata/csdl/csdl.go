@@ -140,6 +140,11 @@ func setAnnotations(s *metadata.EntitySet) []setAnnotation {
 			xml:  `<Record><PropertyValue Property="NonSortableProperties"><Collection>` + xmlPaths + `</Collection></PropertyValue></Record>`,
 			json: `{"NonSortableProperties":[` + jsonPaths + `]}`})
 	}
+	if s.Tracked {
+		out = append(out, setAnnotation{term: "ChangeTracking",
+			xml:  `<Record><PropertyValue Property="Supported" Bool="true"/></Record>`,
+			json: `{"Supported":true}`})
+	}
 	return out
 }
 

@@ -36,6 +36,9 @@ type EntitySet struct {
 	Description string      // Core.Description of the entity type
 	Properties  []*Property // structural properties, base type's first, each type's in document order
 	Key         []*Property // in PropertyRef order; empty if the type declares none or KeyProblem is set
+	// ChangeTracking: the set is annotated Capabilities.ChangeTracking
+	// with Supported true (inline on the EntitySet element).
+	ChangeTracking bool
 	// KeyProblem says why the key could not be resolved: the entity type
 	// (or a base type) is not declared, or a PropertyRef names no
 	// structural property. "" when the key, if any, resolved.
@@ -155,6 +158,15 @@ func Parse(data []byte) (*Document, error) {
 		s, err := r.entitySet(es.Name, r.qualify(es.EntityType))
 		if err != nil {
 			return nil, err
+		}
+		for _, a := range es.Annotations {
+			term := r.qualify(a.Term)
+			if ns, local, _ := cutLast(a.Term); ns == "Capabilities" && r.aliases["Capabilities"] == "" {
+				term = capabilitiesNamespace + "." + local
+			}
+			if a.Qualifier == "" && term == capabilitiesNamespace+".ChangeTracking" && a.recordBool("Supported") {
+				s.ChangeTracking = true
+			}
 		}
 		doc.Sets = append(doc.Sets, s)
 	}
@@ -335,6 +347,8 @@ const (
 	coreNamespace   = "Org.OData.Core.V1"
 	coreDescription = coreNamespace + ".Description"
 	coreComputed    = coreNamespace + ".Computed"
+
+	capabilitiesNamespace = "Org.OData.Capabilities.V1"
 )
 
 // note records the unqualified annotations of target by qualified term.
@@ -435,8 +449,9 @@ type xProperty struct {
 type xContainer struct {
 	Name string `xml:"Name,attr"`
 	Sets []struct {
-		Name       string `xml:"Name,attr"`
-		EntityType string `xml:"EntityType,attr"`
+		Name        string        `xml:"Name,attr"`
+		EntityType  string        `xml:"EntityType,attr"`
+		Annotations []xAnnotation `xml:"Annotation"`
 	} `xml:"EntitySet"`
 }
 
@@ -449,6 +464,22 @@ type xAnnotation struct {
 	Bool       string `xml:"Bool,attr"`
 	StringElem string `xml:"String"`
 	BoolElem   string `xml:"Bool"`
+	Record     struct {
+		Values []struct {
+			Property string `xml:"Property,attr"`
+			Bool     string `xml:"Bool,attr"`
+		} `xml:"PropertyValue"`
+	} `xml:"Record"`
+}
+
+// recordBool is the Bool value of property name of the annotation's record.
+func (a xAnnotation) recordBool(name string) bool {
+	for _, v := range a.Record.Values {
+		if v.Property == name {
+			return v.Bool == "true"
+		}
+	}
+	return false
 }
 
 func (a xAnnotation) value() string {

@@ -16,6 +16,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -28,12 +29,34 @@ type Options struct {
 	// IEEE754Compatible writes Int64 and Decimal values (and @odata.count)
 	// as JSON strings.
 	IEEE754Compatible bool
+	// Metadata is the odata.metadata level (JSON Format §3.1).
+	Metadata Level
+	// TypeName is the qualified name of the entities' type, for
+	// @odata.type at Full.
+	TypeName string
 }
+
+// Level is an odata.metadata level: how much control information a
+// response carries.
+type Level int
+
+// Levels.
+const (
+	// Minimal: @odata.context, @odata.etag, @odata.count, @odata.nextLink.
+	Minimal Level = iota
+	// Full adds @odata.type, @odata.id and @odata.editLink to each entity
+	// (the id set with EntityID) and the type of each property whose JSON
+	// form does not tell it (everything but String, Boolean and Double).
+	Full
+	// None keeps only @odata.count and @odata.nextLink.
+	None
+)
 
 // Writer writes one OData JSON response. It is not safe for concurrent use.
 type Writer struct {
 	w       io.Writer
 	opt     Options
+	id      string // of the next entity (Full)
 	buf     []byte // scratch for the current row or fragment
 	written int64
 	rows    int
@@ -62,15 +85,29 @@ func (w *Writer) flush() {
 
 // BeginCollection writes the opening of a collection response.
 func (w *Writer) BeginCollection(contextURL string, count *int64) {
-	w.buf = append(w.buf, `{"@odata.context":`...)
-	w.buf = appendString(w.buf, contextURL)
+	w.buf = w.appendContext(append(w.buf, '{'), contextURL)
 	if count != nil {
-		w.buf = append(w.buf, `,"@odata.count":`...)
+		w.buf = append(w.buf, `"@odata.count":`...)
 		w.buf = w.appendCount(w.buf, *count)
+		w.buf = append(w.buf, ',')
 	}
-	w.buf = append(w.buf, `,"value":[`...)
+	w.buf = append(w.buf, `"value":[`...)
 	w.flush()
 }
+
+// appendContext appends `"@odata.context":"…",` unless the level is None.
+func (w *Writer) appendContext(b []byte, contextURL string) []byte {
+	if w.opt.Metadata == None {
+		return b
+	}
+	b = append(b, `"@odata.context":`...)
+	b = appendString(b, contextURL)
+	return append(b, ',')
+}
+
+// EntityID sets the id (canonical URL) of the next entity written; it is
+// used at Full only.
+func (w *Writer) EntityID(id string) { w.id = id }
 
 func (w *Writer) appendCount(b []byte, n int64) []byte {
 	if w.opt.IEEE754Compatible {
@@ -119,40 +156,62 @@ func (w *Writer) EndCollection(nextLink string) {
 
 // SingleEntity writes a whole single-entity response.
 func (w *Writer) SingleEntity(contextURL string, cols []*metadata.Property, vals []edm.Value, etag string) {
-	w.buf = append(w.buf[:0], `{"@odata.context":`...)
-	w.buf = appendString(w.buf, contextURL)
-	if etag != "" {
-		w.buf = append(w.buf, `,"@odata.etag":`...)
-		w.buf = appendString(w.buf, etag)
-	}
-	for i, p := range cols {
-		w.buf = append(w.buf, ',')
-		w.buf = appendString(w.buf, p.Name)
-		w.buf = append(w.buf, ':')
-		w.buf = w.AppendValue(w.buf, p, &vals[i])
-	}
+	w.buf = w.appendContext(append(w.buf[:0], '{'), contextURL)
+	w.buf = w.appendMembers(w.buf, cols, vals, etag)
 	w.buf = append(w.buf, "}\n"...)
 	w.flush()
 }
 
 func (w *Writer) appendEntity(b []byte, cols []*metadata.Property, vals []edm.Value, etag string) []byte {
-	b = append(b, '{')
+	b = w.appendMembers(append(b, '{'), cols, vals, etag)
+	return append(b, '}')
+}
+
+// appendMembers appends an entity's control information and properties,
+// without braces.
+func (w *Writer) appendMembers(b []byte, cols []*metadata.Property, vals []edm.Value, etag string) []byte {
 	first := true
-	if etag != "" {
-		b = append(b, `"@odata.etag":`...)
-		b = appendString(b, etag)
-		first = false
-	}
-	for i, p := range cols {
+	sep := func(b []byte) []byte {
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendString(b, p.Name)
+		return b
+	}
+	full := w.opt.Metadata == Full
+	if full && w.opt.TypeName != "" {
+		b = append(sep(b), `"@odata.type":`...)
+		b = appendString(b, "#"+w.opt.TypeName)
+	}
+	if full && w.id != "" {
+		b = append(sep(b), `"@odata.id":`...)
+		b = appendString(b, w.id)
+	}
+	if etag != "" && w.opt.Metadata != None {
+		b = append(sep(b), `"@odata.etag":`...)
+		b = appendString(b, etag)
+	}
+	if full && w.id != "" {
+		b = append(sep(b), `"@odata.editLink":`...)
+		b = appendString(b, w.id)
+	}
+	w.id = ""
+	for i, p := range cols {
+		if full && !vals[i].Null {
+			switch p.Type {
+			case metadata.String, metadata.Boolean, metadata.Double:
+			default:
+				b = appendString(sep(b), p.Name+"@odata.type")
+				b = append(b, `:"#`...)
+				b = append(b, strings.TrimPrefix(string(p.Type), "Edm.")...)
+				b = append(b, '"')
+			}
+		}
+		b = appendString(sep(b), p.Name)
 		b = append(b, ':')
 		b = w.AppendValue(b, p, &vals[i])
 	}
-	return append(b, '}')
+	return b
 }
 
 // AppendValue appends the JSON form of v as a value of property p.

@@ -174,3 +174,38 @@ func TestSingleValueAndRaw(t *testing.T) {
 		}
 	}
 }
+
+func TestMetadataLevels(t *testing.T) {
+	cols := []*metadata.Property{prop("ID", metadata.Int64), prop("Name", metadata.String), prop("Price", metadata.Decimal), prop("Gone", metadata.Date)}
+	vals := []edm.Value{{Int: 7}, {Text: []byte("x")}, {Text: []byte("1.50")}, {Null: true}}
+	cases := []struct {
+		level Level
+		want  string
+	}{
+		{Minimal, `{"@odata.context":"C","@odata.count":1,"value":[{"@odata.etag":"W/\"e\"","ID":7,"Name":"x","Price":1.50,"Gone":null}],"@odata.nextLink":"N"}`},
+		{Full, `{"@odata.context":"C","@odata.count":1,"value":[{"@odata.type":"#ns.T","@odata.id":"I","@odata.etag":"W/\"e\"","@odata.editLink":"I",` +
+			`"ID@odata.type":"#Int64","ID":7,"Name":"x","Price@odata.type":"#Decimal","Price":1.50,"Gone":null}],"@odata.nextLink":"N"}`},
+		{None, `{"@odata.count":1,"value":[{"ID":7,"Name":"x","Price":1.50,"Gone":null}],"@odata.nextLink":"N"}`},
+	}
+	for _, tc := range cases {
+		var buf bytes.Buffer
+		w := NewWriter(&buf, Options{Metadata: tc.level, TypeName: "ns.T"})
+		n := int64(1)
+		w.BeginCollection("C", &n)
+		w.EntityID("I")
+		w.Entity(cols, vals, `W/"e"`)
+		w.EndCollection("N")
+		if got := strings.TrimSpace(buf.String()); got != tc.want {
+			t.Errorf("level %d:\n got %s\nwant %s", tc.level, got, tc.want)
+		}
+		buf.Reset()
+		w = NewWriter(&buf, Options{Metadata: tc.level, TypeName: "ns.T"})
+		w.EntityID("I")
+		w.SingleEntity("C", cols[:1], vals[:1], "")
+		want := map[Level]string{Minimal: `{"@odata.context":"C","ID":7}`, None: `{"ID":7}`,
+			Full: `{"@odata.context":"C","@odata.type":"#ns.T","@odata.id":"I","@odata.editLink":"I","ID@odata.type":"#Int64","ID":7}`}[tc.level]
+		if got := strings.TrimSpace(buf.String()); got != want {
+			t.Errorf("single entity, level %d:\n got %s\nwant %s", tc.level, got, want)
+		}
+	}
+}

@@ -9,9 +9,8 @@ import (
 // (Set(key)/Name): {"@odata.context":…,"value":…}. A null value has no
 // such response (the server answers 204).
 func (w *Writer) SingleValue(contextURL string, p *metadata.Property, v *edm.Value) {
-	w.buf = append(w.buf[:0], `{"@odata.context":`...)
-	w.buf = appendString(w.buf, contextURL)
-	w.buf = append(w.buf, `,"value":`...)
+	w.buf = w.appendContext(append(w.buf[:0], '{'), contextURL)
+	w.buf = append(w.buf, `"value":`...)
 	w.buf = w.AppendValue(w.buf, p, v)
 	w.buf = append(w.buf, "}\n"...)
 	w.flush()

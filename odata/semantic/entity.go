@@ -315,3 +315,14 @@ func fitDecimal(p *metadata.Property, text string) (string, string) {
 	}
 	return b.String(), ""
 }
+
+// JSONConst converts one JSON value (as a database serialises a column,
+// e.g. a change log's key) to a constant of p's type, by the rules of
+// request bodies.
+func JSONConst(p *metadata.Property, raw json.RawMessage) (Const, error) {
+	c, msg := jsonConst(p, raw)
+	if msg != "" {
+		return c, fmt.Errorf("%s", msg)
+	}
+	return c, nil
+}

@@ -45,6 +45,7 @@ type Page struct {
 	last     []edm.Value // the kept columns of the last row written (owned copies)
 	count    int64       // the walk's count; valid when counted
 	counted  bool
+	track    string // the walk's change-log position ("": not tracking)
 }
 
 // NewPage plans the page of q. maxPageSize is the configured maximum (> 0);
@@ -74,8 +75,20 @@ func NewPage(q *Query, maxPageSize, preferred int) *Page {
 		p.count, p.counted = a.Count, true
 	}
 	p.NeedCount = q.Count && !p.counted
+	if a := q.After; a != nil {
+		p.track = a.Track
+	}
 	return p
 }
+
+// Track is the change-log position of a walk that asked for change
+// tracking: taken by the first page (SetTrack), carried by the nextLinks;
+// "" when none.
+func (p *Page) Track() string { return p.track }
+
+// SetTrack records the change-log position taken before the first page was
+// read.
+func (p *Page) SetTrack(pos string) { p.track = pos }
 
 // SetCount records the count taken for this page (NeedCount).
 func (p *Page) SetCount(n int64) { p.count, p.counted = n, true }
@@ -125,7 +138,7 @@ func (p *Page) Next(written int64, more bool) *Keyset {
 	if !more || p.owed >= 0 && written >= p.owed {
 		return nil
 	}
-	ks := &Keyset{Returned: p.returned + written, Count: p.count, Counted: p.counted}
+	ks := &Keyset{Returned: p.returned + written, Count: p.count, Counted: p.counted, Track: p.track}
 	if !p.keyset {
 		base := p.q.Skip
 		if p.q.After != nil {

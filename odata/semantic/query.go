@@ -70,6 +70,10 @@ type Keyset struct {
 	// snapshot the walk reads.
 	Count   int64
 	Counted bool
+	// Track is the change-log position taken on the first page of a walk
+	// that asked for change tracking (0: none); the last page's delta link
+	// starts there, so that nothing changed during the walk is missed.
+	Track string
 }
 
 // Expr is a bound, typed expression. Type is the Edm type of its value;
@@ -309,3 +313,33 @@ var DefaultLimits = Limits{MaxExprLength: 65536, MaxNodes: 10000, MaxDepth: 100,
 
 // Now is the clock used for now(); tests may replace it.
 var Now = func() time.Time { return time.Now().UTC() }
+
+// KeysIn is the filter "the key is one of keys" (each in Set.Key order):
+// an In for a single-property key, else an or of ands of equalities. keys
+// must not be empty.
+func KeysIn(set *metadata.EntitySet, keys [][]Const) Expr {
+	if len(set.Key) == 1 {
+		vals := make([]Const, len(keys))
+		for i, k := range keys {
+			vals[i] = k[0]
+		}
+		return &In{X: &Prop{P: set.Key[0]}, Values: vals}
+	}
+	var or Expr
+	for _, k := range keys {
+		var and Expr
+		for i, p := range set.Key {
+			c := k[i]
+			var eq Expr = &Compare{Op: Eq, L: &Prop{P: p}, R: &c}
+			if and != nil {
+				eq = &Logical{L: and, R: eq}
+			}
+			and = eq
+		}
+		if or != nil {
+			and = &Logical{Or: true, L: or, R: and}
+		}
+		or = and
+	}
+	return or
+}

@@ -32,6 +32,8 @@ import (
 //
 // Version 1 tokens (issued before the count was carried) have no count
 // field and still decode, so that walks in flight survive an upgrade.
+// Version 3 is version 2 followed by the bytes of Track (a walk with change
+// tracking); it is written only when Track is set.
 //
 // Each value is a type code byte (0x80 set for null) followed by its
 // encoding: bool 1 byte; integers zigzag varint; Decimal, String, Guid and
@@ -50,6 +52,7 @@ func NewTokenCodec(key []byte) *TokenCodec {
 
 const (
 	tokenVersion = 2
+	trackVersion = 3
 	fpLen        = 8
 	tagLen       = 16
 	// maxTokenLen bounds the text Decode looks at.
@@ -93,7 +96,11 @@ func (c *TokenCodec) tag(payload []byte) []byte {
 // Const. Encode panics on a value whose V does not match its T: that is a
 // programming error, and a token that silently misplaced a page would be worse.
 func (c *TokenCodec) Encode(fingerprint string, k Keyset) string {
-	p := []byte{tokenVersion}
+	version := byte(tokenVersion)
+	if k.Track != "" {
+		version = trackVersion
+	}
+	p := []byte{version}
 	p = append(p, fingerprintHash(fingerprint)...)
 	p = binary.AppendUvarint(p, uint64(k.Returned))
 	if k.Counted {
@@ -110,6 +117,9 @@ func (c *TokenCodec) Encode(fingerprint string, k Keyset) string {
 		for _, v := range k.Values {
 			p = appendValue(p, v)
 		}
+	}
+	if k.Track != "" {
+		p = appendBytes(p, []byte(k.Track))
 	}
 	p = append(p, c.tag(p)...)
 	return base64.RawURLEncoding.EncodeToString(p)
@@ -209,7 +219,7 @@ func (c *TokenCodec) Decode(fingerprint, token string, order []Order) (*Keyset, 
 		return nil, invalidToken()
 	}
 	version := payload[0]
-	if version != 1 && version != tokenVersion || !bytes.Equal(payload[1:1+fpLen], fingerprintHash(fingerprint)) {
+	if version != 1 && version != tokenVersion && version != trackVersion || !bytes.Equal(payload[1:1+fpLen], fingerprintHash(fingerprint)) {
 		return nil, invalidToken()
 	}
 	r := &reader{b: payload[1+fpLen:]}
@@ -260,6 +270,13 @@ func (c *TokenCodec) Decode(fingerprint, token string, order []Order) (*Keyset, 
 		}
 	default:
 		return nil, invalidToken()
+	}
+	if version == trackVersion {
+		track, ok := r.bytes()
+		if !ok || len(track) == 0 {
+			return nil, invalidToken()
+		}
+		k.Track = string(track)
 	}
 	if len(r.b) != 0 {
 		return nil, invalidToken()

@@ -384,3 +384,49 @@ func TestTokenCarriesTheCount(t *testing.T) {
 		t.Errorf("version 3 token: %v", err)
 	}
 }
+
+func TestDeltaToken(t *testing.T) {
+	c := NewTokenCodec([]byte("0123456789abcdef0123456789abcdef"))
+	issued := time.Date(2026, 11, 30, 1, 2, 3, 0, time.UTC)
+	for _, d := range []Delta{
+		{Since: "100:105:101,103", Issued: issued},
+		{Since: "7", Upto: "9", After: `{"id": 42}`, Issued: issued},
+	} {
+		tok := c.EncodeDelta("fp", d)
+		got, err := c.DecodeDelta("fp", tok)
+		if err != nil || got != d {
+			t.Errorf("round trip %+v: %+v, %v", d, got, err)
+		}
+		if _, err := c.DecodeDelta("other", tok); err == nil {
+			t.Errorf("token accepted for another query")
+		}
+		if _, err := NewTokenCodec([]byte("another key another key 12345678")).DecodeDelta("fp", tok); err == nil {
+			t.Errorf("token accepted under another key")
+		}
+		raw := []byte(tok)
+		raw[len(raw)/2] ^= 1
+		if _, err := c.DecodeDelta("fp", string(raw)); err == nil {
+			t.Errorf("tampered token accepted")
+		}
+	}
+	// A $skiptoken is not a $deltatoken, and the reverse.
+	skip := c.Encode("fp", Keyset{Offset: 3})
+	if _, err := c.DecodeDelta("fp", skip); err == nil {
+		t.Errorf("a $skiptoken decoded as a $deltatoken")
+	}
+	if _, err := c.Decode("fp", c.EncodeDelta("fp", Delta{Since: "1", Issued: issued}), nil); err == nil {
+		t.Errorf("a $deltatoken decoded as a $skiptoken")
+	}
+	if _, err := c.DecodeDelta("fp", c.EncodeDelta("fp", Delta{Issued: issued})); err == nil {
+		t.Errorf("a delta without a position decoded")
+	}
+}
+
+func TestTokenCarriesTheTrackPosition(t *testing.T) {
+	c := NewTokenCodec([]byte("0123456789abcdef0123456789abcdef"))
+	tok := c.Encode("fp", Keyset{Offset: 5, Returned: 5, Track: "100:105:"})
+	k, err := c.Decode("fp", tok, []Order{{Expr: &Arith{}}})
+	if err != nil || k.Track != "100:105:" || k.Offset != 5 {
+		t.Fatalf("track position: %+v %v", k, err)
+	}
+}

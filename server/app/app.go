@@ -218,7 +218,7 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 		LongQueryAfter: max(gc.LongQueryAfter, 0),
 		Limits: semantic.Limits{MaxExprLength: c.Limits.MaxExprLength, MaxNodes: c.Limits.MaxNodes,
 			MaxDepth: c.Limits.MaxDepth, MaxInList: c.Limits.MaxInList, MaxOrderBy: c.Limits.MaxOrderBy},
-		TokenKey: key, Upsert: c.Upsert, RequireIfMatch: c.RequireIfMatch,
+		TokenKey: key, Upsert: c.Upsert, RequireIfMatch: c.RequireIfMatch, TrackRetention: c.TrackRetention,
 		CSRF:    server.CSRFConfig{Enabled: c.CSRF.Enabled, Header: c.CSRF.Header, TTL: c.CSRF.TTL},
 		Metrics: c.Metrics, Permissions: perms, CORSOrigins: c.CORSOrigins, TrustedProxies: proxies,
 	}, server.Deps{
@@ -263,6 +263,9 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 		}
 		g.done <- err
 	}()
+	if ct, ok := ad.(adapters.ChangeTracker); ok && len(c.trackedSets(model)) > 0 {
+		go g.purgeChanges(base, ct)
+	}
 	log.Info().Str("addr", ln.Addr().String()).Str("root", c.Root).Int("entity_sets", len(model.Sets)).
 		Str("version", Version).Msg("odatagw serving")
 	return g, nil
@@ -312,6 +315,7 @@ func (g *Gateway) loadModel(ctx context.Context) (*metadata.Model, error) {
 	if len(model.Sets) == 0 {
 		g.Log.Warn().Strs("schemas", g.Config.Schemas).Msg("no table or view could be exposed: check --schemas and the database role's privileges")
 	}
+	g.markTracked(mctx, model)
 	return model, nil
 }
 
@@ -374,3 +378,75 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 
 // Done delivers the listener's exit error (nil after Shutdown).
 func (g *Gateway) Done() <-chan error { return g.done }
+
+// trackedSets are the sets of m configured with track_changes.
+func (c Config) trackedSets(m *metadata.Model) []*metadata.EntitySet {
+	var out []*metadata.EntitySet
+	for k, sc := range c.Sets {
+		if !sc.TrackChanges {
+			continue
+		}
+		if s := setByStorage(m, k); s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// markTracked marks the sets configured with track_changes whose change
+// capture is installed; for the others it says why delta links are not
+// offered. Serving never installs anything (no DDL rights needed).
+func (g *Gateway) markTracked(ctx context.Context, m *metadata.Model) {
+	want := g.Config.trackedSets(m)
+	if len(want) == 0 {
+		return
+	}
+	ct, ok := g.Adapter.(adapters.ChangeTracker)
+	if !ok {
+		g.Log.Warn().Msg("track_changes is configured, but this database backend cannot track changes")
+		return
+	}
+	installed, err := ct.TrackedSets(ctx, want)
+	if err != nil {
+		g.Log.Warn().Err(err).Msg("cannot tell whether change tracking is installed: delta links are not offered")
+		return
+	}
+	for _, s := range want {
+		if installed[s.Name] {
+			s.Tracked = true
+			continue
+		}
+		why := "not installed: run `odatagw track install` (with DDL rights), then reload"
+		if w := adapters.Trackable(s); w != "" {
+			why = w
+		}
+		g.Log.Warn().Str("set", s.Name).Msg("track_changes is configured but " + why + "; delta links are not offered for this set")
+	}
+}
+
+// purgeChanges removes change-log entries past track_retention (plus an
+// hour, so that a delta link is never older than what is kept) at start
+// and every hour, until ctx ends. Without the right to delete from the
+// change log it says so; `odatagw track install` grants nothing, so the
+// operator either grants DELETE or purges otherwise (docs/operations.md).
+func (g *Gateway) purgeChanges(ctx context.Context, ct adapters.ChangeTracker) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		before := time.Now().Add(-g.Config.TrackRetention - time.Hour)
+		n, err := ct.PurgeChanges(ctx, before)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			g.Log.Warn().Err(err).Msg("purging the change log failed")
+		case n > 0:
+			g.Log.Info().Int64("entries", n).Time("before", before).Msg("change log purged")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -58,6 +58,9 @@ type Config struct {
 	// page is answered with the planner's estimate, or without
 	// @odata.count (default 5s; negative: no separate bound).
 	CountTimeout time.Duration `yaml:"count_timeout"`
+	// TrackRetention is how long change-log entries are kept for delta
+	// links (default 168h, 7 days); an older delta link is 410 Gone.
+	TrackRetention time.Duration `yaml:"track_retention"`
 
 	ReadOnly       bool `yaml:"read_only"`        // no writes at all
 	Upsert         bool `yaml:"upsert"`           // PATCH/PUT on a missing key creates it
@@ -110,7 +113,11 @@ type SetConfig struct {
 	ETag     string   `yaml:"etag"`
 	ETagHash bool     `yaml:"etag_hash"`
 	// Count is exact (default) or estimated; see Config.CountExactBelow.
-	Count           string                    `yaml:"count"`
+	Count string `yaml:"count"`
+	// TrackChanges serves OData delta links for the set (Salesforce
+	// External Change Data Capture) once `odatagw track install` has
+	// prepared the database.
+	TrackChanges    bool                      `yaml:"track_changes"`
 	CountExactBelow int64                     `yaml:"count_exact_below"` // default: the global count_exact_below
 	Properties      map[string]PropertyConfig `yaml:"properties"`
 	// Permissions without authentication (with authentication, see policy).
@@ -143,6 +150,7 @@ func Default() Config {
 		CountExactBelow:    100000,
 		PreparedStatements: true,
 		CountTimeout:       5 * time.Second,
+		TrackRetention:     7 * 24 * time.Hour,
 		Metrics:            true,
 	}
 	c.CSRF.Header = "X-CSRF-Token"
@@ -184,6 +192,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CountExactBelow < 0 {
 		errs = append(errs, "count_exact_below: must not be negative")
+	}
+	if c.TrackRetention < time.Hour {
+		errs = append(errs, "track_retention: must be at least 1h (Salesforce polls every 5 to 30 minutes)")
 	}
 	for k, s := range c.Sets {
 		switch s.Count {
@@ -314,6 +325,7 @@ func options() []option {
 			},
 			get: func(c *Config) string { return strconv.FormatInt(c.PageBytes, 10) }},
 		boolean("prepared-statements", "prepare each SQL statement once per connection (off behind PgBouncer in transaction mode)", func(c *Config) *bool { return &c.PreparedStatements }),
+		dur("track-retention", "how long the change log keeps entries for delta links; older links are 410 Gone", func(c *Config) *time.Duration { return &c.TrackRetention }),
 		dur("count-timeout", "bound on a page's count; past it the planner's estimate (or no @odata.count)", func(c *Config) *time.Duration { return &c.CountTimeout }),
 		secret(str("token-key", "secret signing $skiptoken and CSRF tokens (share it between replicas)", func(c *Config) *string { return &c.TokenKey })),
 		boolean("read-only", "refuse all writes", func(c *Config) *bool { return &c.ReadOnly }),

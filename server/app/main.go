@@ -22,11 +22,14 @@ Usage:
   odatagw introspect [flags] [--json]  list entity sets with their Salesforce field types and warnings
   odatagw check URL [check flags]      validate an OData 4 service (ours or another) for Salesforce Connect
   odatagw salesforce-bundle [flags]    write Salesforce metadata for this service (sf project deploy)
+  odatagw track install|status|remove [flags]
+                                       prepare, show or undo change capture for sets with track_changes
+                                       (delta links; needs DDL rights, serve never does)
   odatagw hash-password                read a password on stdin, print a bcrypt hash for auth.basic
   odatagw hash-api-key                 read an API key on stdin, print its hash for auth.api_keys
   odatagw version                      print the version
 
-Flags of serve, config, introspect and salesforce-bundle:
+Flags of serve, config, introspect, salesforce-bundle and track:
 `
 
 // Main runs the command line; it returns the process exit code.
@@ -74,6 +77,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 		return runCheck(rest, stdout, stderr, getenv)
 	case "salesforce-bundle":
 		return bundle(rest, stdout, stderr, getenv)
+	case "track":
+		return track(rest, stdout, stderr, getenv)
 	case "hash-password":
 		pw, err := readSecret(stdin)
 		if err != nil {
