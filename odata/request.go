@@ -17,6 +17,16 @@ var systemOptions = map[string]bool{
 	"$index": false, "$schemaversion": false, "$id": false,
 }
 
+// withoutDollar are the system query options also recognised without '$'
+// (OData 4.01 Protocol §11.2.1), in any case: top=2, Select=Name. Names
+// that are more likely a client's own parameter ($id, $index, $levels,
+// $schemaversion) are left to be custom options when written without '$'.
+var withoutDollar = map[string]bool{
+	"$filter": true, "$orderby": true, "$select": true, "$search": true, "$top": true, "$skip": true,
+	"$count": true, "$skiptoken": true, "$deltatoken": true, "$format": true, "$expand": true,
+	"$apply": true, "$compute": true,
+}
+
 // queryOption is one decoded name=value pair of the query string.
 type queryOption struct {
 	name  string // canonical: lower-case for $-options
@@ -29,8 +39,10 @@ type queryOption struct {
 // "/Customers/$count", ...); rawQuery is r.URL.RawQuery.
 //
 // The query string is split on '&'; names and values are decoded form-style
-// ('+' is a space, %XX a byte). System options ($-names) are matched
-// case-insensitively and may appear once; unknown $-options are a
+// ('+' is a space, %XX a byte). System options ($-names, and the 4.01
+// forms without '$' listed in withoutDollar) are matched
+// case-insensitively and may appear once (top=1 and $top=2 together are a
+// duplicate); unknown $-options are a
 // *SyntaxError; $expand, $apply, $compute, $levels, $index, $schemaversion
 // and $id are recorded in Options.Unsupported; "@name" options are
 // parameter aliases, parsed when $filter, $orderby or a key refers to them;
@@ -161,6 +173,9 @@ func splitQuery(raw string) ([]queryOption, error) {
 		}
 		if name == "" {
 			return nil, &SyntaxError{Option: "query", Msg: "empty query option name"}
+		}
+		if bare := "$" + lowerASCII(name); name[0] != '$' && name[0] != '@' && withoutDollar[bare] {
+			name = bare // OData 4.01: system query options may omit the '$'
 		}
 		switch name[0] {
 		case '$':

@@ -136,8 +136,13 @@ func TestParseQuery(t *testing.T) {
 		{query: "$expand=Orders&$apply=x&$compute=y", want: want{unsupported: "$expand,$apply,$compute"}, errAt: ok},
 		{query: "$filter=Name eq @p&@p='x'", want: want{filter: "Name eq @p"}, errAt: ok},
 		{query: "$orderby=@o&@o=Name", want: want{orderby: "@o"}, errAt: ok},
-		{query: "search=phrase&x=1&x=2", want: want{custom: "search=phrase,x=1"}, errAt: ok},
+		{query: "search=phrase&x=1&x=2", want: want{search: "phrase", custom: "x=1"}, errAt: ok},
+		// OData 4.01: system query options without '$', in any case.
+		{query: "top=2&Select=Name&FILTER=a eq 1&count=true&orderBy=Name", want: want{top: "2", sel: "Name", filter: "a eq 1", count: "true", orderby: "Name"}, errAt: ok},
+		{query: "skiptoken=t&format=json&expand=Orders", want: want{skiptoken: "t", format: "json", unsupported: "$expand"}, errAt: ok},
+		{query: "top=1&$top=2", errOpt: "$top", errAt: 0, errText: "duplicate"},
 		{query: "&&$top=1&", want: want{top: "1"}, errAt: ok},
+		{query: "id=5&x=2", want: want{custom: "x=2,id=5"}, errAt: ok}, // not $id: a client's own parameter
 		{query: "$top=0", want: want{top: "0"}, errAt: ok},
 		{query: "$top=1&$TOP=2", errOpt: "$top", errAt: 0, errText: "duplicate"},
 		{query: "$filter=a eq 1&$filter=b eq 1", errOpt: "$filter", errAt: 0, errText: "duplicate"},
@@ -194,7 +199,7 @@ func TestParseQuery(t *testing.T) {
 			got.count = map[bool]string{true: "true", false: "false"}[*o.Count]
 		}
 		var custom []string
-		for _, name := range []string{"search", "x"} {
+		for _, name := range []string{"search", "x", "id"} {
 			if v, found := o.Custom[name]; found {
 				custom = append(custom, name+"="+v)
 			}

@@ -111,7 +111,7 @@ func (c *Config) defaults() {
 		c.MaxBodyBytes = 8 << 20
 	}
 	if c.MaxURLBytes <= 0 {
-		c.MaxURLBytes = 64 << 10
+		c.MaxURLBytes = 256 << 10
 	}
 	if c.TrackRetention <= 0 {
 		c.TrackRetention = 7 * 24 * time.Hour

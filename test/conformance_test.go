@@ -1,6 +1,7 @@
 package test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -210,4 +211,41 @@ func TestMetadataLevels(t *testing.T) {
 
 	assertODataError(t, g.do("GET", "/odata/Customers?$format=application/json;odata.metadata=most", nil), 406)
 	assertODataError(t, g.do("GET", "/odata/Customers", nil, "Accept", "application/json;odata.metadata=most"), 406)
+}
+
+// TestOData401Requests: what the 4.01 adapter may send. Options without
+// '$' and in any case; OData-MaxVersion 4.01 answered with the 4.0 payloads
+// (OData-Version 4.0); a SOQL IN list of thousands of keys as a 200 KB
+// or-chain in the URL.
+func TestOData401Requests(t *testing.T) {
+	t.Parallel()
+	g := startFixture(t)
+	r := g.do("GET", "/odata/Orders?select=OrderID&FILTER=Total%20gt%2050&orderBy=OrderID&top=2&count=true", nil, "OData-MaxVersion", "4.01")
+	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#Orders(OrderID)","@odata.count":4,"value":[{"OrderID":10248},{"OrderID":10249}]}`)
+	if v := r.Header.Get("OData-Version"); v != "4.0" {
+		t.Errorf("OData-Version %q", v)
+	}
+	r = g.do("GET", "/odata/Orders?$select=OrderID&orderby=OrderID&filter=Total%20gt%2050", nil, "Prefer", "odata.maxpagesize=1")
+	if !strings.Contains(string(r.Body), `"@odata.nextLink":"`+g.base+`/odata/Orders?$filter=Total%20gt%2050&$orderby=OrderID&$select=OrderID&$skiptoken=`) {
+		t.Errorf("nextLink not in canonical $-form: %s", r.Body)
+	}
+	assertODataError(t, g.do("GET", "/odata/Orders?top=1&$top=2", nil), 400)
+
+	// 7,500 keys or-ed: about 200 KB of URL.
+	var b strings.Builder
+	for i := 0; i < 7500; i++ {
+		if i > 0 {
+			b.WriteString("%20or%20")
+		}
+		fmt.Fprintf(&b, "OrderID%%20eq%%20%d", 6+i*7) // never one of the fixture's orders
+	}
+	b.WriteString("%20or%20OrderID%20eq%2010250%20or%20OrderID%20eq%2010252")
+	if b.Len() < 190<<10 || b.Len() > 240<<10 {
+		t.Fatalf("URL of %d bytes, want about 200 KB", b.Len())
+	}
+	r = g.do("GET", "/odata/Orders?$select=OrderID&$count=true&$filter="+b.String(), nil)
+	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#Orders(OrderID)","@odata.count":2,"value":[{"OrderID":10250},{"OrderID":10252}]}`)
+	if !strings.Contains(g.logs(), `= ANY(`) {
+		t.Errorf("the or-chain was not sent as one list")
+	}
 }

@@ -284,6 +284,9 @@ func (b *binder) binary(n *odata.Binary, depth int) (operand, error) {
 			return operand{}, err
 		}
 		e = &Logical{Or: n.Op == odata.OpOr, L: l, R: r}
+		if n.Op == odata.OpOr {
+			e = mergeEqualities(l, r, e)
+		}
 	case n.Op.IsComparison():
 		e, err = b.compare(n, cmpOps[n.Op], x, y)
 	case n.Op.IsArithmetic():
@@ -864,4 +867,49 @@ func constText(c *Const) string {
 		return base64.RawURLEncoding.EncodeToString(v)
 	}
 	return fmt.Sprint(c.V)
+}
+
+// mergeEqualities folds "p eq c1 or p eq c2" (and "p in (...) or p eq c")
+// on one property into one In: what SOQL's IN becomes in Salesforce's
+// URLs is a chain of thousands of or-ed equalities, which the database
+// plans far better as one list (= ANY on PostgreSQL). Under OData's null
+// semantics both forms are false for a null p, so the meaning is the same.
+// Anything else is returned as or.
+func mergeEqualities(l, r, or Expr) Expr {
+	lp, lvals, lin := equalities(l)
+	rp, rvals, _ := equalities(r)
+	if lp == nil || rp == nil || lp.P != rp.P {
+		return or
+	}
+	if lin != nil { // l is owned by this binding: extend it
+		lin.Values = append(lin.Values, rvals...)
+		return lin
+	}
+	return &In{X: lp, Values: append(append(make([]Const, 0, len(lvals)+len(rvals)), lvals...), rvals...)}
+}
+
+// equalities reads e as "property equals one of values": a comparison of a
+// property with a non-null constant of its own type, or an In on a
+// property without null. in is e itself when it is such an In.
+func equalities(e Expr) (p *Prop, values []Const, in *In) {
+	switch x := e.(type) {
+	case *Compare:
+		if x.Op != Eq {
+			return nil, nil, nil
+		}
+		prop, pok := x.L.(*Prop)
+		c, cok := x.R.(*Const)
+		if !pok || !cok {
+			prop, pok = x.R.(*Prop)
+			c, cok = x.L.(*Const)
+		}
+		if pok && cok && !c.Null && c.T == prop.P.Type {
+			return prop, []Const{*c}, nil
+		}
+	case *In:
+		if prop, ok := x.X.(*Prop); ok && !x.HasNull {
+			return prop, x.Values, x
+		}
+	}
+	return nil, nil, nil
 }

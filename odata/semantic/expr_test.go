@@ -160,6 +160,13 @@ func TestBindFilterSuccess(t *testing.T) {
 
 		// in.
 		{"in with null", "Things", "I32 in (1, 2, null)", nil, "(I32 in (1:Int32, 2:Int32, null))"},
+		// Salesforce sends SOQL IN as a chain of or-ed equalities: one In.
+		{"or-chain of eq is an in", "Orders", "OrderID eq 1 or OrderID eq 2 or 3 eq OrderID", nil, "(OrderID in (1:Int64, 2:Int64, 3:Int64))"},
+		{"in or eq merged", "Things", "I32 in (1, 2) or I32 eq 3", nil, "(I32 in (1:Int32, 2:Int32, 3:Int32))"},
+		{"or of two properties kept", "Things", "I32 eq 1 or I64 eq 2", nil, "((I32 eq 1:Int32) or (I64 eq 2:Int64))"},
+		{"or with null kept", "Things", "I32 eq 1 or I32 eq null", nil, "((I32 eq 1:Int32) or (I32 eq null))"},
+		{"or with ne kept", "Things", "I32 eq 1 or I32 ne 2", nil, "((I32 eq 1:Int32) or (I32 ne 2:Int32))"},
+		{"or with promoted literal kept", "Things", "I32 eq 1 or I32 eq 99999999999", nil, "((I32 eq 1:Int32) or (I32 eq 99999999999:Int64))"},
 		{"in drops values that cannot match", "Things", "I32 in (1.5, 2)", nil, "(I32 in (2:Int32))"},
 		{"in nothing can match", "Things", "I32 in (1.5)", nil, "false:Boolean"},
 		{"in guid strings", "Things", "UID in ('01234567-89AB-cdef-0123-456789abcdef')", nil, "(UID in (01234567-89ab-cdef-0123-456789abcdef:Guid))"},

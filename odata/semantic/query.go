@@ -301,15 +301,15 @@ func (e *Error) Error() string {
 // Limits bound the size of what a client may ask for. Zero fields take the
 // defaults of DefaultLimits.
 type Limits struct {
-	MaxExprLength int // bytes of one $filter/$orderby/$search value (default 65536, the URL limit)
-	MaxNodes      int // syntax nodes in one expression (default 10000: a Salesforce IN list of ~3,000 keys arrives as an or-chain of eq)
+	MaxExprLength int // bytes of one $filter/$orderby/$search value (default 262144, the URL limit)
+	MaxNodes      int // syntax nodes in one expression (default 60000: a SOQL IN list of ~15,000 keys arrives as an or-chain of eq)
 	MaxDepth      int // nesting depth (default 100)
-	MaxInList     int // items in one "in" list (default 1000)
+	MaxInList     int // items in one "in" list (default 10000)
 	MaxOrderBy    int // $orderby items (default 16)
 }
 
 // DefaultLimits are the documented defaults.
-var DefaultLimits = Limits{MaxExprLength: 65536, MaxNodes: 10000, MaxDepth: 100, MaxInList: 1000, MaxOrderBy: 16}
+var DefaultLimits = Limits{MaxExprLength: 256 << 10, MaxNodes: 60000, MaxDepth: 100, MaxInList: 10000, MaxOrderBy: 16}
 
 // Now is the clock used for now(); tests may replace it.
 var Now = func() time.Time { return time.Now().UTC() }

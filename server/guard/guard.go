@@ -20,8 +20,8 @@ import (
 // Config gathers the guardrail settings with their documented defaults
 // (see Defaults). Zero fields take the default; YAML-friendly.
 type Config struct {
-	MaxURLBytes    int   `yaml:"max_url_bytes"`    // request URI; 414 beyond (default 64 KiB)
-	MaxHeaderBytes int   `yaml:"max_header_bytes"` // request line + headers; Go's server answers 431 beyond (default 128 KiB)
+	MaxURLBytes    int   `yaml:"max_url_bytes"`    // request URI; 414 beyond (default 256 KiB: a 100,000-character SOQL statement, percent-encoded)
+	MaxHeaderBytes int   `yaml:"max_header_bytes"` // request line + headers; Go's server answers 431 beyond (default 320 KiB: the URL and 64 KiB of headers)
 	MaxBodyBytes   int64 `yaml:"max_body_bytes"`   // request body; 413 beyond (default 8 MiB)
 	// MaxBatchRequests caps the requests of one $batch, change sets
 	// included; 413 beyond (default 100).
@@ -56,8 +56,8 @@ type Config struct {
 
 // Defaults are the documented default guardrails.
 var Defaults = Config{
-	MaxURLBytes:          64 << 10,
-	MaxHeaderBytes:       128 << 10,
+	MaxURLBytes:          256 << 10,
+	MaxHeaderBytes:       320 << 10,
 	MaxBodyBytes:         8 << 20,
 	MaxBatchRequests:     100,
 	ReadHeaderTimeout:    10 * time.Second,
