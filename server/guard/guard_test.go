@@ -46,7 +46,7 @@ func TestDefaults(t *testing.T) {
 	if c.MaxBodyBytes != 10 || c.RateBurst != 7 {
 		t.Fatalf("explicit values overwritten: %+v", c)
 	}
-	if c.MaxURLBytes != 64<<10 || c.MaxHeaderBytes != 128<<10 || c.QueryQueueWait != 2*time.Second || c.RatePerSecond != 200 {
+	if c.MaxURLBytes != 256<<10 || c.MaxHeaderBytes != 320<<10 || c.QueryQueueWait != 2*time.Second || c.RatePerSecond != 200 {
 		t.Fatalf("defaults not applied: %+v", c)
 	}
 	if c.MaxURLBytes >= c.MaxHeaderBytes {
@@ -54,7 +54,7 @@ func TestDefaults(t *testing.T) {
 	}
 	var srv http.Server
 	Config{}.ApplyServer(&srv)
-	if srv.ReadHeaderTimeout != 10*time.Second || srv.ReadTimeout == 0 || srv.WriteTimeout == 0 || srv.IdleTimeout == 0 || srv.MaxHeaderBytes != 128<<10 {
+	if srv.ReadHeaderTimeout != 10*time.Second || srv.ReadTimeout == 0 || srv.WriteTimeout == 0 || srv.IdleTimeout == 0 || srv.MaxHeaderBytes != 320<<10 {
 		t.Fatalf("ApplyServer: %v %v %v %v %d", srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout, srv.MaxHeaderBytes)
 	}
 }
