@@ -140,6 +140,9 @@ func TestBrokenProducers(t *testing.T) {
 		{"HTML error body", faults{htmlErrors: true}, "", "unknown entity set", Fail, "not OData JSON"},
 		{"$top ignored", faults{topIgnored: true}, "Customers", "$top", Fail, "$top is ignored"},
 		{"$search not implemented", faults{noSearch: true}, "Customers", "$search", Warn, "HTTP 501"},
+		{"URLs limited to 8 KB", faults{shortURLs: true}, "Orders", "SOQL IN list", Fail, "414"},
+		{"no count with a filter", faults{noFilteredCount: true}, "Orders", "4.01: key lookup with $count=true", Fail, "every query"},
+		{"$skip capped", faults{skipCapped: true}, "Orders", "SOQL OFFSET 2000", Fail, "400"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

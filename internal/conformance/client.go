@@ -72,8 +72,15 @@ func display(method, u string) string {
 	if du, err := url.PathUnescape(u); err == nil {
 		u = du
 	}
+	if len(u) > maxDisplay {
+		u = fmt.Sprintf("%s… (%d bytes)", u[:maxDisplay], len(u))
+	}
 	return method + " " + u
 }
+
+// maxDisplay bounds the URL a report shows (long IN lists run to hundreds
+// of kilobytes).
+const maxDisplay = 1000
 
 // maxRetries is how often a request answered 429 or 503 with Retry-After
 // is retried (a well-behaved client waits as told instead of counting the

@@ -40,6 +40,9 @@ type faults struct {
 	htmlErrors       bool // errors are HTML
 	topIgnored       bool
 	noSearch         bool // $search -> 501
+	shortURLs        bool // URLs over 8 KB -> 414 (a common proxy default)
+	noFilteredCount  bool // @odata.count missing when $filter is given
+	skipCapped       bool // $skip beyond 1000 is 400
 }
 
 type fcol struct {
@@ -419,6 +422,9 @@ func (fk *fake) create(w http.ResponseWriter, r *http.Request, t *ftable) *httpE
 }
 
 func (fk *fake) collection(w http.ResponseWriter, r *http.Request, t *ftable, q url.Values, countOnly bool) *httpErr {
+	if fk.f.shortURLs && len(r.URL.RawQuery) > 8<<10 {
+		return &httpErr{414, "URI too long"}
+	}
 	var pred func(map[string]any) bool = func(map[string]any) bool { return true }
 	filterText := q.Get("$filter")
 	if filterText != "" {
@@ -482,10 +488,13 @@ func (fk *fake) collection(w http.ResponseWriter, r *http.Request, t *ftable, q 
 	if fk.f.topIgnored {
 		top = len(rows)
 	}
+	if fk.f.skipCapped && skip > 1000 {
+		return &httpErr{400, "$skip too large"}
+	}
 	withCount := false
 	switch q.Get("$count") {
 	case "true":
-		withCount = true
+		withCount = !(fk.f.noFilteredCount && filterText != "")
 	case "false":
 		if fk.f.countFalse400 {
 			return &httpErr{400, "$count=false is not supported"}

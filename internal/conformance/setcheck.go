@@ -102,7 +102,7 @@ func (sr *setRun) run(ctx context.Context) {
 	}
 	steps := []func(context.Context){
 		sr.selectCheck, sr.topSkipCheck, sr.countCheck, sr.walkCheck,
-		sr.orderbyChecks, sr.filterChecks, sr.logicChecks, sr.keyChecks, sr.searchCheck,
+		sr.orderbyChecks, sr.filterChecks, sr.logicChecks, sr.keyChecks, sr.searchCheck, sr.soqlChecks,
 	}
 	if sr.s.ChangeTracking {
 		steps = append(steps, sr.trackingCheck)
