@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/odatagw/odatagw/adapters"
+	"github.com/odatagw/odatagw/adapters/mysql"
 	"github.com/odatagw/odatagw/adapters/postgres"
 	"github.com/odatagw/odatagw/adapters/sqlite"
 	"github.com/odatagw/odatagw/metadata"
@@ -97,6 +98,16 @@ func OpenAdapter(ctx context.Context, c Config, log zerolog.Logger) (adapters.Ad
 			MaxOpenConns: c.MaxOpenConns, Zone: zone, Observe: observe, CountTimeout: max(c.CountTimeout, 0),
 			PreparedStatements: c.PreparedStatements,
 		})
+	case strings.HasPrefix(c.DB, "mysql://") || strings.HasPrefix(c.DB, "mariadb://"):
+		schemas := c.Schemas
+		if len(schemas) == 1 && schemas[0] == "public" { // the PostgreSQL default: use the DSN's database
+			schemas = nil
+		}
+		return mysql.Open(ctx, mysql.Options{
+			DSN: c.DB, Schemas: schemas, StatementTimeout: c.StatementTimeout,
+			MaxOpenConns: c.MaxOpenConns, Zone: zone, Observe: observe, CountTimeout: max(c.CountTimeout, 0),
+			PreparedStatements: c.PreparedStatements,
+		})
 	case c.DB == "":
 		if err := os.MkdirAll(filepath.Dir(c.DemoPath), 0o755); err != nil {
 			return nil, fmt.Errorf("demo database: %w", err)
@@ -114,7 +125,7 @@ func OpenAdapter(ctx context.Context, c Config, log zerolog.Logger) (adapters.Ad
 		return sqlite.Open(ctx, sqlite.Options{Path: c.DemoPath, Observe: observe})
 	default:
 		if _, err := os.Stat(c.DB); err != nil {
-			return nil, fmt.Errorf("--db %q is neither a postgres:// URL nor an existing SQLite file", c.DB)
+			return nil, fmt.Errorf("--db %q is neither a postgres://, mysql:// or mariadb:// URL nor an existing SQLite file", c.DB)
 		}
 		return sqlite.Open(ctx, sqlite.Options{Path: c.DB, Observe: observe})
 	}
