@@ -67,7 +67,7 @@ var (
 
 func reachable() error {
 	reachOnce.Do(func() {
-		db, err := sql.Open("mysql", DriverDSN(BaseDSN()))
+		db, err := sql.Open("mysql", DriverDSN(WithDatabase(BaseDSN(), "")))
 		if err != nil {
 			reachErr = err
 			return
@@ -92,7 +92,7 @@ func NewDB(tb testing.TB) string {
 		}
 		tb.Skipf("mytest: no MySQL/MariaDB (set ODATAGW_TEST_MYSQL_DSN or run make test): %v", err)
 	}
-	admin, err := sql.Open("mysql", DriverDSN(BaseDSN()))
+	admin, err := sql.Open("mysql", DriverDSN(WithDatabase(BaseDSN(), "")))
 	if err != nil {
 		tb.Fatal(err)
 	}
