@@ -60,23 +60,22 @@ cleanup() {
 trap cleanup EXIT
 "$installdb" --no-defaults --user="$user" --datadir="$tmp/data" --auth-root-authentication-method=normal \
   --skip-test-db >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log" >&2; exit 1; }
-# A throwaway server for tests only: bound to 127.0.0.1, no grant checks,
-# no durability, small buffers.
+# A throwaway server for tests only: bound to 127.0.0.1, no durability,
+# small buffers. root has no password; grants are on (tests create users).
 "$server" --no-defaults --user="$user" --datadir="$tmp/data" --socket="$tmp/sock" --pid-file="$tmp/pid" \
-  --port="$port" --bind-address=127.0.0.1 --skip-grant-tables --skip-name-resolve --skip-log-bin \
+  --port="$port" --bind-address=127.0.0.1 --skip-name-resolve --skip-log-bin \
   --innodb-buffer-pool-size=128M --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 \
   --max-connections=300 --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
   >"$tmp/server.log" 2>&1 &
 pid=$!
-client="$(find_bin mariadb mysql)" || client=""
+client="$(find_bin mariadb mysql)" || { echo "with-mariadb: no mariadb client found" >&2; exit 1; }
+# root@localhost (the socket) exists; TCP clients come from 127.0.0.1.
+setup="CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+CREATE DATABASE IF NOT EXISTS test;"
 for i in $(seq 1 300); do
   if ! kill -0 "$pid" 2>/dev/null; then cat "$tmp/server.log" >&2; exit 1; fi
-  if [ -n "$client" ]; then
-    "$client" --socket="$tmp/sock" -uroot -e 'CREATE DATABASE IF NOT EXISTS test' >/dev/null 2>&1 && break
-  elif (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    break
-  fi
-  if [ "$i" = 300 ]; then echo "with-mariadb: server did not start" >&2; cat "$tmp/server.log" >&2; exit 1; fi
+  "$client" --socket="$tmp/sock" -uroot -e "$setup" >"$tmp/setup.log" 2>&1 && break
+  if [ "$i" = 300 ]; then echo "with-mariadb: server did not start" >&2; cat "$tmp/server.log" "$tmp/setup.log" >&2; exit 1; fi
   sleep 0.2
 done
 export ODATAGW_TEST_MYSQL_DSN="mysql://root@127.0.0.1:$port/test"
