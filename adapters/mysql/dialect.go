@@ -434,6 +434,9 @@ func (d *dialect) Call(ps *sqlgen.Params, fn semantic.Func, t metadata.Type, arg
 // collation, which is the same, but an explicit one wins over a column's
 // implicit one in every combination).
 func (d *dialect) bin(s string) string {
+	if strings.HasSuffix(s, " COLLATE "+d.collation+")") && strings.HasPrefix(s, "(") {
+		return s // a column (see Column), already collated
+	}
 	return "(" + s + " COLLATE " + d.collation + ")"
 }
 
