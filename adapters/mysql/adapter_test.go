@@ -308,3 +308,73 @@ func TestZone(t *testing.T) {
 		a.Close()
 	}
 }
+
+// TestIndexUse: on a key column whose collation is already binary no-pad,
+// key lookups, keyset pages and prefix matches use the primary key (the
+// column is not wrapped in COLLATE); on a case-insensitive column the
+// comparison stays exact at the price of the index.
+func TestIndexUse(t *testing.T) {
+	t.Parallel()
+	db, dsn := openTest(t, `
+CREATE TABLE k (code varchar(20) COLLATE utf8mb4_nopad_bin PRIMARY KEY, label varchar(20) NOT NULL, KEY (label));
+INSERT INTO k WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 900)
+  SELECT CONCAT('K', LPAD(i, 5, '0')), CONCAT('L', i) FROM n;
+ANALYZE TABLE k;`)
+	ctx := context.Background()
+	a, err := Open(ctx, Options{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	m, _, err := a.Model(ctx, metadata.Overlay{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := m.Sets[0]
+	code, label := set.Properties[0], set.Properties[1]
+	s := func(v string) semantic.Const { return semantic.Const{T: metadata.String, V: v} }
+	cases := []struct {
+		name  string
+		q     *semantic.Query
+		limit int64
+		index bool // EXPLAIN names the PRIMARY key as a const/range access
+	}{
+		{"key lookup", &semantic.Query{Set: set, Select: set.Properties, Key: []semantic.Const{s("K00042")}}, 1, true},
+		{"keyset page", &semantic.Query{Set: set, Select: set.Properties, After: &semantic.Keyset{Values: []semantic.Const{s("K00890")}}}, 5, true},
+		{"startswith", &semantic.Query{Set: set, Select: set.Properties, Filter: &semantic.Call{Fn: semantic.FnStartsWith, T: metadata.Boolean,
+			Args: []semantic.Expr{&semantic.Prop{P: code}, &semantic.Const{T: metadata.String, V: "K0089"}}}}, 5, true},
+		{"case-insensitive column", &semantic.Query{Set: set, Select: set.Properties, Filter: &semantic.Compare{Op: semantic.Eq,
+			L: &semantic.Prop{P: label}, R: &semantic.Const{T: metadata.String, V: "L42"}}}, 5, false},
+	}
+	for _, tc := range cases {
+		st, _, err := sqlgen.Select(a.Dialect, tc.q, tc.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Query("EXPLAIN "+st.SQL, st.Args...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]sql.NullString, len(cols))
+		dest := make([]any, len(cols))
+		for i := range vals {
+			dest[i] = &vals[i]
+		}
+		if !rows.Next() {
+			t.Fatalf("%s: no plan", tc.name)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		plan := map[string]string{}
+		for i, c := range cols {
+			plan[strings.ToLower(c)] = vals[i].String
+		}
+		used := plan["key"] == "PRIMARY" && (plan["type"] == "const" || plan["type"] == "range")
+		if used != tc.index {
+			t.Errorf("%s: plan %v\n%s", tc.name, plan, st.SQL)
+		}
+	}
+}

@@ -130,8 +130,18 @@ func charsetOf(p *metadata.Property) string {
 	return cs
 }
 
+// exact reports whether p's own collation is the dialect's binary no-pad
+// one: the raw column then compares exactly, and its indexes stay usable
+// (an expression such as c COLLATE x hides them even when x is c's own).
+func (d *dialect) exact(p *metadata.Property) bool {
+	return strings.HasSuffix(p.DBType, " collate "+d.collation)
+}
+
 func (d *dialect) Column(p *metadata.Property, use sqlgen.Use) string {
 	c := sqlgen.QuoteIdent(p.Column)
+	if stringColumn(p) && d.exact(p) {
+		return c
+	}
 	if stringColumn(p) {
 		switch cs := charsetOf(p); {
 		case castText[p.DBType]:
@@ -346,7 +356,7 @@ func (d *dialect) Call(ps *sqlgen.Params, fn semantic.Func, t metadata.Type, arg
 		if len(args) != 2 {
 			break
 		}
-		a, b := d.bin(arg(0)), d.bin(arg(1))
+		a, b := d.bin(args[0]), d.bin(args[1])
 		switch fn {
 		case semantic.FnContains:
 			return "LOCATE(" + b + ", " + a + ") > 0", nil
@@ -358,7 +368,7 @@ func (d *dialect) Call(ps *sqlgen.Params, fn semantic.Func, t metadata.Type, arg
 	case semantic.FnLength:
 		return "CHAR_LENGTH(" + arg(0) + ")", nil
 	case semantic.FnIndexOf:
-		return "(LOCATE(" + d.bin(arg(1)) + ", " + d.bin(arg(0)) + ") - 1)", nil
+		return "(LOCATE(" + d.bin(args[1]) + ", " + d.bin(args[0]) + ") - 1)", nil
 	case semantic.FnSubstring:
 		if len(args) < 2 || len(args) > 3 {
 			break
@@ -433,9 +443,10 @@ func (d *dialect) Call(ps *sqlgen.Params, fn semantic.Func, t metadata.Type, arg
 // already are; parameters and function results take the connection's
 // collation, which is the same, but an explicit one wins over a column's
 // implicit one in every combination).
-func (d *dialect) bin(s string) string {
-	if strings.HasSuffix(s, " COLLATE "+d.collation+")") && strings.HasPrefix(s, "(") {
-		return s // a column (see Column), already collated
+func (d *dialect) bin(o sqlgen.Operand) string {
+	s := o.SQL
+	if o.Prop != nil && stringColumn(o.Prop) || strings.HasSuffix(s, " COLLATE "+d.collation+")") && strings.HasPrefix(s, "(") {
+		return s // a column (see Column): exact already
 	}
 	return "(" + s + " COLLATE " + d.collation + ")"
 }
@@ -467,7 +478,7 @@ func (d *dialect) Match(ps *sqlgen.Params, fn semantic.Func, x sqlgen.Operand, p
 	default:
 		return "", sqlgen.NotImplemented("function %s is not a string match", fn)
 	}
-	return d.bin(x.SQL) + ` LIKE ` + ps.Add(pat) + ` ESCAPE '\'`, nil
+	return d.bin(x) + ` LIKE ` + ps.Add(pat) + ` ESCAPE '\'`, nil
 }
 
 // Search folds case with LOWER on both sides (Unicode case folding,

@@ -40,7 +40,9 @@ import (
 // Everything else (bit, geometry types, vector…) gets an Unsupported reason
 // and metadata.Build skips it with a warning. DBType is DATA_TYPE, followed
 // by " character set X" for text columns whose character set is not
-// utf8mb4 (the dialect converts those before comparing).
+// utf8mb4 (the dialect converts those before comparing) and by " collate X"
+// for text columns whose collation is binary without pad space (the dialect
+// compares those as they are).
 //
 // auto_increment columns are Identity; VIRTUAL/STORED/PERSISTENT
 // generated columns are Generated; a default (literal or expression) is
@@ -118,7 +120,7 @@ SELECT TABLE_SCHEMA, TABLE_NAME, IS_UPDATABLE FROM information_schema.VIEWS WHER
 	rows, err = db.QueryContext(ctx, `
 SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_DEFAULT, IS_NULLABLE, DATA_TYPE, COLUMN_TYPE,
        CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION,
-       COALESCE(CHARACTER_SET_NAME, ''), EXTRA, COALESCE(COLUMN_COMMENT, '')
+       COALESCE(CHARACTER_SET_NAME, ''), COALESCE(COLLATION_NAME, ''), EXTRA, COALESCE(COLUMN_COMMENT, '')
 FROM information_schema.COLUMNS
 WHERE TABLE_SCHEMA IN `+in+`
 ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`, args...)
@@ -135,7 +137,7 @@ ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`, args...)
 			dtPrec              sql.NullInt64
 		)
 		if err := rows.Scan(&k.schema, &k.table, &c.name, &def, &nullable, &c.dataType, &c.columnType,
-			&maxLen, &prec, &scale, &dtPrec, &c.charset, &c.extra, &c.comment); err != nil {
+			&maxLen, &prec, &scale, &dtPrec, &c.charset, &c.collation, &c.extra, &c.comment); err != nil {
 			rows.Close()
 			return src, fmt.Errorf("introspect columns: %w", err)
 		}
@@ -237,7 +239,7 @@ func isSystemSchema(s string) bool {
 }
 
 type rawColumn struct {
-	name, dataType, columnType, charset, extra, comment, def string
+	name, dataType, columnType, charset, collation, extra, comment, def string
 	nullable                                                 bool
 	maxLen, prec, scale, dtPrec                              int
 }
@@ -335,6 +337,11 @@ func mapColumn(c rawColumn) metadata.Column {
 	}
 	if col.Type == metadata.String && c.charset != "" && c.charset != "utf8mb4" {
 		col.DBType += " character set " + c.charset
+	}
+	if col.Type == metadata.String && (strings.HasSuffix(c.collation, "_nopad_bin") || strings.HasSuffix(c.collation, "_0900_bin")) {
+		// Already exact: the dialect compares the raw column, so that its
+		// indexes serve key lookups, keyset pages and order.
+		col.DBType += " collate " + c.collation
 	}
 	return col
 }

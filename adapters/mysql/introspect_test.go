@@ -72,6 +72,7 @@ func TestIntrospect(t *testing.T) {
 		{col: "c", typ: metadata.String, maxLen: 6, fixed: true, nullable: true, dbType: "char"},
 		{col: "vc", typ: metadata.String, maxLen: 20, nullable: true, dbType: "varchar"},
 		{col: "vl", typ: metadata.String, maxLen: 20, nullable: true, dbType: "varchar character set latin1"},
+		{col: "vb8", typ: metadata.String, maxLen: 20, nullable: true, dbType: "varchar collate utf8mb4_nopad_bin"},
 		{col: "t", typ: metadata.String, nullable: true, dbType: "text"},
 		{col: "e", typ: metadata.String, nullable: true, dbType: "enum"},
 		{col: "s", typ: metadata.String, nullable: true, dbType: "set"},

@@ -18,6 +18,7 @@ CREATE TABLE "types" (
   "c" char(6),
   "vc" varchar(20),
   "vl" varchar(20) CHARACTER SET latin1,
+  "vb8" varchar(20) COLLATE utf8mb4_nopad_bin,
   "t" text,
   "j" json,
   "e" enum('small','Large'),
