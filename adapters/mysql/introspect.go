@@ -240,8 +240,8 @@ func isSystemSchema(s string) bool {
 
 type rawColumn struct {
 	name, dataType, columnType, charset, collation, extra, comment, def string
-	nullable                                                 bool
-	maxLen, prec, scale, dtPrec                              int
+	nullable                                                            bool
+	maxLen, prec, scale, dtPrec                                         int
 }
 
 // mapColumn maps one information_schema column (see Introspect).
