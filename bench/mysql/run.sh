@@ -43,7 +43,7 @@ start_gw debug
 declare -A SQL
 for w in W1 W2; do
   before=$(wc -l <"$WORK/odatagw-debug.log")
-  rows=$(curl -fs "http://127.0.0.1:$gw_port${URL[$w]}" | jq '.value | length // 1')
+  rows=$(curl -fs "http://127.0.0.1:$gw_port${URL[$w]}" | jq 'if .value then (.value | length) else 1 end')
   sleep 0.2
   SQL[$w]="$(tail -n +"$((before + 1))" "$WORK/odatagw-debug.log" | jq -r 'select(.sql != null) | . as $l
     | ($l.sql | gsub("\""; "`") | split("?")) as $p
