@@ -319,7 +319,9 @@ func TestIndexUse(t *testing.T) {
 CREATE TABLE k (code varchar(20) COLLATE utf8mb4_nopad_bin PRIMARY KEY, label varchar(20) NOT NULL, KEY (label));
 INSERT INTO k WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 900)
   SELECT CONCAT('K', LPAD(i, 5, '0')), CONCAT('L', i) FROM n;
-ANALYZE TABLE k;`)
+CREATE TABLE ci (name varchar(20) PRIMARY KEY, n int NOT NULL);
+INSERT INTO ci SELECT label, 1 FROM k;
+ANALYZE TABLE k, ci;`)
 	ctx := context.Background()
 	a, err := Open(ctx, Options{DSN: dsn})
 	if err != nil {
@@ -330,7 +332,10 @@ ANALYZE TABLE k;`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := m.Sets[0]
+	ci, set := m.Sets[0], m.Sets[1]
+	if set.Name != "k" || ci.Name != "ci" {
+		t.Fatalf("sets %s, %s", ci.Name, set.Name)
+	}
 	code, label := set.Properties[0], set.Properties[1]
 	s := func(v string) semantic.Const { return semantic.Const{T: metadata.String, V: v} }
 	cases := []struct {
@@ -343,6 +348,7 @@ ANALYZE TABLE k;`)
 		{"keyset page", &semantic.Query{Set: set, Select: set.Properties, After: &semantic.Keyset{Values: []semantic.Const{s("K00890")}}}, 5, true},
 		{"startswith", &semantic.Query{Set: set, Select: set.Properties, Filter: &semantic.Call{Fn: semantic.FnStartsWith, T: metadata.Boolean,
 			Args: []semantic.Expr{&semantic.Prop{P: code}, &semantic.Const{T: metadata.String, V: "K0089"}}}}, 5, true},
+		{"key lookup, case-insensitive key", &semantic.Query{Set: ci, Select: ci.Properties, Key: []semantic.Const{s("L42")}}, 1, true},
 		{"case-insensitive column", &semantic.Query{Set: set, Select: set.Properties, Filter: &semantic.Compare{Op: semantic.Eq,
 			L: &semantic.Prop{P: label}, R: &semantic.Const{T: metadata.String, V: "L42"}}}, 5, false},
 	}
@@ -372,7 +378,7 @@ ANALYZE TABLE k;`)
 		for i, c := range cols {
 			plan[strings.ToLower(c)] = vals[i].String
 		}
-		used := plan["key"] == "PRIMARY" && (plan["type"] == "const" || plan["type"] == "range")
+		used := plan["key"] == "PRIMARY" && (plan["type"] == "const" || plan["type"] == "range" || plan["type"] == "eq_ref")
 		if used != tc.index {
 			t.Errorf("%s: plan %v\n%s", tc.name, plan, st.SQL)
 		}

@@ -157,6 +157,18 @@ func (d *dialect) Column(p *metadata.Property, use sqlgen.Use) string {
 	return c
 }
 
+// KeyEqual implements sqlgen.KeyEqualer: a key column with its own
+// (case-insensitive, pad-space) collation gets the exact comparison plus
+// the same comparison on the raw column, which its index serves. Exact
+// equality implies equality under any collation, so the prefilter keeps
+// every row the exact comparison keeps.
+func (d *dialect) KeyEqual(p *metadata.Property, col, param string) string {
+	if !stringColumn(p) || d.exact(p) || charsetOf(p) != "" || castText[p.DBType] {
+		return col + " = " + param
+	}
+	return "(" + sqlgen.QuoteIdent(p.Column) + " = " + param + " AND " + col + " = " + param + ")"
+}
+
 const (
 	dialectTimeFormat = "2006-01-02 15:04:05.999999"
 	// dialectDecimal is the type of decimal constants: 35 integer and 30

@@ -220,7 +220,12 @@ func (c *compiler) keyEq(set *metadata.EntitySet, key []semantic.Const) (string,
 		if i > 0 {
 			b.WriteString(" AND ")
 		}
-		b.WriteString(c.d.Column(p, UseOrder))
+		col := c.d.Column(p, UseOrder)
+		if ke, ok := c.d.(KeyEqualer); ok {
+			b.WriteString(ke.KeyEqual(p, col, v))
+			continue
+		}
+		b.WriteString(col)
 		b.WriteString(" = ")
 		b.WriteString(v)
 	}

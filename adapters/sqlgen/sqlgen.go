@@ -134,6 +134,14 @@ type Positional interface {
 	Rebind(Statement) Statement
 }
 
+// KeyEqualer is implemented by dialects that render the equality of a key
+// column with a key value in their own form. col is Column(p, UseOrder) and
+// param ColumnParam's result; the form must be exactly "col = param"
+// (MySQL adds an index-friendly prefilter in the column's own collation).
+type KeyEqualer interface {
+	KeyEqual(p *metadata.Property, col, param string) string
+}
+
 // Bind is the statement for d: sql with args, rebound for positional
 // dialects (see Positional). Every statement sqlgen returns went through it.
 func Bind(d Dialect, sql string, args []any) Statement {
