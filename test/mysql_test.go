@@ -229,10 +229,13 @@ func TestMySQLWrites(t *testing.T) {
 	if r.Status != 204 || !strings.HasSuffix(r.Header.Get("Location"), "/odata/Orders(20001)") {
 		t.Errorf("second insert: %d %v", r.Status, r.Header)
 	}
-	// Composite key insert.
+	// Composite key: insert, read by both key parts, char(n) returned trimmed.
 	if r := g.do("POST", "/odata/order_lines", []byte(`{"order_id":20000,"line_no":1,"sku":"SKU-9","quantity":3}`)); r.Status != 201 {
 		t.Errorf("POST order_lines: %d %s", r.Status, r.Body)
 	}
+	r = g.do("GET", "/odata/order_lines(order_id=10248,line_no=2)", nil)
+	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#order_lines/$entity","order_id":10248,"line_no":2,"sku":"SKU-2","quantity":1}`)
+	assertODataError(t, g.do("GET", "/odata/order_lines(order_id=10248,line_no=3)", nil), 404)
 	// PATCH: the stored row comes back; an unchanged value still matches.
 	if r := g.do("PATCH", "/odata/Orders(20000)", []byte(`{"Status":"Shipped"}`)); r.Status != 204 {
 		t.Fatalf("PATCH: %d %s", r.Status, r.Body)
