@@ -98,13 +98,9 @@ func OpenAdapter(ctx context.Context, c Config, log zerolog.Logger) (adapters.Ad
 			MaxOpenConns: c.MaxOpenConns, Zone: zone, Observe: observe, CountTimeout: max(c.CountTimeout, 0),
 			PreparedStatements: c.PreparedStatements,
 		})
-	case strings.HasPrefix(c.DB, "mysql://") || strings.HasPrefix(c.DB, "mariadb://"):
-		schemas := c.Schemas
-		if len(schemas) == 1 && schemas[0] == "public" { // the PostgreSQL default: use the DSN's database
-			schemas = nil
-		}
+	case c.isMySQL():
 		return mysql.Open(ctx, mysql.Options{
-			DSN: c.DB, Schemas: schemas, StatementTimeout: c.StatementTimeout,
+			DSN: c.DB, Schemas: c.exposedSchemas(), StatementTimeout: c.StatementTimeout,
 			MaxOpenConns: c.MaxOpenConns, Zone: zone, Observe: observe, CountTimeout: max(c.CountTimeout, 0),
 			PreparedStatements: c.PreparedStatements,
 		})
@@ -129,6 +125,20 @@ func OpenAdapter(ctx context.Context, c Config, log zerolog.Logger) (adapters.Ad
 		}
 		return sqlite.Open(ctx, sqlite.Options{Path: c.DB, Observe: observe})
 	}
+}
+
+// isMySQL reports whether the configured database is MySQL or MariaDB.
+func (c Config) isMySQL() bool {
+	return strings.HasPrefix(c.DB, "mysql://") || strings.HasPrefix(c.DB, "mariadb://")
+}
+
+// exposedSchemas is --schemas, except that on MySQL/MariaDB the default
+// (PostgreSQL's "public") means the database named in the URL (nil).
+func (c Config) exposedSchemas() []string {
+	if c.isMySQL() && len(c.Schemas) == 1 && c.Schemas[0] == "public" {
+		return nil
+	}
+	return c.Schemas
 }
 
 // Overlay turns the set configuration into a model overlay.
@@ -321,7 +331,7 @@ func (g *Gateway) loadModel(ctx context.Context) (*metadata.Model, error) {
 		g.Log.Warn().Str("object", w.Object).Msg(w.Msg)
 	}
 	if len(model.Sets) == 0 {
-		g.Log.Warn().Strs("schemas", g.Config.Schemas).Msg("no table or view could be exposed: check --schemas and the database role's privileges")
+		g.Log.Warn().Strs("schemas", g.Config.exposedSchemas()).Msg("no table or view could be exposed: check --schemas and the database role's privileges")
 	}
 	return model, nil
 }
