@@ -213,6 +213,8 @@ func session(cfg *drv.Config, flavor Flavor, timeout time.Duration) {
 	_ = cfg.Apply(drv.Charset("utf8mb4", ""))
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
+	// Adapters do not log: the driver's errors come back as values.
+	cfg.Logger = &drv.NopLogger{}
 	cfg.ClientFoundRows = true // UPDATE counts matched rows (sqlexec reads "no row" from it)
 	cfg.InterpolateParams = false
 	cfg.MultiStatements = false
