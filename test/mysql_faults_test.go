@@ -152,8 +152,8 @@ func TestMySQLWriteAnswers(t *testing.T) {
 		status int
 		stored int
 	}{
-		{"LOST1", isCommit, faultproxy.DropAfter, 504, 1},  // committed, answer lost
-		{"LOST2", isCommit, faultproxy.DropBefore, 504, 0}, // never committed: still unknown to the gateway
+		{"LOST1", isCommit, faultproxy.DropAfter, 504, 1},                                                                  // committed, answer lost
+		{"LOST2", isCommit, faultproxy.DropBefore, 504, 0},                                                                 // never committed: still unknown to the gateway
 		{"LOST3", func(q string) bool { return strings.HasPrefix(q, "START TRANSACTION") }, faultproxy.DropBefore, 201, 1}, // before: retried
 	}
 	for _, tc := range cases {
