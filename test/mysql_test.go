@@ -11,8 +11,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/odatagw/odatagw/internal/mytest"
 	"github.com/odatagw/odatagw/server/app"
+	"github.com/odatagw/odatagw/server/auth"
 )
 
 // mysqlFixtureDSN creates a MySQL/MariaDB database loaded with
@@ -471,4 +474,54 @@ func TestMySQLUpsert(t *testing.T) {
 	}
 	r := g.do("GET", "/odata/Customers('UPS1')?$select=CustomerID,Name,Active", nil)
 	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#Customers(CustomerID,Name,Active)/$entity","CustomerID":"UPS1","Name":"Upserted","Active":true}`)
+}
+
+// TestMySQLRowFilter: a principal's row filter restricts reads and writes
+// on MySQL as on PostgreSQL (the write path without RETURNING checks the
+// filter before and after the write).
+func TestMySQLRowFilter(t *testing.T) {
+	t.Parallel()
+	g, _ := startMySQL(t, func(c *app.Config) {
+		c.Auth.JWT.HMACSecrets = []auth.HMACKey{{Secret: secHMACSecret}}
+		c.Auth.JWT.Audience = []string{secAudience}
+		c.Auth.JWT.Issuer = secIssuer
+		c.Policy = auth.PolicyConfig{Sets: map[string]auth.SetRules{
+			"Customers": {
+				Grants:     []auth.Grant{{To: []string{"role:writer"}, Ops: []string{"read", "write"}}},
+				RowFilters: []auth.RowFilter{{To: []string{"*"}, Filter: "City eq {claim:city}"}},
+			},
+		}}
+	})
+	h := []string{"Authorization", "Bearer " + secHS256(t, secClaims("wanda", func(c jwt.MapClaims) {
+		c["roles"] = []string{"writer"}
+		c["city"] = "Berlin"
+	}))}
+	r := g.do("GET", "/odata/Customers?$select=CustomerID", nil, h...)
+	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#Customers(CustomerID)","value":[{"CustomerID":"ALFKI"}]}`)
+	cases := []struct {
+		name, method, path, body string
+		status                   int
+	}{
+		{"insert inside", "POST", "/odata/Customers", `{"CustomerID":"IN1","Name":"In","City":"Berlin"}`, 201},
+		{"insert outside", "POST", "/odata/Customers", `{"CustomerID":"OUT1","Name":"Out","City":"Oslo"}`, 403},
+		{"update inside", "PATCH", "/odata/Customers('ALFKI')", `{"Name":"Alfreds"}`, 204},
+		{"update a row outside", "PATCH", "/odata/Customers('ANATR')", `{"Name":"x"}`, 404},
+		{"update moving the row outside", "PATCH", "/odata/Customers('IN1')", `{"City":"Oslo"}`, 403},
+		{"delete a row outside", "DELETE", "/odata/Customers('ANATR')", ``, 404},
+		{"delete inside", "DELETE", "/odata/Customers('IN1')", ``, 204},
+	}
+	for _, tc := range cases {
+		var body []byte
+		if tc.body != "" {
+			body = []byte(tc.body)
+		}
+		if r := g.do(tc.method, tc.path, body, h...); r.Status != tc.status {
+			t.Errorf("%s: %d, want %d: %s", tc.name, r.Status, tc.status, r.Body)
+		}
+	}
+	db := mytest.Open(t, g.g.Config.DB)
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM "Customers" WHERE "CustomerID" IN ('OUT1', 'IN1')`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d rows written outside the filter or left behind (%v)", n, err)
+	}
 }
