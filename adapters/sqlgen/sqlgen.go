@@ -171,7 +171,8 @@ func (ps *Params) Add(v any) string {
 func (ps *Params) Args() []any { return ps.args }
 
 // QuoteIdent quotes a model identifier for SQL: wrapped in double quotes,
-// embedded double quotes doubled. Both PostgreSQL and SQLite use this form.
+// embedded double quotes doubled. PostgreSQL and SQLite use this form, and so
+// does MySQL/MariaDB with the ANSI_QUOTES sql_mode the adapter pins.
 func QuoteIdent(name string) string {
 	if !strings.Contains(name, `"`) {
 		return `"` + name + `"`
