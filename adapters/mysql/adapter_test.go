@@ -321,7 +321,10 @@ INSERT INTO k WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHE
   SELECT CONCAT('K', LPAD(i, 5, '0')), CONCAT('L', i) FROM n;
 CREATE TABLE ci (name varchar(20) PRIMARY KEY, n int NOT NULL);
 INSERT INTO ci SELECT label, 1 FROM k;
-ANALYZE TABLE k, ci;`)
+CREATE TABLE u (id uuid PRIMARY KEY, n int NOT NULL);
+INSERT INTO u SELECT UUID(), 1 FROM k;
+INSERT INTO u VALUES ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 2);
+ANALYZE TABLE k, ci, u;`)
 	ctx := context.Background()
 	a, err := Open(ctx, Options{DSN: dsn})
 	if err != nil {
@@ -332,9 +335,9 @@ ANALYZE TABLE k, ci;`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ci, set := m.Sets[0], m.Sets[1]
-	if set.Name != "k" || ci.Name != "ci" {
-		t.Fatalf("sets %s, %s", ci.Name, set.Name)
+	ci, set, u := m.Sets[0], m.Sets[1], m.Sets[2]
+	if set.Name != "k" || ci.Name != "ci" || u.Name != "u" {
+		t.Fatalf("sets %s, %s, %s", ci.Name, set.Name, u.Name)
 	}
 	code, label := set.Properties[0], set.Properties[1]
 	s := func(v string) semantic.Const { return semantic.Const{T: metadata.String, V: v} }
@@ -349,10 +352,21 @@ ANALYZE TABLE k, ci;`)
 		{"startswith", &semantic.Query{Set: set, Select: set.Properties, Filter: &semantic.Call{Fn: semantic.FnStartsWith, T: metadata.Boolean,
 			Args: []semantic.Expr{&semantic.Prop{P: code}, &semantic.Const{T: metadata.String, V: "K0089"}}}}, 5, true},
 		{"key lookup, case-insensitive key", &semantic.Query{Set: ci, Select: ci.Properties, Key: []semantic.Const{s("L42")}}, 1, true},
+		{"key lookup, uuid key", &semantic.Query{Set: u, Select: u.Properties, Key: []semantic.Const{{T: metadata.Guid, V: "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"}}}, 1, true},
 		{"case-insensitive column", &semantic.Query{Set: set, Select: set.Properties, Filter: &semantic.Compare{Op: semantic.Eq,
 			L: &semantic.Prop{P: label}, R: &semantic.Const{T: metadata.String, V: "L42"}}}, 5, false},
 	}
 	for _, tc := range cases {
+		if tc.q.Key != nil { // the lookup also finds its row, exactly
+			rows, err := a.Query(ctx, tc.q, tc.limit)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if !rows.Next() {
+				t.Errorf("%s: no row (%v)", tc.name, rows.Err())
+			}
+			rows.Close()
+		}
 		st, _, err := sqlgen.Select(a.Dialect, tc.q, tc.limit)
 		if err != nil {
 			t.Fatal(err)

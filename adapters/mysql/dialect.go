@@ -158,12 +158,14 @@ func (d *dialect) Column(p *metadata.Property, use sqlgen.Use) string {
 }
 
 // KeyEqual implements sqlgen.KeyEqualer: a key column with its own
-// (case-insensitive, pad-space) collation gets the exact comparison plus
-// the same comparison on the raw column, which its index serves. Exact
+// (case-insensitive, pad-space) collation, or of MariaDB's uuid type (which
+// sorts in its own order, so it is ordered as text), gets the exact
+// comparison plus the same comparison on the raw column, which its index
+// serves. Exact
 // equality implies equality under any collation, so the prefilter keeps
 // every row the exact comparison keeps.
 func (d *dialect) KeyEqual(p *metadata.Property, col, param string) string {
-	if !stringColumn(p) || d.exact(p) || charsetOf(p) != "" || castText[p.DBType] {
+	if !stringColumn(p) || d.exact(p) || charsetOf(p) != "" || castText[p.DBType] && p.DBType != "uuid" {
 		return col + " = " + param
 	}
 	return "(" + sqlgen.QuoteIdent(p.Column) + " = " + param + " AND " + col + " = " + param + ")"

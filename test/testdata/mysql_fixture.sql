@@ -1,5 +1,5 @@
--- End-to-end fixture for MySQL/MariaDB (statements separated by ";\n";
--- the session has ANSI_QUOTES). The database's default collation is
+-- End-to-end fixture for MariaDB 10.7+ (uuid, utf8mb4_nopad_bin; the
+-- session has ANSI_QUOTES). The database's default collation is
 -- utf8mb4_general_ci (case-insensitive, pad space): the gateway must still
 -- compare and order exactly.
 CREATE TABLE "Customers" (
@@ -60,7 +60,8 @@ CREATE TABLE "all_types" (
   "c_binary"    binary(3),
   "c_varbinary" varbinary(10),
   "c_blob"      blob,
-  "c_bit"       bit(4)
+  "c_bit"       bit(4),
+  "c_uuid"      uuid
 );
 
 -- Case variants and trailing spaces need a binary no-pad key collation to
@@ -94,13 +95,13 @@ INSERT INTO "all_types" VALUES
   (1, 1, -128, 255, -32768, 65535, -8388608, -2147483648, 4294967295, 42, -9223372036854775808,
    18446744073709551615, 123456789.123, 1.5, 2.718281828459045, 'ab', 'varchar', 'café', 'plain 😀',
    '{"a": 1}', 'happy', 'a,c', '2024-02-29', '2024-01-15 10:30:00.5', '2024-01-15 10:30:00.123456',
-   '23:59:59.999999', 2024, 'ab', X'00FF10', X'DEADBEEF', b'1010'),
+   '23:59:59.999999', 2024, 'ab', X'00FF10', X'DEADBEEF', b'1010', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'),
   (2, 0, 127, 0, 32767, 0, 8388607, 2147483647, 0, 0, 9223372036854775807,
    0, -0.001, -0.5, -1e300, '', '', '', 'quote '' and "dq" \ back',
    '[]', 'sad', '', '1000-01-01', '1970-01-01 00:00:00', '1970-01-01 00:00:01',
-   '00:00:00', 1901, '', X'', X'', b'0'),
+   '00:00:00', 1901, '', X'', X'', b'0', '00000000-0000-0000-0000-000000000000'),
   (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 
 -- Keys that a case-insensitive, pad-space collation would confuse.
 INSERT INTO "codes" VALUES
