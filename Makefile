@@ -13,9 +13,11 @@ run: build
 	./bin/odatagw serve
 
 # All tests against a real PostgreSQL (ODATAGW_TEST_DSN, else 127.0.0.1:5432, else a
-# throwaway initdb cluster), then short fuzz runs of the parser and the HTTP handler.
+# throwaway initdb cluster) and a real MariaDB/MySQL (ODATAGW_TEST_MYSQL_DSN, else
+# 127.0.0.1:3306, else a throwaway mariadbd), then short fuzz runs of the parser and
+# the HTTP handler.
 test:
-	scripts/with-postgres.sh $(MAKE) --no-print-directory test-go fuzz
+	scripts/with-postgres.sh scripts/with-mariadb.sh $(MAKE) --no-print-directory test-go fuzz
 
 # -parallel 8: the end-to-end tests (./test) spend much of their time waiting
 # (database creation, fsync, HTTP round trips), so more of them than GOMAXPROCS

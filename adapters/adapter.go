@@ -1,7 +1,7 @@
 // Package adapters declares what a storage backend provides to the server:
 // reads of bound queries as streamed rows, counts, and writes, plus the error
 // kinds every backend classifies its failures into. Concrete backends live in
-// adapters/postgres and adapters/sqlite; only the composition root knows them.
+// adapters/postgres, adapters/mysql and adapters/sqlite; only the composition root knows them.
 //
 // Adapters never parse URLs and never log; they return typed errors.
 package adapters

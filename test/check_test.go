@@ -1,7 +1,7 @@
 package test
 
-// `odatagw check` against the real gateway: it must pass on the fixture
-// (PostgreSQL) and on the embedded demo database (SQLite), writes included,
+// `odatagw check` against the real gateway: it must pass on the fixtures
+// (PostgreSQL, MariaDB) and on the embedded demo database (SQLite), writes included,
 // and it must notice when the same gateway's answers are broken on the way
 // back by a proxy that injects one fault of a kind peers are known for.
 
@@ -76,6 +76,10 @@ func TestCheckAgainstGateway(t *testing.T) {
 		{"fixture with 3-row server pages", func(t *testing.T) *gateway {
 			return startFixture(t, func(c *app.Config) { c.PageSize = 3; c.LogLevel = "warn" })
 		}, 0, []string{"Customers", "Orders", "order_lines"}},
+		{"fixture on MariaDB", func(t *testing.T) *gateway {
+			g, _ := startMySQL(t, func(c *app.Config) { c.LogLevel = "warn" })
+			return g
+		}, 0, []string{"Customers", "Orders", "order_lines", "all_types", "codes"}},
 		{"demo database on SQLite", func(t *testing.T) *gateway {
 			c := baseConfig("")
 			demo(t, &c)

@@ -27,6 +27,7 @@ var allowed = map[string][]string{
 	"adapters/sqlexec":    {"adapters", "adapters/sqlgen", "odata/semantic", "odata/edm", "metadata"},
 	"adapters/postgres":   {"adapters", "adapters/sqlgen", "adapters/sqlexec", "odata/semantic", "odata/edm", "metadata"},
 	"adapters/sqlite":     {"adapters", "adapters/sqlgen", "adapters/sqlexec", "odata/semantic", "odata/edm", "metadata"},
+	"adapters/mysql":      {"adapters", "adapters/sqlgen", "adapters/sqlexec", "odata/semantic", "odata/edm", "metadata"},
 	"server/guard":        {},
 	"server/auth":         {"odata", "odata/semantic", "metadata"},
 	"server": {"odata", "odata/semantic", "odata/edm", "odata/jsonfmt", "metadata", "metadata/csdl", "adapters",
@@ -34,6 +35,7 @@ var allowed = map[string][]string{
 	"server/app":           {"*"},
 	"cmd/odatagw":          {"server/app"},
 	"internal/pgtest":      {},
+	"internal/mytest":      {},
 	"internal/golden":      {},
 	"internal/faultproxy":  {},
 	"internal/sfbundle":    {"metadata/salesforce", "metadata"},
@@ -45,10 +47,12 @@ var allowed = map[string][]string{
 var thirdParty = map[string][]string{
 	"adapters/postgres": {"github.com/jmoiron/sqlx", "github.com/lib/pq"},
 	"adapters/sqlite":   {"github.com/jmoiron/sqlx", "modernc.org/sqlite"},
+	"adapters/mysql":    {"github.com/go-sql-driver/mysql"},
 	"server":            {"github.com/gorilla/mux", "github.com/rs/zerolog", "github.com/prometheus/client_golang"},
 	"server/auth":       {"github.com/golang-jwt/jwt/v5", "golang.org/x/crypto"},
 	"server/app":        {"*"},
 	"internal/pgtest":   {"github.com/lib/pq"},
+	"internal/mytest":   {"github.com/go-sql-driver/mysql"},
 	"test":              {"*"},
 }
 

@@ -513,3 +513,7 @@ func (*dialect) LimitOffset(ps *sqlgen.Params, limit, offset int64) string {
 }
 
 func (*dialect) SetDefault(*metadata.Property) string { return "DEFAULT" }
+
+func (*dialect) NullBool() string { return "CAST(NULL AS BOOLEAN)" }
+
+func (*dialect) DefaultValues() string { return "DEFAULT VALUES" }

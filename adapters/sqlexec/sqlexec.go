@@ -1,13 +1,14 @@
 // Package sqlexec runs the statements of adapters/sqlgen on a database/sql
 // pool: streamed reads, counts in the same snapshot as the page, and writes
 // as single transactions with ETag and row-filter checks and one retry on
-// serialization failures. Backends (postgres, sqlite) supply the dialect,
+// serialization failures. Backends (postgres, mysql, sqlite) supply the dialect,
 // the row scanner and the error classifier.
 package sqlexec
 
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"time"
 
 	"github.com/odatagw/odatagw/adapters"
@@ -74,6 +75,12 @@ type Backend struct {
 	// Stale reports an error of a prepared statement whose table changed
 	// under it (its plan no longer fits): the statement is dropped.
 	Stale func(error) bool
+
+	// NoReturning: the backend has no INSERT/UPDATE ... RETURNING (MySQL).
+	// Writes then run without it and the row is read back in the same
+	// transaction by its key: the written key values, else the generated
+	// id (LastInsertId) for the one Identity key property.
+	NoReturning bool
 
 	stmts *stmtCache // nil: statements are not prepared (see PrepareStatements)
 }
@@ -405,6 +412,9 @@ func (b *Backend) Insert(ctx context.Context, w *adapters.Write) (adapters.Row, 
 }
 
 func (b *Backend) insert(ctx context.Context, tx *sql.Tx, w *adapters.Write) (adapters.Row, error) {
+	if b.NoReturning {
+		return b.insertExec(ctx, tx, w)
+	}
 	stmt, cols, err := sqlgen.Insert(b.Dialect, w)
 	if err != nil {
 		return adapters.Row{}, err
@@ -474,11 +484,17 @@ func (b *Backend) update(ctx context.Context, tx *sql.Tx, w *adapters.Write) (ad
 	if len(w.Values) == 0 && !w.Replace {
 		return cur, nil
 	}
-	stmt, cols, err := sqlgen.Update(b.Dialect, w)
-	if err != nil {
-		return adapters.Row{}, err
+	var row adapters.Row
+	if b.NoReturning {
+		row, ok, err = b.updateExec(ctx, tx, w)
+	} else {
+		var stmt sqlgen.Statement
+		var cols []*metadata.Property
+		if stmt, cols, err = sqlgen.Update(b.Dialect, w); err != nil {
+			return adapters.Row{}, err
+		}
+		row, ok, err = b.queryRow(ctx, tx, stmt, cols)
 	}
-	row, ok, err := b.queryRow(ctx, tx, stmt, cols)
 	if err != nil {
 		return adapters.Row{}, err
 	}
@@ -531,4 +547,77 @@ func (b *Backend) delete(ctx context.Context, tx *sql.Tx, w *adapters.Write) err
 		return adapters.Errorf(adapters.NotFound, nil, "no %s entity with this key", w.Set.Name)
 	}
 	return nil
+}
+
+// exec runs a statement that returns no rows.
+func (b *Backend) exec(ctx context.Context, tx *sql.Tx, stmt sqlgen.Statement) (sql.Result, error) {
+	start := time.Now()
+	res, err := b.on(tx).ExecContext(ctx, stmt.SQL, stmt.Args...)
+	b.observe(stmt, start, err)
+	return res, err
+}
+
+// insertExec inserts without RETURNING and reads the row back by its key
+// (see NoReturning).
+func (b *Backend) insertExec(ctx context.Context, tx *sql.Tx, w *adapters.Write) (adapters.Row, error) {
+	stmt, err := sqlgen.InsertExec(b.Dialect, w)
+	if err != nil {
+		return adapters.Row{}, err
+	}
+	res, err := b.exec(ctx, tx, stmt)
+	if err != nil {
+		return adapters.Row{}, err
+	}
+	key := make([]semantic.Const, len(w.Set.Key))
+	for i, k := range w.Set.Key {
+		if v, ok := w.Values[k]; ok {
+			key[i] = v
+			continue
+		}
+		id, err := res.LastInsertId()
+		if err != nil || !k.Identity || id == 0 {
+			return adapters.Row{}, adapters.Errorf(adapters.Internal, err,
+				"the database generated key property %s, which cannot be read back without RETURNING", k.Name)
+		}
+		key[i] = semantic.Const{T: k.Type, V: id}
+		if k.Type == metadata.Decimal {
+			key[i].V = strconv.FormatInt(id, 10)
+		}
+	}
+	row, ok, err := b.read(ctx, tx, w.Set, key, nil)
+	if err != nil {
+		return adapters.Row{}, err
+	}
+	if !ok {
+		return adapters.Row{}, adapters.Errorf(adapters.Internal, nil, "the inserted row could not be read back")
+	}
+	if err := b.checkRestrict(ctx, tx, w.Set, row, w.Restrict); err != nil {
+		return adapters.Row{}, err
+	}
+	return row, nil
+}
+
+// updateExec updates without RETURNING and reads the row back by its
+// (possibly new) key; ok is false when no row matched (see NoReturning).
+// The backend must count matched rows, not changed ones (MySQL's
+// CLIENT_FOUND_ROWS).
+func (b *Backend) updateExec(ctx context.Context, tx *sql.Tx, w *adapters.Write) (adapters.Row, bool, error) {
+	stmt, err := sqlgen.UpdateExec(b.Dialect, w)
+	if err != nil {
+		return adapters.Row{}, false, err
+	}
+	res, err := b.exec(ctx, tx, stmt)
+	if err != nil {
+		return adapters.Row{}, false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return adapters.Row{}, false, err
+	}
+	key := append([]semantic.Const(nil), w.Key...)
+	for i, k := range w.Set.Key {
+		if v, ok := w.Values[k]; ok {
+			key[i] = v
+		}
+	}
+	return b.read(ctx, tx, w.Set, key, nil)
 }

@@ -14,12 +14,12 @@ import (
 	"github.com/odatagw/odatagw/odata/semantic"
 )
 
-// TestBackends loads the fixture into a fresh PostgreSQL database and a
-// temporary SQLite file and checks generated SQL against the in-memory
-// evaluator on both.
+// TestBackends loads the fixture into a fresh PostgreSQL database, a
+// temporary SQLite file and a fresh MySQL/MariaDB database and checks
+// generated SQL against the in-memory evaluator on all three.
 func TestBackends(t *testing.T) {
 	f := newFixture()
-	backends := []*backend{openPostgres(t, pgItemsDDL), openSQLite(t, sqliteItemsDDL)}
+	backends := []*backend{openPostgres(t, pgItemsDDL), openSQLite(t, sqliteItemsDDL), openMySQL(t, mysqlItemsDDL)}
 	for _, b := range backends {
 		b.load(t, f)
 	}
@@ -439,11 +439,16 @@ func testWrites(t *testing.T, f *fixture, b *backend) {
 		if len(cols) != len(f.set.Properties) {
 			t.Fatalf("insert returns %d columns", len(cols))
 		}
+		if b.noReturning {
+			if st, err = sqlgen.InsertExec(b.d, w); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if insertSQL != "" && st.SQL != insertSQL {
 			t.Errorf("insert SQL depends on the value %q", v)
 		}
 		insertSQL = st.SQL
-		if got, err := b.ids(st); err != nil || !slices.Equal(got, []int64{key}) {
+		if got, err := b.written(st, key); err != nil || !slices.Equal(got, []int64{key}) {
 			t.Fatalf("insert %q: %v %v\n%s", v, got, err, st.SQL)
 		}
 		// Read back through a filter on the value itself.
@@ -459,7 +464,7 @@ func testWrites(t *testing.T, f *fixture, b *backend) {
 		up := &adapters.Write{Set: f.set, Key: []semantic.Const{c(metadata.Int64, key)},
 			Values:   map[*metadata.Property]semantic.Const{name: c(metadata.String, v+"?")},
 			Restrict: &semantic.Compare{Op: semantic.Eq, L: &semantic.Prop{P: str}, R: &semantic.Const{T: metadata.String, V: v}}}
-		st, _, err = sqlgen.Update(b.d, up)
+		st, err = b.update(up)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -467,16 +472,17 @@ func testWrites(t *testing.T, f *fixture, b *backend) {
 			t.Errorf("update SQL depends on the value %q", v)
 		}
 		updateSQL = st.SQL
-		if got, err := b.ids(st); err != nil || !slices.Equal(got, []int64{key}) {
+		if got, err := b.written(st, key); err != nil || !slices.Equal(got, []int64{key}) {
 			t.Fatalf("update %q: %v %v\n%s", v, got, err, st.SQL)
 		}
 		up.Restrict = &semantic.Compare{Op: semantic.Ne, L: &semantic.Prop{P: str}, R: &semantic.Const{T: metadata.String, V: v}}
-		st, _, _ = sqlgen.Update(b.d, up)
-		if got, err := b.ids(st); err != nil || len(got) != 0 {
+		st, _ = b.update(up)
+		if got, err := b.written(st, key); err != nil || len(got) != 0 {
 			t.Errorf("update outside restriction %q: %v %v", v, got, err)
 		}
 		var stored string
-		if err := b.db.QueryRow(`SELECT "name" FROM "items" WHERE "id" = `+b.d.Placeholder(1), key).Scan(&stored); err != nil || stored != v+"?" {
+		rb := sqlgen.Bind(b.d, `SELECT "name" FROM "items" WHERE "id" = `+b.d.Placeholder(1), []any{key})
+		if err := b.db.QueryRow(rb.SQL, rb.Args...).Scan(&stored); err != nil || stored != v+"?" {
 			t.Errorf("stored name %q, want %q (%v)", stored, v+"?", err)
 		}
 		del := &adapters.Write{Set: f.set, Key: []semantic.Const{c(metadata.Int64, key)}}
@@ -505,4 +511,29 @@ func testWrites(t *testing.T, f *fixture, b *backend) {
 	if !errors.As(err, &ae) || ae.Kind != adapters.Constraint {
 		t.Errorf("read-only insert: %v", err)
 	}
+}
+
+// update renders w as the backend runs it (with or without RETURNING).
+func (b *backend) update(w *adapters.Write) (sqlgen.Statement, error) {
+	if b.noReturning {
+		return sqlgen.UpdateExec(b.d, w)
+	}
+	st, _, err := sqlgen.Update(b.d, w)
+	return st, err
+}
+
+// written runs a write: the returned keys with RETURNING, else key when
+// the statement affected a row.
+func (b *backend) written(st sqlgen.Statement, key int64) ([]int64, error) {
+	if !b.noReturning {
+		return b.ids(st)
+	}
+	res, err := b.db.Exec(st.SQL, st.Args...)
+	if err != nil {
+		return nil, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return nil, err
+	}
+	return []int64{key}, nil
 }

@@ -229,7 +229,7 @@ func (c *compiler) pred(e semantic.Expr, strict bool) (string, error) {
 		}
 		if k, ok := e.Args[1].(*semantic.Const); ok {
 			if k.Null {
-				return sqlNullBool, nil // a function of null is null
+				return c.d.NullBool(), nil // a function of null is null
 			}
 			pat, ok := k.V.(string)
 			if !ok {
@@ -260,7 +260,7 @@ func (c *compiler) pred(e semantic.Expr, strict bool) (string, error) {
 			return "", internalf("sqlgen: %s operand used as a condition", e.Type())
 		}
 		if k, ok := e.(*semantic.Const); ok && k.Null {
-			return sqlNullBool, nil
+			return c.d.NullBool(), nil
 		}
 		x, err := c.value(e)
 		if err != nil {
@@ -280,9 +280,6 @@ func (c *compiler) twoValued(s string, nullable, strict bool) string {
 	}
 	return s
 }
-
-// sqlNullBool is the unknown truth value.
-const sqlNullBool = "CAST(NULL AS BOOLEAN)"
 
 var cmpSQL = [...]string{" = ", " <> ", " > ", " >= ", " < ", " <= "}
 

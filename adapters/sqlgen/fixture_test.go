@@ -14,9 +14,11 @@ import (
 	_ "modernc.org/sqlite" // driver "sqlite"
 
 	"github.com/odatagw/odatagw/adapters"
+	"github.com/odatagw/odatagw/adapters/mysql"
 	"github.com/odatagw/odatagw/adapters/postgres"
 	"github.com/odatagw/odatagw/adapters/sqlgen"
 	"github.com/odatagw/odatagw/adapters/sqlite"
+	"github.com/odatagw/odatagw/internal/mytest"
 	"github.com/odatagw/odatagw/internal/pgtest"
 	"github.com/odatagw/odatagw/metadata"
 	"github.com/odatagw/odatagw/odata/semantic"
@@ -155,6 +157,11 @@ const sqliteItemsDDL = `CREATE TABLE "items" (
 	"dec" NUMERIC(18,4), "dbl" REAL, "str" TEXT, "chr" CHAR(6), "name" TEXT NOT NULL,
 	"flag" INTEGER, "day" TEXT, "ts" TEXT, "tod" TEXT, "uid" TEXT, "bin" BLOB)`
 
+const mysqlItemsDDL = `CREATE TABLE "items" (
+	"id" bigint PRIMARY KEY, "i16" smallint, "i32" int, "i64" bigint, "qty" int,
+	"dec" decimal(18,4), "dbl" double, "str" text, "chr" char(6), "name" text NOT NULL,
+	"flag" boolean, "day" date, "ts" datetime(6), "tod" time(6), "uid" char(36), "bin" varbinary(64))`
+
 // backend is one database under test.
 type backend struct {
 	name string
@@ -162,6 +169,25 @@ type backend struct {
 	db   *sql.DB
 	// asciiCase: tolower/toupper fold ASCII only (SQLite).
 	asciiCase bool
+	// noReturning: writes have no RETURNING (MySQL).
+	noReturning bool
+}
+
+// openMySQL creates a MySQL/MariaDB database (default collation
+// utf8mb4_general_ci: case-insensitive, pad space) and opens it with the
+// gateway's session settings.
+func openMySQL(t testing.TB, ddl string) *backend {
+	t.Helper()
+	dsn := mytest.NewDB(t)
+	mytest.MustExec(t, dsn, ddl)
+	db, flavor, err := mysql.OpenDB(context.Background(), dsn, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	d := mysql.Dialect(flavor, time.UTC)
+	return &backend{name: d.Name(), d: d, db: db, noReturning: true}
 }
 
 func openPostgres(t testing.TB, ddl string) *backend {

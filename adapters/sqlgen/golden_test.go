@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/odatagw/odatagw/adapters"
+	"github.com/odatagw/odatagw/adapters/mysql"
 	"github.com/odatagw/odatagw/adapters/postgres"
 	"github.com/odatagw/odatagw/adapters/sqlgen"
 	"github.com/odatagw/odatagw/adapters/sqlite"
@@ -231,7 +232,7 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Skip("no tzdata:", err)
 	}
-	dialects := []sqlgen.Dialect{postgres.Dialect(berlin), sqlite.Dialect()}
+	dialects := []sqlgen.Dialect{postgres.Dialect(berlin), sqlite.Dialect(), mysql.Dialect(mysql.MariaDB, berlin)}
 	o := newOrders()
 	seen := map[string]bool{}
 	for _, tc := range goldenCases(o) {
@@ -271,8 +272,12 @@ func TestGolden(t *testing.T) {
 }
 
 // placeholders counts the distinct parameters the SQL refers to: every
-// argument must be used (PostgreSQL rejects unused untyped ones).
+// argument must be used (PostgreSQL rejects unused untyped ones). For a
+// positional dialect it counts the ? (one argument each).
 func placeholders(sql string, d sqlgen.Dialect) int {
+	if _, ok := d.(sqlgen.Positional); ok {
+		return strings.Count(sql, "?")
+	}
 	n := 0
 	for i := 1; i < 10000; i++ {
 		ph := d.Placeholder(i)

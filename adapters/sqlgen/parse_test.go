@@ -115,10 +115,10 @@ var parsedFilters = []string{
 }
 
 // TestLongOrChain: a Salesforce IN list arrives as an or-chain of eq; 1,500
-// terms must run on both backends (SQLite limits expression depth to 1000).
+// terms must run on every backend (SQLite limits expression depth to 1000).
 func TestLongOrChain(t *testing.T) {
 	f := newFixture()
-	backends := []*backend{openPostgres(t, pgItemsDDL), openSQLite(t, sqliteItemsDDL)}
+	backends := []*backend{openPostgres(t, pgItemsDDL), openSQLite(t, sqliteItemsDDL), openMySQL(t, mysqlItemsDDL)}
 	for _, b := range backends {
 		b.load(t, f)
 	}
@@ -146,7 +146,7 @@ func TestLongOrChain(t *testing.T) {
 
 func TestParsedFilters(t *testing.T) {
 	f := newFixture()
-	backends := []*backend{openPostgres(t, pgItemsDDL), openSQLite(t, sqliteItemsDDL)}
+	backends := []*backend{openPostgres(t, pgItemsDDL), openSQLite(t, sqliteItemsDDL), openMySQL(t, mysqlItemsDDL)}
 	for _, b := range backends {
 		b.load(t, f)
 	}

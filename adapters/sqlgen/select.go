@@ -132,7 +132,7 @@ func Select(d Dialect, q *semantic.Query, limit int64) (Statement, []*metadata.P
 		b.WriteString(" ")
 		b.WriteString(lo)
 	}
-	return Statement{SQL: b.String(), Args: c.ps.Args()}, cols, nil
+	return Bind(d, b.String(), c.ps.Args()), cols, nil
 }
 
 // Count renders SELECT COUNT(*) with q's Filter, Search and Restrict only:
@@ -157,7 +157,7 @@ func matching(d Dialect, q *semantic.Query, head string) (Statement, error) {
 		return Statement{}, err
 	}
 	writeWhere(&b, conds)
-	return Statement{SQL: b.String(), Args: c.ps.Args()}, nil
+	return Bind(d, b.String(), c.ps.Args()), nil
 }
 
 func (c *compiler) readConds(filter semantic.Expr, search semantic.Search, restrict semantic.Expr) ([]string, error) {
@@ -220,7 +220,12 @@ func (c *compiler) keyEq(set *metadata.EntitySet, key []semantic.Const) (string,
 		if i > 0 {
 			b.WriteString(" AND ")
 		}
-		b.WriteString(c.d.Column(p, UseOrder))
+		col := c.d.Column(p, UseOrder)
+		if ke, ok := c.d.(KeyEqualer); ok {
+			b.WriteString(ke.KeyEqual(p, col, v))
+			continue
+		}
+		b.WriteString(col)
 		b.WriteString(" = ")
 		b.WriteString(v)
 	}

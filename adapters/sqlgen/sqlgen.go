@@ -69,7 +69,9 @@ type Dialect interface {
 	Name() string
 	// Placeholder is the text of bind parameter n (1-based). It must be a
 	// numbered form so that a parameter can be referenced more than once and
-	// in any order ($n, ?n).
+	// in any order ($n, ?n). A dialect whose driver knows only positional
+	// placeholders (MySQL's ?) returns a marker here and implements
+	// Positional.
 	Placeholder(n int) string
 	// Column references p (always through QuoteIdent(p.Column)).
 	Column(p *metadata.Property, use Use) string
@@ -116,6 +118,38 @@ type Dialect interface {
 	// SetDefault renders the value that resets p to its default in an
 	// UPDATE (DEFAULT where the backend allows it).
 	SetDefault(p *metadata.Property) string
+	// NullBool is the unknown truth value as an expression
+	// (CAST(NULL AS BOOLEAN) where the backend has that cast).
+	NullBool() string
+	// DefaultValues is the tail of an INSERT that writes no column
+	// ("DEFAULT VALUES", or "() VALUES ()" on MySQL).
+	DefaultValues() string
+}
+
+// Positional is implemented by dialects whose driver binds parameters by
+// position only: Placeholder returns a marker that cannot occur in the
+// rest of the SQL text, and Rebind turns a finished statement into the
+// driver's form, repeating arguments that are referenced more than once.
+type Positional interface {
+	Rebind(Statement) Statement
+}
+
+// KeyEqualer is implemented by dialects that render the equality of a key
+// column with a key value in their own form. col is Column(p, UseOrder) and
+// param ColumnParam's result; the form must be exactly "col = param"
+// (MySQL adds an index-friendly prefilter in the column's own collation).
+type KeyEqualer interface {
+	KeyEqual(p *metadata.Property, col, param string) string
+}
+
+// Bind is the statement for d: sql with args, rebound for positional
+// dialects (see Positional). Every statement sqlgen returns went through it.
+func Bind(d Dialect, sql string, args []any) Statement {
+	st := Statement{SQL: sql, Args: args}
+	if p, ok := d.(Positional); ok {
+		return p.Rebind(st)
+	}
+	return st
 }
 
 // Params collects the bind arguments of one statement.
@@ -137,7 +171,8 @@ func (ps *Params) Add(v any) string {
 func (ps *Params) Args() []any { return ps.args }
 
 // QuoteIdent quotes a model identifier for SQL: wrapped in double quotes,
-// embedded double quotes doubled. Both PostgreSQL and SQLite use this form.
+// embedded double quotes doubled. PostgreSQL and SQLite use this form, and so
+// does MySQL/MariaDB with the ANSI_QUOTES sql_mode the adapter pins.
 func QuoteIdent(name string) string {
 	if !strings.Contains(name, `"`) {
 		return `"` + name + `"`

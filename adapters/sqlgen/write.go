@@ -14,6 +14,17 @@ import (
 //
 // Errors: Constraint when w.Values names a read-only or generated property.
 func Insert(d Dialect, w *adapters.Write) (Statement, []*metadata.Property, error) {
+	return insert(d, w, true)
+}
+
+// InsertExec renders the INSERT of Insert without RETURNING, for backends
+// that have none (MySQL): the executor reads the row back by its key.
+func InsertExec(d Dialect, w *adapters.Write) (Statement, error) {
+	st, _, err := insert(d, w, false)
+	return st, err
+}
+
+func insert(d Dialect, w *adapters.Write, returning bool) (Statement, []*metadata.Property, error) {
 	ps := NewParams(d)
 	var cols, vals []string
 	for _, p := range w.Set.Properties {
@@ -38,7 +49,8 @@ func Insert(d Dialect, w *adapters.Write) (Statement, []*metadata.Property, erro
 	b.WriteString("INSERT INTO ")
 	b.WriteString(Table(w.Set))
 	if len(cols) == 0 {
-		b.WriteString(" DEFAULT VALUES")
+		b.WriteString(" ")
+		b.WriteString(d.DefaultValues())
 	} else {
 		b.WriteString(" (")
 		b.WriteString(strings.Join(cols, ", "))
@@ -46,8 +58,10 @@ func Insert(d Dialect, w *adapters.Write) (Statement, []*metadata.Property, erro
 		b.WriteString(strings.Join(vals, ", "))
 		b.WriteString(")")
 	}
-	writeReturning(&b, w.Set)
-	return Statement{SQL: b.String(), Args: ps.Args()}, w.Set.Properties, nil
+	if returning {
+		writeReturning(&b, w.Set)
+	}
+	return Bind(d, b.String(), ps.Args()), w.Set.Properties, nil
 }
 
 // Update renders UPDATE ... SET ... WHERE key [AND Restrict] RETURNING every
@@ -62,6 +76,18 @@ func Insert(d Dialect, w *adapters.Write) (Statement, []*metadata.Property, erro
 // Errors: Constraint when w.Values names a read-only or generated property;
 // Internal for a key of the wrong length.
 func Update(d Dialect, w *adapters.Write) (Statement, []*metadata.Property, error) {
+	return update(d, w, true)
+}
+
+// UpdateExec renders the UPDATE of Update without RETURNING, for backends
+// that have none (MySQL): it affects no row when Update would return none,
+// and the executor reads the row back by its key.
+func UpdateExec(d Dialect, w *adapters.Write) (Statement, error) {
+	st, _, err := update(d, w, false)
+	return st, err
+}
+
+func update(d Dialect, w *adapters.Write, returning bool) (Statement, []*metadata.Property, error) {
 	c := &compiler{d: d, ps: NewParams(d)}
 	var sets []string
 	for _, p := range w.Set.Properties {
@@ -104,8 +130,10 @@ func Update(d Dialect, w *adapters.Write) (Statement, []*metadata.Property, erro
 	b.WriteString(" SET ")
 	b.WriteString(strings.Join(sets, ", "))
 	b.WriteString(where)
-	writeReturning(&b, w.Set)
-	return Statement{SQL: b.String(), Args: c.ps.Args()}, w.Set.Properties, nil
+	if returning {
+		writeReturning(&b, w.Set)
+	}
+	return Bind(d, b.String(), c.ps.Args()), w.Set.Properties, nil
 }
 
 // Delete renders DELETE ... WHERE key [AND Restrict]; it affects no row when
@@ -116,7 +144,7 @@ func Delete(d Dialect, w *adapters.Write) (Statement, error) {
 	if err != nil {
 		return Statement{}, err
 	}
-	return Statement{SQL: "DELETE FROM " + Table(w.Set) + where, Args: c.ps.Args()}, nil
+	return Bind(d, "DELETE FROM "+Table(w.Set)+where, c.ps.Args()), nil
 }
 
 func (c *compiler) writeWhere(w *adapters.Write) (string, error) {

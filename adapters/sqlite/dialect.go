@@ -377,3 +377,7 @@ func (dialect) SetDefault(p *metadata.Property) string {
 	}
 	return "(" + p.Default + ")"
 }
+
+func (dialect) NullBool() string { return "CAST(NULL AS BOOLEAN)" }
+
+func (dialect) DefaultValues() string { return "DEFAULT VALUES" }

@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/odatagw/odatagw/adapters"
+	"github.com/odatagw/odatagw/adapters/mysql"
 	"github.com/odatagw/odatagw/adapters/postgres"
 	"github.com/odatagw/odatagw/adapters/sqlite"
 	"github.com/odatagw/odatagw/metadata"
@@ -97,6 +98,12 @@ func OpenAdapter(ctx context.Context, c Config, log zerolog.Logger) (adapters.Ad
 			MaxOpenConns: c.MaxOpenConns, Zone: zone, Observe: observe, CountTimeout: max(c.CountTimeout, 0),
 			PreparedStatements: c.PreparedStatements,
 		})
+	case c.isMySQL():
+		return mysql.Open(ctx, mysql.Options{
+			DSN: c.DB, Schemas: c.exposedSchemas(), StatementTimeout: c.StatementTimeout,
+			MaxOpenConns: c.MaxOpenConns, Zone: zone, Observe: observe, CountTimeout: max(c.CountTimeout, 0),
+			PreparedStatements: c.PreparedStatements,
+		})
 	case c.DB == "":
 		if err := os.MkdirAll(filepath.Dir(c.DemoPath), 0o755); err != nil {
 			return nil, fmt.Errorf("demo database: %w", err)
@@ -114,10 +121,24 @@ func OpenAdapter(ctx context.Context, c Config, log zerolog.Logger) (adapters.Ad
 		return sqlite.Open(ctx, sqlite.Options{Path: c.DemoPath, Observe: observe})
 	default:
 		if _, err := os.Stat(c.DB); err != nil {
-			return nil, fmt.Errorf("--db %q is neither a postgres:// URL nor an existing SQLite file", c.DB)
+			return nil, fmt.Errorf("--db %q is neither a postgres://, mysql:// or mariadb:// URL nor an existing SQLite file", c.DB)
 		}
 		return sqlite.Open(ctx, sqlite.Options{Path: c.DB, Observe: observe})
 	}
+}
+
+// isMySQL reports whether the configured database is MySQL or MariaDB.
+func (c Config) isMySQL() bool {
+	return strings.HasPrefix(c.DB, "mysql://") || strings.HasPrefix(c.DB, "mariadb://")
+}
+
+// exposedSchemas is --schemas, except that on MySQL/MariaDB the default
+// (PostgreSQL's "public") means the database named in the URL (nil).
+func (c Config) exposedSchemas() []string {
+	if c.isMySQL() && len(c.Schemas) == 1 && c.Schemas[0] == "public" {
+		return nil
+	}
+	return c.Schemas
 }
 
 // Overlay turns the set configuration into a model overlay.
@@ -313,7 +334,7 @@ func (g *Gateway) loadModel(ctx context.Context) (*metadata.Model, error) {
 		g.Log.Warn().Str("object", w.Object).Msg(w.Msg)
 	}
 	if len(model.Sets) == 0 {
-		g.Log.Warn().Strs("schemas", g.Config.Schemas).Msg("no table or view could be exposed: check --schemas and the database role's privileges")
+		g.Log.Warn().Strs("schemas", g.Config.exposedSchemas()).Msg("no table or view could be exposed: check --schemas and the database role's privileges")
 	}
 	g.markTracked(mctx, model)
 	return model, nil

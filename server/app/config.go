@@ -29,7 +29,7 @@ import (
 // ODATAGW_<FLAG_NAME_UPPER> (dashes become underscores).
 type Config struct {
 	Listen    string   `yaml:"listen"`     // --listen, default 127.0.0.1:8080
-	DB        string   `yaml:"db"`         // --db: postgres://... or a SQLite file; empty = the embedded demo
+	DB        string   `yaml:"db"`         // --db: postgres://..., mysql://... (mariadb://...) or a SQLite file; empty = the embedded demo
 	Schemas   []string `yaml:"schemas"`    // --schemas, default [public]
 	Root      string   `yaml:"root"`       // --root, service root path, default /odata
 	PublicURL string   `yaml:"public_url"` // --public-url: externally visible scheme://host[:port]
@@ -303,8 +303,8 @@ func options() []option {
 	secret := func(o option) option { o.secret = true; return o }
 	return []option{
 		str("listen", "address to listen on", func(c *Config) *string { return &c.Listen }),
-		secret(str("db", "database: postgres://user:pass@host/db, or a SQLite file path (default: the embedded demo database)", func(c *Config) *string { return &c.DB })),
-		list("schemas", "PostgreSQL schemas to expose, comma-separated", func(c *Config) *[]string { return &c.Schemas }),
+		secret(str("db", "database: postgres://user:pass@host/db, mysql://user:pass@host:3306/db (also mariadb://), or a SQLite file path (default: the embedded demo database)", func(c *Config) *string { return &c.DB })),
+		list("schemas", "PostgreSQL schemas (MySQL/MariaDB: databases, default the URL's) to expose, comma-separated", func(c *Config) *[]string { return &c.Schemas }),
 		str("root", "service root path", func(c *Config) *string { return &c.Root }),
 		str("public-url", "externally visible base URL (scheme://host[:port]) for nextLinks and Location", func(c *Config) *string { return &c.PublicURL }),
 		str("demo-path", "file of the embedded demo database", func(c *Config) *string { return &c.DemoPath }),

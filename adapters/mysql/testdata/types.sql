@@ -1,0 +1,43 @@
+CREATE TABLE "types" (
+  "id" int NOT NULL AUTO_INCREMENT COMMENT 'row id',
+  "flag" tinyint(1),
+  "b" boolean NOT NULL DEFAULT 0,
+  "ti" tinyint,
+  "tiu" tinyint unsigned,
+  "si" smallint,
+  "siu" smallint unsigned,
+  "mi" mediumint,
+  "i" int,
+  "iu" int unsigned,
+  "iz" int(5) unsigned zerofill,
+  "bi" bigint,
+  "biu" bigint unsigned,
+  "dec" decimal(12,4),
+  "f" float,
+  "d" double,
+  "c" char(6),
+  "vc" varchar(20),
+  "vl" varchar(20) CHARACTER SET latin1,
+  "vb8" varchar(20) COLLATE utf8mb4_nopad_bin,
+  "t" text,
+  "j" json,
+  "e" enum('small','Large'),
+  "s" set('a','b'),
+  "dt" date,
+  "dtm" datetime(6),
+  "ts" timestamp(3) NULL DEFAULT NULL,
+  "tm" time(6),
+  "y" year,
+  "bn" binary(4),
+  "vb" varbinary(16),
+  "bl" blob,
+  "bits" bit(3),
+  "g" point,
+  "gen" int GENERATED ALWAYS AS ("i" * 2) VIRTUAL,
+  PRIMARY KEY ("id")
+) COMMENT 'all types';
+CREATE TABLE "parent" ("a" varchar(10) NOT NULL, "b" int NOT NULL, PRIMARY KEY ("a", "b"));
+CREATE TABLE "child" ("id" int PRIMARY KEY, "pa" varchar(10), "pb" int,
+  CONSTRAINT "child_parent" FOREIGN KEY ("pa", "pb") REFERENCES "parent" ("a", "b"));
+CREATE VIEW "parent_view" AS SELECT "a", "b" FROM "parent";
+CREATE VIEW "agg_view" AS SELECT count(*) AS "n" FROM "parent";
