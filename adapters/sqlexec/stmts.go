@@ -20,6 +20,51 @@ type stmtCache struct {
 	mu    sync.Mutex
 	byKey map[string]*list.Element // of *cached
 	lru   *list.List               // front: most recently used
+
+	// Evicted statements are closed off the request path: Stmt.Close
+	// waits until every call running on the statement (one waiting for a
+	// pool connection included) has finished, and that must stall neither
+	// the request that evicts nor those waiting for the cache lock.
+	closeMu sync.Mutex
+	toClose []*sql.Stmt
+	closers int            // goroutines closing, at most maxClosers
+	closing sync.WaitGroup // for tests
+	closedN int            // statements closed, for tests
+}
+
+// maxClosers bounds the goroutines that close evicted statements.
+const maxClosers = 2
+
+// closeLater queues st to be closed by a background goroutine.
+func (c *stmtCache) closeLater(st *sql.Stmt) {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	c.toClose = append(c.toClose, st)
+	if c.closers < maxClosers {
+		c.closers++
+		c.closing.Add(1)
+		go c.closeQueued()
+	}
+}
+
+func (c *stmtCache) closeQueued() {
+	defer c.closing.Done()
+	for {
+		c.closeMu.Lock()
+		if len(c.toClose) == 0 {
+			c.closers--
+			c.closeMu.Unlock()
+			return
+		}
+		st := c.toClose[0]
+		c.toClose[0] = nil
+		c.toClose = c.toClose[1:]
+		c.closeMu.Unlock()
+		_ = st.Close() // closed on each connection once it is idle
+		c.closeMu.Lock()
+		c.closedN++
+		c.closeMu.Unlock()
+	}
 }
 
 type cached struct {
@@ -48,7 +93,7 @@ func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.byKey[query]; ok { // prepared meanwhile by another request
-		_ = st.Close()
+		c.closeLater(st)
 		c.lru.MoveToFront(el)
 		return el.Value.(*cached).stmt, nil
 	}
@@ -56,7 +101,7 @@ func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	for c.lru.Len() > c.max {
 		old := c.lru.Remove(c.lru.Back()).(*cached)
 		delete(c.byKey, old.query)
-		_ = old.stmt.Close() // closed on each connection once it is idle
+		c.closeLater(old.stmt)
 	}
 	return st, nil
 }
@@ -68,7 +113,7 @@ func (c *stmtCache) drop(query string) {
 	if el, ok := c.byKey[query]; ok {
 		c.lru.Remove(el)
 		delete(c.byKey, query)
-		_ = el.Value.(*cached).stmt.Close()
+		c.closeLater(el.Value.(*cached).stmt)
 	}
 }
 
@@ -77,7 +122,7 @@ func (c *stmtCache) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, el := range c.byKey {
-		_ = el.Value.(*cached).stmt.Close()
+		c.closeLater(el.Value.(*cached).stmt)
 	}
 	c.byKey = map[string]*list.Element{}
 	c.lru.Init()
