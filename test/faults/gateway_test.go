@@ -23,6 +23,7 @@ type gateway struct {
 	config string // its YAML configuration
 	log    string // stdout and stderr, appended across restarts
 	addr   string // host:port, the same across restarts
+	drain  time.Duration
 	cmd    *exec.Cmd
 	exited chan error
 }
@@ -51,8 +52,14 @@ func newGateway(dir, bin, dsn string, drain time.Duration) (*gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &gateway{bin: bin, addr: fmt.Sprintf("127.0.0.1:%d", port),
+	g := &gateway{bin: bin, addr: fmt.Sprintf("127.0.0.1:%d", port), drain: drain,
 		config: filepath.Join(dir, "odatagw.yaml"), log: filepath.Join(dir, "odatagw.log")}
+	return g, g.configure(dsn)
+}
+
+// configure (re)writes the configuration with database dsn; it applies at
+// the next start.
+func (g *gateway) configure(dsn string) error {
 	yaml := fmt.Sprintf(`listen: %q
 db: %q
 schemas: [public]
@@ -62,8 +69,8 @@ log_format: json
 shutdown_timeout: %s
 guard:
   rate_per_second: -1
-`, g.addr, dsn, drain)
-	return g, os.WriteFile(g.config, []byte(yaml), 0o600)
+`, g.addr, dsn, g.drain)
+	return os.WriteFile(g.config, []byte(yaml), 0o600)
 }
 
 func (g *gateway) base() string { return "http://" + g.addr }

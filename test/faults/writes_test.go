@@ -77,6 +77,15 @@ var faults = []fault{
 // nothing answered 503 is stored, and no answer was a 500.
 func (e *env) writesUnderFaults() error {
 	const sc = "writes under faults"
+	if _, ok, _ := e.gw.signal(syscall.SIGTERM, e.sz.drain+10*time.Second); !ok {
+		return fmt.Errorf("gateway did not stop on SIGTERM")
+	}
+	if err := e.gw.configure(e.proxied); err != nil {
+		return err
+	}
+	if err := e.gw.start(); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), e.sz.writes)
 	defer cancel()
 	var mu sync.Mutex
