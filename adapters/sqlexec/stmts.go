@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"time"
 )
 
 // stmtCache prepares each statement text once and keeps at most max of
@@ -28,8 +29,10 @@ type stmtCache struct {
 	closeMu sync.Mutex
 	toClose []*sql.Stmt
 	closers int            // goroutines closing, at most maxClosers
-	closing sync.WaitGroup // for tests
-	closedN int            // statements closed, for tests
+	closing sync.WaitGroup // background closes and prepares, for tests
+
+	preparing map[string]bool // statements being prepared in the background (guarded by mu)
+	closedN   int             // statements closed, for tests
 }
 
 // maxClosers bounds the goroutines that close evicted statements.
@@ -106,6 +109,46 @@ func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// lookup returns query's cached statement, nil when there is none.
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.byKey[query]; ok {
+		c.lru.MoveToFront(el)
+		return el.Value.(*cached).stmt
+	}
+	return nil
+}
+
+// maxPreparing bounds the statements prepared in the background at once;
+// beyond it a statement is prepared when it is next needed.
+const maxPreparing = 4
+
+// prepareLater prepares query on the pool in the background (see
+// preparedRunner.stmt), once however many requests ask meanwhile.
+func (c *stmtCache) prepareLater(query string) {
+	c.mu.Lock()
+	if c.preparing == nil {
+		c.preparing = map[string]bool{}
+	}
+	if c.preparing[query] || len(c.preparing) >= maxPreparing {
+		c.mu.Unlock()
+		return
+	}
+	c.preparing[query] = true
+	c.mu.Unlock()
+	c.closing.Add(1)
+	go func() {
+		defer c.closing.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, _ = c.get(ctx, query) // a failure is retried when the statement is next needed
+		c.mu.Lock()
+		delete(c.preparing, query)
+		c.mu.Unlock()
+	}()
+}
+
 // drop forgets query's statement (e.g. after the table under it changed).
 func (c *stmtCache) drop(query string) {
 	c.mu.Lock()
@@ -148,10 +191,22 @@ func (p preparedRunner) raw() queryer {
 	return p.b.DB
 }
 
+// stmt returns the prepared statement to run query with: on the pool, the
+// cached one (prepared now when missing); in tx, the cached one bound to
+// tx's connection, or nil when it is not cached yet. Preparing it then
+// would take a second pool connection while tx holds one, and when every
+// connection is held by a transaction doing the same (a burst of writes
+// after a restart, the cache empty) nobody gets one: the pool deadlocks.
+// So the statement runs unprepared in tx, and is prepared on the pool in
+// the background for the next time.
 func (p preparedRunner) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	st, err := p.b.stmts.get(ctx, query)
-	if err != nil || p.tx == nil {
-		return st, err
+	if p.tx == nil {
+		return p.b.stmts.get(ctx, query)
+	}
+	st := p.b.stmts.lookup(query)
+	if st == nil {
+		p.b.stmts.prepareLater(query)
+		return nil, nil
 	}
 	return p.tx.StmtContext(ctx, st), nil // closed with the transaction
 }
@@ -160,6 +215,9 @@ func (p preparedRunner) QueryContext(ctx context.Context, query string, args ...
 	st, err := p.stmt(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	if st == nil {
+		return p.raw().QueryContext(ctx, query, args...)
 	}
 	rows, err := st.QueryContext(ctx, args...)
 	p.forgetStale(query, err)
@@ -176,7 +234,7 @@ func (p preparedRunner) forgetStale(query string, err error) {
 
 func (p preparedRunner) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	st, err := p.stmt(ctx, query)
-	if err != nil {
+	if err != nil || st == nil {
 		// *sql.Row carries its error only when made by database/sql: run
 		// the text, which fails the same way (or works unprepared).
 		return p.raw().QueryRowContext(ctx, query, args...)
@@ -188,6 +246,9 @@ func (p preparedRunner) ExecContext(ctx context.Context, query string, args ...a
 	st, err := p.stmt(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	if st == nil {
+		return p.raw().ExecContext(ctx, query, args...)
 	}
 	res, err := st.ExecContext(ctx, args...)
 	p.forgetStale(query, err)
