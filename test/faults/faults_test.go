@@ -143,6 +143,7 @@ func TestFaults(t *testing.T) {
 		}
 		t0 := time.Now()
 		if err := sc.run(e); err != nil {
+			e.activity()
 			e.rep.check(sc.name, "scenario ran", err, "no error", false)
 		}
 		t.Logf("%s: %v", sc.name, time.Since(t0).Round(time.Second))
@@ -154,6 +155,12 @@ func TestFaults(t *testing.T) {
 	t.Logf("figures:\n%s", e.rep.text())
 	if err := os.MkdirAll("results", 0o755); err == nil {
 		_ = writeFile(filepath.Join("results", "latest.md"), md)
+		if b, err := os.ReadFile(gw.log); err == nil {
+			_ = writeFile(filepath.Join("results", "latest-odatagw.log"), string(b))
+		}
+		if b, err := os.ReadFile(filepath.Join(pg.dir, "pg.log")); err == nil {
+			_ = writeFile(filepath.Join("results", "latest-postgres.log"), string(b))
+		}
 		if mode == "short" {
 			_ = writeFile(filepath.Join("results", "latest-short.md"), md)
 		}
@@ -167,6 +174,24 @@ func TestFaults(t *testing.T) {
 				b = b[len(b)-8000:]
 			}
 			t.Logf("gateway log (tail):\n%s", b)
+		}
+	}
+}
+
+// activity logs what PostgreSQL's sessions are doing (for a post-mortem).
+func (e *env) activity() {
+	rows, err := e.db.Query(`SELECT pid, coalesce(application_name, ''), coalesce(state, ''), coalesce(wait_event_type || ':' || wait_event, ''),
+		backend_start::text, coalesce(left(query, 80), '') FROM pg_stat_activity WHERE backend_type = 'client backend'`)
+	if err != nil {
+		e.t.Logf("pg_stat_activity: %v", err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid int
+		var app, state, wait, since, query string
+		if rows.Scan(&pid, &app, &state, &wait, &since, &query) == nil {
+			e.t.Logf("backend %d %s %s wait=%s since %s: %s", pid, app, state, wait, since, query)
 		}
 	}
 }

@@ -4,6 +4,7 @@ package faults
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -64,12 +65,12 @@ func (g *gateway) configure(dsn string) error {
 db: %q
 schemas: [public]
 token_key: faults-harness-token-key-0123456789
-log_level: warn
+log_level: %s
 log_format: json
 shutdown_timeout: %s
 guard:
   rate_per_second: -1
-`, g.addr, dsn, g.drain)
+`, g.addr, dsn, cmp.Or(os.Getenv("FAULTS_LOG_LEVEL"), "warn"), g.drain)
 	return os.WriteFile(g.config, []byte(yaml), 0o600)
 }
 
@@ -111,7 +112,9 @@ func (g *gateway) start() error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return fmt.Errorf("gateway not ready after 60 s (log %s)", g.log)
+	// Leave the goroutines' stacks in the log (SIGQUIT) for the post-mortem.
+	_, _, _ = g.signal(syscall.SIGQUIT, 10*time.Second)
+	return fmt.Errorf("gateway not ready after 60 s (goroutine dump in %s)", g.log)
 }
 
 func (g *gateway) pid() int { return g.cmd.Process.Pid }

@@ -121,6 +121,7 @@ func (e *env) writesUnderFaults() error {
 			f := faults[i%len(faults)]
 			if err := f.do(e); err != nil && injectErr == nil {
 				injectErr = fmt.Errorf("%s: %v", f.name, err)
+				e.activity()
 			}
 			injected[f.name]++
 			continue
