@@ -33,11 +33,27 @@ type stats struct {
 	codes map[int]int
 	errs  int
 	lat   []time.Duration
+	// Answers to requests sent before since go to warm instead (nil: no
+	// warm-up).
+	since time.Time
+	warm  *stats
 }
 
 func newStats() *stats { return &stats{codes: map[int]int{}} }
 
-func (s *stats) add(code int, d time.Duration, err error) {
+// withWarmUp makes s count only requests sent from since on; earlier ones
+// go to s.warm.
+func (s *stats) withWarmUp(since time.Time) *stats {
+	s.since, s.warm = since, newStats()
+	return s
+}
+
+func (s *stats) add(code int, sent time.Time, err error) {
+	if s.warm != nil && sent.Before(s.since) {
+		s.warm.add(code, sent, err)
+		return
+	}
+	d := time.Since(sent)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
@@ -148,7 +164,7 @@ func loop(ctx context.Context, n int, c *http.Client, url func(i int) string, st
 				if ctx.Err() != nil {
 					return // cut by the end of the run: not an answer
 				}
-				st.add(code, time.Since(start), err)
+				st.add(code, start, err)
 				switch {
 				case after > 0:
 					sleep(ctx, min(after, 2*time.Second))
