@@ -103,15 +103,19 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 		Estimate:       estimate,
 		Bounded:        bounded,
 		CountTimeout:   opt.CountTimeout,
-		TxID: func(ctx context.Context, tx *sql.Tx) (int64, error) {
-			var id int64
-			err := tx.QueryRowContext(ctx, "SELECT txid_current()").Scan(&id)
-			return id, err
+		// The postmaster's start time names the server's incarnation: after
+		// a crash, transaction ids whose WAL was never flushed are assigned
+		// again, so txid_status is believed only from the same incarnation.
+		TxID: func(ctx context.Context, tx *sql.Tx) (sqlexec.TxRef, error) {
+			var ref sqlexec.TxRef
+			err := tx.QueryRowContext(ctx, "SELECT txid_current(), pg_postmaster_start_time()::text").Scan(&ref.ID, &ref.Incarnation)
+			return ref, err
 		},
-		TxStatus: func(ctx context.Context, db *sql.DB, id int64) (string, error) {
+		TxStatus: func(ctx context.Context, db *sql.DB, id int64) (string, string, error) {
 			var status sql.NullString
-			err := db.QueryRowContext(ctx, "SELECT txid_status($1::bigint)", id).Scan(&status)
-			return status.String, err
+			var incarnation string
+			err := db.QueryRowContext(ctx, "SELECT txid_status($1::bigint), pg_postmaster_start_time()::text", id).Scan(&status, &incarnation)
+			return status.String, incarnation, err
 		},
 	}
 	if opt.PreparedStatements {

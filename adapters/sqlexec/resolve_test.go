@@ -11,31 +11,40 @@ import (
 )
 
 // TestResolveCommit: the answer to a commit whose connection broke follows
-// what the database says about the transaction, asked until it knows.
+// what the database says about the transaction, asked until it knows, and
+// only while the server is the one that assigned the transaction id.
 func TestResolveCommit(t *testing.T) {
 	cause := errors.New("connection reset")
+	type answer struct{ status, incarnation string } // status "" = the database cannot be reached yet
+	const boot = "2026-11-29 23:00:00+00"
+	const reboot = "2026-11-29 23:05:00+00"
 	cases := []struct {
 		name    string
-		answers []string // "" = the database cannot be reached yet
+		answers []answer
 		want    adapters.ErrorKind
 		ok      bool
 	}{
-		{"committed", []string{"committed"}, 0, true},
-		{"rolled back", []string{"aborted"}, adapters.Unavailable, false},
-		{"still committing, then committed", []string{"in progress", "in progress", "committed"}, 0, true},
-		{"database restarting, then rolled back", []string{"", "", "aborted"}, adapters.Unavailable, false},
+		{"committed", []answer{{"committed", boot}}, 0, true},
+		{"rolled back", []answer{{"aborted", boot}}, adapters.Unavailable, false},
+		{"still committing, then committed", []answer{{"in progress", boot}, {"in progress", boot}, {"committed", boot}}, 0, true},
+		{"database restarting, then rolled back", []answer{{"", ""}, {"", ""}, {"aborted", boot}}, adapters.Unavailable, false},
+		// After a crash the id may have been assigned to another
+		// transaction: its "committed" says nothing about this one.
+		{"restarted, id committed by another transaction", []answer{{"", ""}, {"committed", reboot}}, adapters.OutcomeUnknown, false},
+		{"restarted, aborted", []answer{{"aborted", reboot}}, adapters.OutcomeUnknown, false},
 		{"never known", nil, adapters.OutcomeUnknown, false},
 	}
 	for _, tc := range cases {
 		asked := 0
-		b := &Backend{ResolveFor: 500 * time.Millisecond, TxStatus: func(context.Context, *sql.DB, int64) (string, error) {
+		b := &Backend{ResolveFor: 500 * time.Millisecond, TxStatus: func(context.Context, *sql.DB, int64) (string, string, error) {
 			asked++
-			if asked > len(tc.answers) || tc.answers[asked-1] == "" {
-				return "", errors.New("connection refused")
+			if asked > len(tc.answers) || tc.answers[asked-1].status == "" {
+				return "", "", errors.New("connection refused")
 			}
-			return tc.answers[asked-1], nil
+			a := tc.answers[asked-1]
+			return a.status, a.incarnation, nil
 		}}
-		err := b.resolveCommit(context.Background(), 42, cause)
+		err := b.resolveCommit(context.Background(), TxRef{ID: 42, Incarnation: boot}, cause)
 		if tc.ok {
 			if err != nil {
 				t.Errorf("%s: %v, want success", tc.name, err)
@@ -47,7 +56,7 @@ func TestResolveCommit(t *testing.T) {
 		}
 	}
 	// Without a transaction id nothing can be found out.
-	if err := (&Backend{}).resolveCommit(context.Background(), -1, cause); adapters.KindOf(err) != adapters.OutcomeUnknown {
+	if err := (&Backend{}).resolveCommit(context.Background(), TxRef{ID: -1}, cause); adapters.KindOf(err) != adapters.OutcomeUnknown {
 		t.Errorf("no xid: %v", err)
 	}
 }

@@ -51,12 +51,17 @@ type Backend struct {
 	// Lost reports whether err means the connection to the database broke,
 	// so that what was in flight may or may not have run.
 	Lost func(error) bool
-	// TxID returns the id of tx's transaction, taken before its commit so
-	// that a commit whose answer is lost can be resolved (nil: unsupported).
-	TxID func(ctx context.Context, tx *sql.Tx) (int64, error)
-	// TxStatus asks, on a fresh connection, what became of a transaction:
-	// "committed", "aborted" or "in progress".
-	TxStatus func(ctx context.Context, db *sql.DB, id int64) (string, error)
+	// TxID returns the id of tx's transaction and the incarnation of the
+	// server that assigned it, taken before its commit so that a commit
+	// whose answer is lost can be resolved (nil: unsupported).
+	TxID func(ctx context.Context, tx *sql.Tx) (TxRef, error)
+	// TxStatus asks, on a fresh connection, what became of transaction id:
+	// "committed", "aborted" or "in progress", and the incarnation of the
+	// server that answers. Its answer is believed only from the incarnation
+	// that assigned the id: after a crash, ids whose WAL was never flushed
+	// are handed out again, so another transaction may have committed
+	// under the same id.
+	TxStatus func(ctx context.Context, db *sql.DB, id int64) (status, incarnation string, err error)
 	// ResolveFor bounds how long a lost commit is resolved (default 15 s,
 	// enough for a database restart).
 	ResolveFor time.Duration
@@ -83,6 +88,14 @@ type Backend struct {
 	NoReturning bool
 
 	stmts *stmtCache // nil: statements are not prepared (see PrepareStatements)
+}
+
+// TxRef names a write transaction for resolving a lost commit: its id and
+// the incarnation of the server that assigned it (PostgreSQL: the
+// postmaster's start time).
+type TxRef struct {
+	ID          int64
+	Incarnation string
 }
 
 // RowQuerier runs a query returning at most one row (*sql.DB, *sql.Tx).
@@ -324,7 +337,7 @@ func (b *Backend) inTx(ctx context.Context, checked bool, fn func(tx *sql.Tx) er
 			}
 			return b.classify(err)
 		}
-		xid := int64(-1)
+		xid := TxRef{ID: -1}
 		if b.TxID != nil {
 			xid, err = b.TxID(ctx, tx)
 		}
@@ -354,11 +367,13 @@ func (b *Backend) lost(err error) bool { return b.Lost != nil && b.Lost(err) }
 // resolveCommit finds out what became of transaction xid, whose commit was
 // sent but whose answer was lost with the connection: nil when it
 // committed; Unavailable (safe to retry) when it was rolled back;
-// OutcomeUnknown when the database could not tell within ResolveFor.
-func (b *Backend) resolveCommit(ctx context.Context, xid int64, cause error) error {
+// OutcomeUnknown when the database could not tell within ResolveFor, or
+// when the server restarted meanwhile (its answer about the id may then be
+// about another transaction).
+func (b *Backend) resolveCommit(ctx context.Context, xid TxRef, cause error) error {
 	unknown := adapters.Errorf(adapters.OutcomeUnknown, cause,
 		"the database connection broke while the change was being committed and its outcome could not be determined; check before retrying")
-	if xid < 0 || b.TxStatus == nil {
+	if xid.ID < 0 || b.TxStatus == nil {
 		return unknown
 	}
 	limit := b.ResolveFor
@@ -369,8 +384,10 @@ func (b *Backend) resolveCommit(ctx context.Context, xid int64, cause error) err
 	defer cancel()
 	wait := 50 * time.Millisecond
 	for {
-		status, err := b.TxStatus(rctx, b.DB, xid)
+		status, incarnation, err := b.TxStatus(rctx, b.DB, xid.ID)
 		switch {
+		case err == nil && incarnation != xid.Incarnation:
+			return unknown
 		case err == nil && status == "committed":
 			return nil
 		case err == nil && status == "aborted":

@@ -9,6 +9,7 @@
 package faultproxy
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -175,10 +176,25 @@ func readMessage(r io.Reader) ([]byte, error) {
 	return msg, err
 }
 
+// bufSize is the buffer of each direction: a page of rows is many small
+// messages, forwarded in a few system calls.
+const bufSize = 64 << 10
+
+// flushIfIdle writes out w when r has nothing more buffered, i.e. before
+// the next read would wait: messages are passed on in batches, never held.
+func flushIfIdle(r *bufio.Reader, w *bufio.Writer) error {
+	if r.Buffered() > 0 {
+		return nil
+	}
+	return w.Flush()
+}
+
 func (s *session) fromClient() {
+	in := bufio.NewReaderSize(s.client, bufSize)
+	out := bufio.NewWriterSize(s.server, bufSize)
 	// The startup message has no type byte: a length, then the body.
 	var head [4]byte
-	if _, err := io.ReadFull(s.client, head[:]); err != nil {
+	if _, err := io.ReadFull(in, head[:]); err != nil {
 		return
 	}
 	n := binary.BigEndian.Uint32(head[:])
@@ -187,14 +203,14 @@ func (s *session) fromClient() {
 	}
 	startup := make([]byte, n)
 	copy(startup, head[:])
-	if _, err := io.ReadFull(s.client, startup[4:]); err != nil {
+	if _, err := io.ReadFull(in, startup[4:]); err != nil {
 		return
 	}
-	if _, err := s.server.Write(startup); err != nil {
+	if _, err := out.Write(startup); err != nil || flushIfIdle(in, out) != nil {
 		return
 	}
 	for {
-		msg, err := readMessage(s.client)
+		msg, err := readMessage(in)
 		if err != nil {
 			return
 		}
@@ -215,15 +231,17 @@ func (s *session) fromClient() {
 			s.swallow = true
 			s.mu.Unlock()
 		}
-		if _, err := s.server.Write(msg); err != nil {
+		if _, err := out.Write(msg); err != nil || flushIfIdle(in, out) != nil {
 			return
 		}
 	}
 }
 
 func (s *session) fromServer() {
+	in := bufio.NewReaderSize(s.server, bufSize)
+	out := bufio.NewWriterSize(s.client, bufSize)
 	for {
-		msg, err := readMessage(s.server)
+		msg, err := readMessage(in)
 		if err != nil {
 			return
 		}
@@ -236,7 +254,7 @@ func (s *session) fromServer() {
 			}
 			continue
 		}
-		if _, err := s.client.Write(msg); err != nil {
+		if _, err := out.Write(msg); err != nil || flushIfIdle(in, out) != nil {
 			return
 		}
 	}

@@ -61,6 +61,9 @@ type Config struct {
 	// TrackRetention is how long change-log entries are kept for delta
 	// links (default 168h, 7 days); an older delta link is 410 Gone.
 	TrackRetention time.Duration `yaml:"track_retention"`
+	// ShutdownTimeout is how long SIGTERM/SIGINT waits for in-flight
+	// requests before it cancels them and their queries (default 30s).
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 
 	ReadOnly       bool `yaml:"read_only"`        // no writes at all
 	Upsert         bool `yaml:"upsert"`           // PATCH/PUT on a missing key creates it
@@ -151,6 +154,7 @@ func Default() Config {
 		PreparedStatements: true,
 		CountTimeout:       5 * time.Second,
 		TrackRetention:     7 * 24 * time.Hour,
+		ShutdownTimeout:    30 * time.Second,
 		Metrics:            true,
 	}
 	c.CSRF.Header = "X-CSRF-Token"
@@ -164,6 +168,9 @@ func (c *Config) Validate() error {
 	var errs []string
 	if c.Listen == "" {
 		errs = append(errs, "listen: must not be empty")
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, "shutdown_timeout: must be positive")
 	}
 	if c.PageSize < 1 || c.PageSize > 2000 {
 		errs = append(errs, fmt.Sprintf("page_size: %d is outside 1..2000 (Salesforce accepts at most 2,000 rows per page)", c.PageSize))
@@ -327,6 +334,7 @@ func options() []option {
 		boolean("prepared-statements", "prepare each SQL statement once per connection (off behind PgBouncer in transaction mode)", func(c *Config) *bool { return &c.PreparedStatements }),
 		dur("track-retention", "how long the change log keeps entries for delta links; older links are 410 Gone", func(c *Config) *time.Duration { return &c.TrackRetention }),
 		dur("count-timeout", "bound on a page's count; past it the planner's estimate (or no @odata.count)", func(c *Config) *time.Duration { return &c.CountTimeout }),
+		dur("shutdown-timeout", "on SIGTERM/SIGINT, how long in-flight requests may finish before they and their queries are canceled", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 		secret(str("token-key", "secret signing $skiptoken and CSRF tokens (share it between replicas)", func(c *Config) *string { return &c.TokenKey })),
 		boolean("read-only", "refuse all writes", func(c *Config) *bool { return &c.ReadOnly }),
 		boolean("upsert", "PATCH/PUT on a missing key creates the entity", func(c *Config) *bool { return &c.Upsert }),

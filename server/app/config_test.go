@@ -72,6 +72,7 @@ func TestLoadErrors(t *testing.T) {
 		{"missing file", []string{"--config", filepath.Join(dir, "none.yaml")}, nil, "no such file"},
 		{"page size over 2000", []string{"--page-size", "2500"}, nil, "page_size"},
 		{"bad duration", []string{"--statement-timeout", "soon"}, nil, "duration"},
+		{"zero shutdown timeout", []string{"--shutdown-timeout", "0s"}, nil, "shutdown_timeout"},
 		{"bad zone", nil, map[string]string{"ODATAGW_TIME_ZONE": "Mars/Olympus"}, "time_zone"},
 		{"bad log level", []string{"--log-level", "loud"}, nil, "log_level"},
 		{"unknown flag", []string{"--nope"}, nil, "nope"},

@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/odatagw/odatagw/server/auth"
 )
@@ -147,7 +146,7 @@ func serve(c Config, stderr io.Writer) int {
 			return 0
 		case <-ctx.Done():
 			log.Info().Msg("shutting down: draining in-flight requests")
-			sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+			sctx, scancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
 			err := g.Shutdown(sctx)
 			scancel()
 			if err != nil {

@@ -545,6 +545,50 @@ func TestLimiterShedsOnlyWhatCannotBeServed(t *testing.T) {
 	}
 }
 
+// TestLimiterExpectedWaitIsSteady: the expected wait follows the hold
+// times of about the last second, not of the last few holds: at hundreds
+// of pages per second one hold stretched by a GC pause or a busy CPU does
+// not make admission shed a queue it serves in time, while holds that stay
+// slow for a while do.
+func TestLimiterExpectedWaitIsSteady(t *testing.T) {
+	type phase struct {
+		holds int
+		hold  time.Duration
+		every time.Duration // between releases
+	}
+	steady := phase{holds: 2000, hold: 70 * time.Millisecond, every: 5 * time.Millisecond} // 16 slots, ~200 pages/s
+	cases := []struct {
+		name   string
+		phases []phase
+		shed   bool // place 240 (256 clients) expects more than 2 s
+	}{
+		{"steady", []phase{steady}, false},
+		{"one slow hold", []phase{steady, {holds: 1, hold: time.Second, every: 5 * time.Millisecond}}, false},
+		{"a few slow holds", []phase{steady, {holds: 5, hold: 800 * time.Millisecond, every: 5 * time.Millisecond}, {holds: 20, hold: 70 * time.Millisecond, every: 5 * time.Millisecond}}, false},
+		{"slow for two seconds", []phase{steady, {holds: 400, hold: 300 * time.Millisecond, every: 5 * time.Millisecond}}, true},
+		{"after a quiet hour, the last hold counts", []phase{steady, {holds: 1, hold: 300 * time.Millisecond, every: time.Hour}}, true},
+	}
+	for _, tc := range cases {
+		l := NewLimiter(16, 1024, 2*time.Second)
+		now := time.Unix(0, 0)
+		l.now = func() time.Time { return now }
+		for _, p := range tc.phases {
+			for range p.holds {
+				now = now.Add(p.every)
+				s, err := l.Acquire(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.start = now.Add(-p.hold)
+				s.Release()
+			}
+		}
+		if got := l.expectedWait(240) > 2*time.Second; got != tc.shed {
+			t.Errorf("%s: expected wait at place 240 is %v; shed %v, want %v", tc.name, l.expectedWait(240), got, tc.shed)
+		}
+	}
+}
+
 // TestLimiterLongLane: a demoted slot frees its main-lane slot; the long
 // lane is small, and Demote fails when it is full.
 func TestLimiterLongLane(t *testing.T) {

@@ -3,6 +3,7 @@ package guard
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -37,8 +38,16 @@ type Limiter struct {
 	now     func() time.Time
 
 	mu       sync.Mutex
-	meanHold time.Duration // moving average of main-lane hold times
+	meanHold time.Duration // moving average of main-lane hold times over about holdWindow
+	lastHold time.Time     // when the last hold time was folded in
 }
+
+// holdWindow is the time over which hold times are averaged. An average
+// over a number of holds instead (the last eight, say) spans a few
+// milliseconds at hundreds of pages per second: one hold stretched by a GC
+// pause or a busy CPU then doubles the expected wait of everyone in line,
+// and admission sheds requests it would have served in time.
+const holdWindow = time.Second
 
 // NewLimiter returns a Limiter with the given main-lane slots (at least 1),
 // a queue of at most queue waiters (0: no waiting) and a maximum wait (0: no
@@ -163,15 +172,20 @@ func (s *Slot) Released() bool {
 	return s.released
 }
 
-// observe folds a main-lane hold time into the moving average (weight 1/8).
+// observe folds a main-lane hold time into the moving average, weighted by
+// the time since the previous one (an exponential average over about
+// holdWindow, however many holds end in it).
 func (l *Limiter) observe(d time.Duration) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
 	if l.meanHold == 0 {
-		l.meanHold = d
-	} else {
-		l.meanHold += (d - l.meanHold) / 8
+		l.meanHold, l.lastHold = d, now
+		return
 	}
-	l.mu.Unlock()
+	weight := 1 - math.Exp(-float64(max(now.Sub(l.lastHold), 0))/float64(holdWindow))
+	l.meanHold += time.Duration(weight * float64(d-l.meanHold))
+	l.lastHold = now
 }
 
 // Stats reports the main-lane slots in use and the requests waiting (for
