@@ -156,8 +156,7 @@ func uncertain(o Options) []string {
 	}
 	if o.PrivateConnect != "" {
 		out = append(out, "namedCredentialType PrivateEndpoint with both the external credential and the"+
-			" outbound network connection (the Metadata API ties OutboundNetworkConnection to PrivateEndpoint;"+
-			" the Setup screen calls it a named credential with a network connection)")
+			" outbound network connection (the Metadata API ties OutboundNetworkConnection to PrivateEndpoint)")
 	}
 	return out
 }
