@@ -249,3 +249,30 @@ func TestOData401Requests(t *testing.T) {
 		t.Errorf("the or-chain was not sent as one list")
 	}
 }
+
+// TestMatchesPattern: matchesPattern runs in the database (PostgreSQL's ~,
+// SQLite's REGEXP with Go's RE2), case-sensitive; a malformed pattern is 400.
+func TestMatchesPattern(t *testing.T) {
+	t.Parallel()
+	g := startFixture(t)
+	r := g.do("GET", "/odata/Customers?$select=CustomerID&$filter=matchesPattern(CustomerID,'^A[LN]')", nil)
+	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#Customers(CustomerID)","value":[{"CustomerID":"ALFKI"},{"CustomerID":"ANATR"}]}`)
+	r = g.do("GET", "/odata/Customers?$select=CustomerID&$filter=not%20matchesPattern(CustomerID,'^[A-Z]')%20and%20matchesPattern(CustomerID,'^[a-z]')", nil)
+	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#Customers(CustomerID)","value":[]}`)
+	assertODataError(t, g.do("GET", "/odata/Customers?$filter=matchesPattern(CustomerID,'a(')", nil), 400)
+
+	c := app.Default()
+	c.Listen = "127.0.0.1:0"
+	c.DemoPath = t.TempDir() + "/demo.sqlite"
+	c.TokenKey = testKey
+	c.LogLevel = "warn"
+	demo := start(t, c)
+	r = demo.do("GET", "/odata/products?$select=product_id&$top=3&$filter=matchesPattern(sku,'^[A-Z]{3}-')", nil)
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"product_id"`) {
+		t.Errorf("SQLite matchesPattern: %d %s", r.Status, r.Body)
+	}
+	r = demo.do("GET", "/odata/products?$count=true&$top=0&$filter=matchesPattern(sku,'^[a-z]{3}-')", nil)
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"@odata.count":0`) {
+		t.Errorf("SQLite matchesPattern is case-sensitive: %d %s", r.Status, r.Body)
+	}
+}

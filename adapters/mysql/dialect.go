@@ -383,6 +383,8 @@ func (d *dialect) Call(ps *sqlgen.Params, fn semantic.Func, t metadata.Type, arg
 		return "CHAR_LENGTH(" + arg(0) + ")", nil
 	case semantic.FnIndexOf:
 		return "(LOCATE(" + d.bin(args[1]) + ", " + d.bin(args[0]) + ") - 1)", nil
+	case semantic.FnMatchesPattern: // PCRE on MariaDB, ICU on MySQL; case-sensitive under the binary collation
+		return "(" + d.bin(args[0]) + " REGEXP " + d.bin(args[1]) + ")", nil
 	case semantic.FnSubstring:
 		if len(args) < 2 || len(args) > 3 {
 			break

@@ -345,6 +345,8 @@ func (d *dialect) Call(ps *sqlgen.Params, fn semantic.Func, t metadata.Type, arg
 		return "length(" + arg(0) + ")", nil
 	case semantic.FnIndexOf:
 		return "(strpos(" + arg(0) + ", " + arg(1) + ") - 1)", nil
+	case semantic.FnMatchesPattern: // POSIX advanced regular expression, case-sensitive
+		return "(" + arg(0) + " ~ " + arg(1) + ")", nil
 	case semantic.FnSubstring:
 		if len(args) < 2 || len(args) > 3 {
 			break

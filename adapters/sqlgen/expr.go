@@ -83,7 +83,7 @@ func (c *compiler) value(e semantic.Expr) (Operand, error) {
 			return c.value(&semantic.Const{T: metadata.DateTimeOffset, V: maxDateTime})
 		case semantic.FnMinDateTime:
 			return c.value(&semantic.Const{T: metadata.DateTimeOffset, V: minDateTime})
-		case semantic.FnContains, semantic.FnStartsWith, semantic.FnEndsWith:
+		case semantic.FnContains, semantic.FnStartsWith, semantic.FnEndsWith, semantic.FnMatchesPattern:
 			// Used as a value (compared, in a list, ordered by): null when an
 			// argument is null, and parenthesised because the rendering may
 			// itself be a comparison (strpos(a, b) > 0).
@@ -221,6 +221,12 @@ func (c *compiler) pred(e semantic.Expr, strict bool) (string, error) {
 	case *semantic.Call:
 		switch e.Fn {
 		case semantic.FnContains, semantic.FnStartsWith, semantic.FnEndsWith:
+		case semantic.FnMatchesPattern:
+			args, _, err := c.values(e.Args)
+			if err != nil {
+				return "", err
+			}
+			return c.d.Call(c.ps, e.Fn, metadata.Boolean, args) // three-valued, like contains
 		default:
 			return "", internalf("sqlgen: function %s is not boolean", e.Fn)
 		}

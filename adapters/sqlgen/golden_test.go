@@ -122,6 +122,9 @@ func goldenCases(o *orders) []goldenCase {
 		{name: "in_types", q: sel(&semantic.Logical{
 			L: &semantic.In{X: pr(o.created), Values: []semantic.Const{c(metadata.DateTimeOffset, created)}},
 			R: &semantic.In{X: pr(o.uid), Values: []semantic.Const{c(metadata.Guid, "00000000-0000-0000-0000-000000000001")}}})},
+		{name: "matches_pattern", q: sel(&semantic.Logical{
+			L: call(semantic.FnMatchesPattern, metadata.Boolean, pr(o.note), str(`^[0-9]+%`)),
+			R: &semantic.Not{X: call(semantic.FnMatchesPattern, metadata.Boolean, pr(o.code), pr(o.status))}})},
 		{name: "string_match_const", q: sel(&semantic.Logical{
 			L: call(semantic.FnContains, metadata.Boolean, pr(o.note), str(`50%_off\`)),
 			R: &semantic.Not{X: &semantic.Logical{Or: true,

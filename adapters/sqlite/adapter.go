@@ -305,5 +305,8 @@ func classify(err error) error {
 	if se.Code()&0xff == sqlite3lib.SQLITE_CONSTRAINT {
 		return adapters.Errorf(adapters.Constraint, err, "the change violates a constraint")
 	}
+	if strings.Contains(se.Error(), "invalid regular expression") { // regexp(), matchesPattern
+		return adapters.Errorf(adapters.Constraint, err, "matchesPattern: the pattern is not a valid regular expression")
+	}
 	return adapters.Errorf(adapters.Internal, err, "database error")
 }

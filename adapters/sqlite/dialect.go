@@ -255,6 +255,8 @@ func (dialect) Call(ps *sqlgen.Params, fn semantic.Func, t metadata.Type, args [
 		return "length(" + arg(0) + ")", nil
 	case semantic.FnIndexOf:
 		return "(instr(" + arg(0) + ", " + arg(1) + ") - 1)", nil
+	case semantic.FnMatchesPattern: // regexp(), registered by this package: Go's RE2 syntax
+		return "(" + arg(0) + " REGEXP " + arg(1) + ")", nil
 	case semantic.FnSubstring:
 		if len(args) < 2 || len(args) > 3 {
 			break

@@ -160,6 +160,7 @@ func TestBindFilterSuccess(t *testing.T) {
 
 		// in.
 		{"in with null", "Things", "I32 in (1, 2, null)", nil, "(I32 in (1:Int32, 2:Int32, null))"},
+		{"matchesPattern", "Things", "matchesPattern(Name, '^A.*z$')", nil, "matchespattern(Name,'^A.*z$':String):Boolean"},
 		// Salesforce sends SOQL IN as a chain of or-ed equalities: one In.
 		{"or-chain of eq is an in", "Orders", "OrderID eq 1 or OrderID eq 2 or 3 eq OrderID", nil, "(OrderID in (1:Int64, 2:Int64, 3:Int64))"},
 		{"in or eq merged", "Things", "I32 in (1, 2) or I32 eq 3", nil, "(I32 in (1:Int32, 2:Int32, 3:Int32))"},
@@ -303,6 +304,7 @@ func TestBindFilterErrors(t *testing.T) {
 		{"unknown function", "Things", "foo(Name) eq 1", nil, wantErr{BadRequest, "$filter", "unknown function foo", nil, "foo"}},
 		{"substringof hint", "Things", "substringof('a',Name)", nil, wantErr{NotImplemented, "$filter", "use contains", nil, ""}},
 		{"cast", "Things", "cast(Name, Edm.String) eq 'x'", nil, wantErr{NotImplemented, "$filter", "function cast is not supported", nil, ""}},
+		{"matchesPattern bad pattern", "Things", "matchesPattern(Name, 'a(')", nil, wantErr{BadRequest, "$filter", "not a valid regular expression", nil, ""}},
 		{"isof", "Things", "isof(Name, Edm.String)", nil, wantErr{NotImplemented, "$filter", "function isof is not supported", nil, ""}},
 		{"lambda", "Things", "Tags/any(t: t eq 'a')", nil, wantErr{NotImplemented, "$filter", "lambda operator any is not supported: the model has no navigation properties", nil, ""}},
 		{"has", "Things", "Name has 'x'", nil, wantErr{NotImplemented, "$filter", "operator has is not supported", nil, ""}},

@@ -1,6 +1,7 @@
 package semantic
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,7 @@ var functions = map[string]function{
 	"toupper":            {FnToUpper, []overload{sig(tString, tString)}, "toupper(Edm.String)"},
 	"trim":               {FnTrim, []overload{sig(tString, tString)}, "trim(Edm.String)"},
 	"concat":             {FnConcat, []overload{sig(tString, tString, tString)}, "concat(Edm.String, Edm.String)"},
+	"matchespattern":     {FnMatchesPattern, []overload{sig(tBool, tString, tString)}, "matchesPattern(Edm.String, Edm.String)"},
 	"year":               {FnYear, []overload{sig(tInt32, tDate), sig(tInt32, tDTO)}, "year(Edm.Date or Edm.DateTimeOffset)"},
 	"month":              {FnMonth, []overload{sig(tInt32, tDate), sig(tInt32, tDTO)}, "month(Edm.Date or Edm.DateTimeOffset)"},
 	"day":                {FnDay, []overload{sig(tInt32, tDate), sig(tInt32, tDTO)}, "day(Edm.Date or Edm.DateTimeOffset)"},
@@ -78,7 +80,6 @@ var roundingOverloads = []overload{{params: []metadata.Type{anyNumeric}, result:
 var unsupportedFunctions = map[string]string{
 	"cast":           "the model has no derived or structured types",
 	"isof":           "the model has no derived types",
-	"matchespattern": "regular expressions are not supported",
 	"totalseconds":   "Edm.Duration functions are not supported",
 	"hassubset":      "the model has no collection properties",
 	"hassubsequence": "the model has no collection properties",
@@ -156,6 +157,13 @@ func (b *binder) call(n *odata.Call, depth int) (operand, error) {
 			t := ov.result
 			if t == anyNumeric {
 				t = bound[0].Type()
+			}
+			if f.fn == FnMatchesPattern {
+				if c, ok := bound[1].(*Const); ok && !c.Null {
+					if _, err := regexp.Compile(c.V.(string)); err != nil {
+						return operand{}, b.badf(args[1].span, "matchesPattern: %q is not a valid regular expression: %v", c.V, err)
+					}
+				}
 			}
 			return operand{e: &Call{Fn: f.fn, Args: bound, T: t}, span: n.Span}, nil
 		}

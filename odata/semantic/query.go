@@ -197,6 +197,7 @@ const (
 	FnToUpper            Func = "toupper"
 	FnTrim               Func = "trim"
 	FnConcat             Func = "concat"
+	FnMatchesPattern     Func = "matchespattern"
 	FnYear               Func = "year"
 	FnMonth              Func = "month"
 	FnDay                Func = "day"
