@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"time"
 )
 
 // stmtCache prepares each statement text once and keeps at most max of
@@ -17,9 +18,10 @@ type stmtCache struct {
 	db  *sql.DB
 	max int
 
-	mu    sync.Mutex
-	byKey map[string]*list.Element // of *cached
-	lru   *list.List               // front: most recently used
+	mu      sync.Mutex
+	byKey   map[string]*list.Element // of *cached
+	lru     *list.List               // front: most recently used
+	pending map[string]bool          // being prepared in the background (prepareLater)
 }
 
 type cached struct {
@@ -28,7 +30,40 @@ type cached struct {
 }
 
 func newStmtCache(db *sql.DB, max int) *stmtCache {
-	return &stmtCache{db: db, max: max, byKey: map[string]*list.Element{}, lru: list.New()}
+	return &stmtCache{db: db, max: max, byKey: map[string]*list.Element{}, lru: list.New(), pending: map[string]bool{}}
+}
+
+// lookup returns query's statement when it is already prepared.
+func (c *stmtCache) lookup(query string) (*sql.Stmt, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.byKey[query]; ok {
+		c.lru.MoveToFront(el)
+		return el.Value.(*cached).stmt, true
+	}
+	return nil, false
+}
+
+// prepareLater prepares query on the pool in the background, once. A
+// transaction cannot prepare a pool-wide statement itself: DB.Prepare needs
+// a free connection, and a transaction waiting for one while it holds its
+// own can deadlock a busy (or one-connection) pool.
+func (c *stmtCache) prepareLater(query string) {
+	c.mu.Lock()
+	if c.pending[query] {
+		c.mu.Unlock()
+		return
+	}
+	c.pending[query] = true
+	c.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, _ = c.get(ctx, query) // a failure is retried by the next miss
+		c.mu.Lock()
+		delete(c.pending, query)
+		c.mu.Unlock()
+	}()
 }
 
 // get returns the prepared statement for query, preparing it when needed.
@@ -103,10 +138,16 @@ func (p preparedRunner) raw() queryer {
 	return p.b.DB
 }
 
+// stmt returns query's prepared statement; nil (and no error) when a
+// transaction should run the text unprepared this time (see prepareLater).
 func (p preparedRunner) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	st, err := p.b.stmts.get(ctx, query)
-	if err != nil || p.tx == nil {
-		return st, err
+	if p.tx == nil {
+		return p.b.stmts.get(ctx, query)
+	}
+	st, ok := p.b.stmts.lookup(query)
+	if !ok {
+		p.b.stmts.prepareLater(query)
+		return nil, nil
 	}
 	return p.tx.StmtContext(ctx, st), nil // closed with the transaction
 }
@@ -115,6 +156,9 @@ func (p preparedRunner) QueryContext(ctx context.Context, query string, args ...
 	st, err := p.stmt(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	if st == nil {
+		return p.tx.QueryContext(ctx, query, args...)
 	}
 	rows, err := st.QueryContext(ctx, args...)
 	p.forgetStale(query, err)
@@ -131,7 +175,7 @@ func (p preparedRunner) forgetStale(query string, err error) {
 
 func (p preparedRunner) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	st, err := p.stmt(ctx, query)
-	if err != nil {
+	if err != nil || st == nil {
 		// *sql.Row carries its error only when made by database/sql: run
 		// the text, which fails the same way (or works unprepared).
 		return p.raw().QueryRowContext(ctx, query, args...)
@@ -143,6 +187,9 @@ func (p preparedRunner) ExecContext(ctx context.Context, query string, args ...a
 	st, err := p.stmt(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	if st == nil {
+		return p.tx.ExecContext(ctx, query, args...)
 	}
 	res, err := st.ExecContext(ctx, args...)
 	p.forgetStale(query, err)
