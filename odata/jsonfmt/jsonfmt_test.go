@@ -113,6 +113,7 @@ func BenchmarkWriteRows(b *testing.B) {
 	w := NewWriter(io.Discard, Options{})
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		w = NewWriter(io.Discard, Options{})
 		n := int64(len(rows))
@@ -122,6 +123,7 @@ func BenchmarkWriteRows(b *testing.B) {
 		}
 		w.EndCollection("")
 	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(b.N*len(rows))/b.Elapsed().Seconds(), "rows/s")
 	if strings.Contains(string(w.buf), "panic") {
 		b.Fatal("unreachable")
