@@ -61,6 +61,13 @@ type Writer struct {
 	written int64
 	rows    int
 	err     error
+
+	// The escaped `"name":` of each property of the last column list a
+	// collection member was written with: a page writes the same columns
+	// on every row, so names are escaped once per response, not per row.
+	keyCols []*metadata.Property
+	keys    []byte
+	keyEnd  []int // end of each column's key in keys
 }
 
 // NewWriter returns a Writer on w.
@@ -170,6 +177,8 @@ func (w *Writer) appendEntity(b []byte, cols []*metadata.Property, vals []edm.Va
 // appendMembers appends an entity's control information and properties,
 // without braces.
 func (w *Writer) appendMembers(b []byte, cols []*metadata.Property, vals []edm.Value, etag string) []byte {
+	w.propertyKeys(cols)
+	start := 0
 	first := true
 	sep := func(b []byte) []byte {
 		if !first {
@@ -207,11 +216,44 @@ func (w *Writer) appendMembers(b []byte, cols []*metadata.Property, vals []edm.V
 				b = append(b, '"')
 			}
 		}
-		b = appendString(sep(b), p.Name)
-		b = append(b, ':')
+		b = append(sep(b), w.keys[start:w.keyEnd[i]]...)
+		start = w.keyEnd[i]
 		b = w.AppendValue(b, p, &vals[i])
 	}
 	return b
+}
+
+// propertyKeys makes w.keys the escaped keys of cols, unless they already are.
+func (w *Writer) propertyKeys(cols []*metadata.Property) {
+	if len(cols) == len(w.keyCols) {
+		same := true
+		for i, p := range cols {
+			if w.keyCols[i] != p {
+				same = false
+				break
+			}
+		}
+		if same {
+			return
+		}
+	}
+	size := 0
+	for _, p := range cols {
+		size += len(p.Name) + 3
+	}
+	if cap(w.keyCols) < len(cols) {
+		w.keyCols, w.keyEnd = make([]*metadata.Property, 0, len(cols)), make([]int, 0, len(cols))
+	}
+	if cap(w.keys) < size {
+		w.keys = make([]byte, 0, size+size/4) // room for a few escapes
+	}
+	w.keyCols = append(w.keyCols[:0], cols...)
+	w.keys, w.keyEnd = w.keys[:0], w.keyEnd[:0]
+	for _, p := range cols {
+		w.keys = appendString(w.keys, p.Name)
+		w.keys = append(w.keys, ':')
+		w.keyEnd = append(w.keyEnd, len(w.keys))
+	}
 }
 
 // AppendValue appends the JSON form of v as a value of property p.
