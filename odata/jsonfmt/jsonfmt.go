@@ -293,7 +293,7 @@ func (w *Writer) AppendValue(b []byte, p *metadata.Property, v *edm.Value) []byt
 		return append(b, '"')
 	case metadata.Date:
 		b = append(b, '"')
-		b = v.Time.UTC().AppendFormat(b, "2006-01-02")
+		b = AppendDate(b, v.Time)
 		return append(b, '"')
 	case metadata.DateTimeOffset:
 		b = append(b, '"')
@@ -311,10 +311,37 @@ func (w *Writer) AppendValue(b []byte, p *metadata.Property, v *edm.Value) []byt
 	return append(b, "null"...)
 }
 
+// AppendDate appends t's date in UTC as YYYY-MM-DD.
+func AppendDate(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, m, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, "2006-01-02")
+	}
+	return appendYMD(b, y, int(m), d)
+}
+
 // AppendDateTime appends t in UTC as RFC 3339 with the fractional digits
-// it has (none, or up to 9, trailing zeros trimmed).
+// it has (none, or up to 9, trailing zeros trimmed). Written digit by
+// digit: time.AppendFormat interprets its layout on every call.
 func AppendDateTime(b []byte, t time.Time) []byte {
-	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.999999999Z07:00")
+	t = t.UTC()
+	y, m, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, "2006-01-02T15:04:05.999999999Z07:00")
+	}
+	hh, mm, ss := t.Clock()
+	b = appendYMD(b, y, int(m), d)
+	b = append(b, 'T', byte('0'+hh/10), byte('0'+hh%10), ':', byte('0'+mm/10), byte('0'+mm%10),
+		':', byte('0'+ss/10), byte('0'+ss%10))
+	b = appendFrac(b, int64(t.Nanosecond()))
+	return append(b, 'Z')
+}
+
+// appendYMD appends YYYY-MM-DD; y must be within 0..9999.
+func appendYMD(b []byte, y, m, d int) []byte {
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
 }
 
 // AppendTimeOfDay appends d (since midnight) as HH:MM:SS[.fffffff].
