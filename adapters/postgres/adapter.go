@@ -206,11 +206,100 @@ type scanner struct {
 	cols  []*metadata.Property
 	zone  *time.Location
 	dest  []any
-	bools []sql.NullBool
-	ints  []sql.NullInt64
-	flts  []sql.NullFloat64
+	bools []boolSlot
+	ints  []intSlot
+	flts  []floatSlot
 	raws  []rawText
-	times []sql.NullTime
+	times []timeSlot
+}
+
+// Typed scan slots: database/sql hands a sql.Scanner the driver's value as
+// it is, so a slot that expects lib/pq's type takes it with a type switch.
+// sql.NullInt64 and sql.NullFloat64 instead convert through convertAssign,
+// which uses reflection for int64 and float64. Other source types (none
+// from lib/pq for these columns) go the sql.Null* way.
+type intSlot struct {
+	v     int64
+	valid bool
+}
+
+func (s *intSlot) Scan(src any) error {
+	switch x := src.(type) {
+	case int64:
+		s.v, s.valid = x, true
+	case nil:
+		s.v, s.valid = 0, false
+	default:
+		var n sql.NullInt64
+		if err := n.Scan(src); err != nil {
+			return err
+		}
+		s.v, s.valid = n.Int64, n.Valid
+	}
+	return nil
+}
+
+type floatSlot struct {
+	v     float64
+	valid bool
+}
+
+func (s *floatSlot) Scan(src any) error {
+	switch x := src.(type) {
+	case float64:
+		s.v, s.valid = x, true
+	case nil:
+		s.v, s.valid = 0, false
+	default:
+		var n sql.NullFloat64
+		if err := n.Scan(src); err != nil {
+			return err
+		}
+		s.v, s.valid = n.Float64, n.Valid
+	}
+	return nil
+}
+
+type boolSlot struct {
+	v     bool
+	valid bool
+}
+
+func (s *boolSlot) Scan(src any) error {
+	switch x := src.(type) {
+	case bool:
+		s.v, s.valid = x, true
+	case nil:
+		s.v, s.valid = false, false
+	default:
+		var n sql.NullBool
+		if err := n.Scan(src); err != nil {
+			return err
+		}
+		s.v, s.valid = n.Bool, n.Valid
+	}
+	return nil
+}
+
+type timeSlot struct {
+	v     time.Time
+	valid bool
+}
+
+func (s *timeSlot) Scan(src any) error {
+	switch x := src.(type) {
+	case time.Time:
+		s.v, s.valid = x, true
+	case nil:
+		s.v, s.valid = time.Time{}, false
+	default:
+		var n sql.NullTime
+		if err := n.Scan(src); err != nil {
+			return err
+		}
+		s.v, s.valid = n.Time, n.Valid
+	}
+	return nil
 }
 
 // rawText receives text-form values (strings, numerics, uuids, bytea, ...)
@@ -238,9 +327,9 @@ func (t *rawText) Scan(src any) error {
 
 func newScanner(cols []*metadata.Property, zone *time.Location) sqlexec.Scanner {
 	n := len(cols)
-	s := &scanner{cols: cols, zone: zone, dest: make([]any, n), bools: make([]sql.NullBool, n),
-		ints: make([]sql.NullInt64, n), flts: make([]sql.NullFloat64, n), raws: make([]rawText, n),
-		times: make([]sql.NullTime, n)}
+	s := &scanner{cols: cols, zone: zone, dest: make([]any, n), bools: make([]boolSlot, n),
+		ints: make([]intSlot, n), flts: make([]floatSlot, n), raws: make([]rawText, n),
+		times: make([]timeSlot, n)}
 	for i, p := range cols {
 		switch p.Type {
 		case metadata.Boolean:
@@ -266,25 +355,25 @@ func (s *scanner) Convert(vals []edm.Value) error {
 		*v = edm.Value{}
 		switch p.Type {
 		case metadata.Boolean:
-			v.Null, v.Bool = !s.bools[i].Valid, s.bools[i].Bool
+			v.Null, v.Bool = !s.bools[i].valid, s.bools[i].v
 		case metadata.Byte, metadata.SByte, metadata.Int16, metadata.Int32, metadata.Int64:
-			v.Null, v.Int = !s.ints[i].Valid, s.ints[i].Int64
+			v.Null, v.Int = !s.ints[i].valid, s.ints[i].v
 		case metadata.Single, metadata.Double:
-			v.Null, v.Float = !s.flts[i].Valid, s.flts[i].Float64
+			v.Null, v.Float = !s.flts[i].valid, s.flts[i].v
 		case metadata.Date:
-			v.Null = !s.times[i].Valid
-			t := s.times[i].Time
+			v.Null = !s.times[i].valid
+			t := s.times[i].v
 			v.Time = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 		case metadata.DateTimeOffset:
-			v.Null = !s.times[i].Valid
-			t := s.times[i].Time
+			v.Null = !s.times[i].valid
+			t := s.times[i].v
 			if p.LocalTime {
 				t = localToUTC(t, s.zone)
 			}
 			v.Time = t.UTC()
 		case metadata.TimeOfDay:
-			v.Null = !s.times[i].Valid
-			t := s.times[i].Time
+			v.Null = !s.times[i].valid
+			t := s.times[i].v
 			v.Dur = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute +
 				time.Duration(t.Second())*time.Second + time.Duration(t.Nanosecond())
 		case metadata.Duration:
