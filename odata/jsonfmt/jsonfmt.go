@@ -163,21 +163,37 @@ func (w *Writer) EndCollection(nextLink string) {
 
 // SingleEntity writes a whole single-entity response.
 func (w *Writer) SingleEntity(contextURL string, cols []*metadata.Property, vals []edm.Value, etag string) {
-	w.buf = w.appendContext(append(w.buf[:0], '{'), contextURL)
-	w.buf = w.appendMembers(w.buf, cols, vals, etag)
-	w.buf = append(w.buf, "}\n"...)
+	w.buf = w.appendSingleEntity(w.buf[:0], contextURL, cols, vals, etag)
 	w.flush()
 }
 
+// AppendSingleEntity appends the response SingleEntity writes to b (id: the
+// entity's id, written with odata.metadata=full, see EntityID): for a
+// caller that keeps the (small) body in memory, without a Writer's scratch
+// buffer and a copy.
+func AppendSingleEntity(b []byte, opt Options, id, contextURL string, cols []*metadata.Property, vals []edm.Value, etag string) []byte {
+	w := Writer{opt: opt, id: id}
+	return w.appendSingleEntity(b, contextURL, cols, vals, etag)
+}
+
+func (w *Writer) appendSingleEntity(b []byte, contextURL string, cols []*metadata.Property, vals []edm.Value, etag string) []byte {
+	b = w.appendContext(append(b, '{'), contextURL)
+	b = w.appendMembers(b, cols, vals, etag, false)
+	return append(b, "}\n"...)
+}
+
 func (w *Writer) appendEntity(b []byte, cols []*metadata.Property, vals []edm.Value, etag string) []byte {
-	b = w.appendMembers(append(b, '{'), cols, vals, etag)
+	b = w.appendMembers(append(b, '{'), cols, vals, etag, true)
 	return append(b, '}')
 }
 
 // appendMembers appends an entity's control information and properties,
-// without braces.
-func (w *Writer) appendMembers(b []byte, cols []*metadata.Property, vals []edm.Value, etag string) []byte {
-	w.propertyKeys(cols)
+// without braces. keyed: take the property names from the key cache (rows
+// of a collection), else escape them here (one entity).
+func (w *Writer) appendMembers(b []byte, cols []*metadata.Property, vals []edm.Value, etag string, keyed bool) []byte {
+	if keyed {
+		w.propertyKeys(cols)
+	}
 	start := 0
 	first := true
 	sep := func(b []byte) []byte {
@@ -216,8 +232,12 @@ func (w *Writer) appendMembers(b []byte, cols []*metadata.Property, vals []edm.V
 				b = append(b, '"')
 			}
 		}
-		b = append(sep(b), w.keys[start:w.keyEnd[i]]...)
-		start = w.keyEnd[i]
+		if keyed {
+			b = append(sep(b), w.keys[start:w.keyEnd[i]]...)
+			start = w.keyEnd[i]
+		} else {
+			b = append(appendString(sep(b), p.Name), ':')
+		}
 		b = w.AppendValue(b, p, &vals[i])
 	}
 	return b
