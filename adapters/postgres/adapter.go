@@ -206,11 +206,18 @@ type scanner struct {
 	cols  []*metadata.Property
 	zone  *time.Location
 	dest  []any
-	bools []boolSlot
-	ints  []intSlot
-	flts  []floatSlot
-	raws  []rawText
-	times []timeSlot
+	slots []slot
+}
+
+// slot is one column's scan destination; only the field of the column's
+// type is used. One slice of them is one allocation per query instead of
+// one per type.
+type slot struct {
+	b boolSlot
+	i intSlot
+	f floatSlot
+	t timeSlot
+	r rawText
 }
 
 // Typed scan slots: database/sql hands a sql.Scanner the driver's value as
@@ -327,21 +334,19 @@ func (t *rawText) Scan(src any) error {
 
 func newScanner(cols []*metadata.Property, zone *time.Location) sqlexec.Scanner {
 	n := len(cols)
-	s := &scanner{cols: cols, zone: zone, dest: make([]any, n), bools: make([]boolSlot, n),
-		ints: make([]intSlot, n), flts: make([]floatSlot, n), raws: make([]rawText, n),
-		times: make([]timeSlot, n)}
+	s := &scanner{cols: cols, zone: zone, dest: make([]any, n), slots: make([]slot, n)}
 	for i, p := range cols {
-		switch p.Type {
+		switch sl := &s.slots[i]; p.Type {
 		case metadata.Boolean:
-			s.dest[i] = &s.bools[i]
+			s.dest[i] = &sl.b
 		case metadata.Byte, metadata.SByte, metadata.Int16, metadata.Int32, metadata.Int64:
-			s.dest[i] = &s.ints[i]
+			s.dest[i] = &sl.i
 		case metadata.Single, metadata.Double:
-			s.dest[i] = &s.flts[i]
+			s.dest[i] = &sl.f
 		case metadata.Date, metadata.DateTimeOffset, metadata.TimeOfDay:
-			s.dest[i] = &s.times[i]
+			s.dest[i] = &sl.t
 		default: // String, Decimal, Guid, Binary, Duration
-			s.dest[i] = &s.raws[i]
+			s.dest[i] = &sl.r
 		}
 	}
 	return s
@@ -355,29 +360,29 @@ func (s *scanner) Convert(vals []edm.Value) error {
 		*v = edm.Value{}
 		switch p.Type {
 		case metadata.Boolean:
-			v.Null, v.Bool = !s.bools[i].valid, s.bools[i].v
+			v.Null, v.Bool = !s.slots[i].b.valid, s.slots[i].b.v
 		case metadata.Byte, metadata.SByte, metadata.Int16, metadata.Int32, metadata.Int64:
-			v.Null, v.Int = !s.ints[i].valid, s.ints[i].v
+			v.Null, v.Int = !s.slots[i].i.valid, s.slots[i].i.v
 		case metadata.Single, metadata.Double:
-			v.Null, v.Float = !s.flts[i].valid, s.flts[i].v
+			v.Null, v.Float = !s.slots[i].f.valid, s.slots[i].f.v
 		case metadata.Date:
-			v.Null = !s.times[i].valid
-			t := s.times[i].v
+			v.Null = !s.slots[i].t.valid
+			t := s.slots[i].t.v
 			v.Time = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 		case metadata.DateTimeOffset:
-			v.Null = !s.times[i].valid
-			t := s.times[i].v
+			v.Null = !s.slots[i].t.valid
+			t := s.slots[i].t.v
 			if p.LocalTime {
 				t = localToUTC(t, s.zone)
 			}
 			v.Time = t.UTC()
 		case metadata.TimeOfDay:
-			v.Null = !s.times[i].valid
-			t := s.times[i].v
+			v.Null = !s.slots[i].t.valid
+			t := s.slots[i].t.v
 			v.Dur = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute +
 				time.Duration(t.Second())*time.Second + time.Duration(t.Nanosecond())
 		case metadata.Duration:
-			raw := &s.raws[i]
+			raw := &s.slots[i].r
 			v.Null = raw.null
 			if !raw.null {
 				d, err := adapters.ParseISODuration(string(raw.b))
@@ -387,7 +392,7 @@ func (s *scanner) Convert(vals []edm.Value) error {
 				v.Dur = d
 			}
 		default:
-			raw := &s.raws[i]
+			raw := &s.slots[i].r
 			v.Null = raw.null
 			if !raw.null {
 				v.Text = raw.b
