@@ -40,7 +40,7 @@ THREADS="${BENCH_THREADS:-2}"
 RSS_CONNS="${BENCH_RSS_CONNECTIONS:-64}"
 LAT_DURATION="${BENCH_LAT_DURATION:-10s}"
 TARGETS=" ${BENCH_TARGETS:-odatagw postgres cap} "
-WORKLOADS="${BENCH_WORKLOADS:-W1 W2 W3 W4 W5 W6 W6e W7 W8 W8n}"
+WORKLOADS="${BENCH_WORKLOADS:-W1 W2 W3 W4 W5 W6 W6e W7 W8 W8n W8e}"
 BUILD="${BENCH_BUILD:-1}"
 GW_BIN="${BENCH_GW_BIN:-$REPO/bin/odatagw}"
 GW_ARGS="${BENCH_GW_ARGS:-}"
@@ -106,6 +106,7 @@ declare -A DESC=(
   [W7]="mixed: 90% W6 reads, 10% PATCH orders(id) {status} (same value as seeded)"
   [W8]="walk of $W8_PAGES pages of W1 (status eq 'Open') following @odata.nextLink, with \$count=true; req/s = walks/s"
   [W8n]="W8 without \$count=true"
+  [W8e]="W8 on the second gateway (count: estimated): the walk's count is the planner's estimate"
 )
 # path SERVICE WORKLOAD -> request path (without the base URL) for a single-URL workload.
 path() {
@@ -117,7 +118,7 @@ path() {
     W4) echo "/odata/$ord/\$count?$W4_Q" ;;
     W5) echo "/odata/$cust?$W5_Q" ;;
     W6 | W6e) echo "/odata/$ord?$W6_Q" ;;
-    W8) echo "/odata/$ord?$W8_Q&\$count=true" ;;
+    W8 | W8e) echo "/odata/$ord?$W8_Q&\$count=true" ;;
     W8n) echo "/odata/$ord?$W8_Q" ;;
     first) echo "/odata/$ord?$WALK_Q" ;;
     walk) echo "/odata/$ord?$WALK_Q&\$skip=$W3_SKIP" ;;
@@ -313,11 +314,11 @@ stop_est() { [[ -z $EST_PID ]] || stop_pid "$EST_PID"; EST_PID=; }
 
 # base SERVICE [WORKLOAD] -> base URL (W6e: the estimating gateway)
 base() {
-  if [[ $1 == cap ]]; then echo "$CAP_BASE"; elif [[ ${2:-} == W6e ]]; then echo "$EST_BASE"; else echo "$GW_BASE"; fi
+  if [[ $1 == cap ]]; then echo "$CAP_BASE"; elif [[ ${2:-} == W6e || ${2:-} == W8e ]]; then echo "$EST_BASE"; else echo "$GW_BASE"; fi
 }
 # server_pid SERVICE [WORKLOAD] -> the process serving it (for CPU time)
 server_pid() {
-  if [[ $1 == cap ]]; then cap_node_pid; elif [[ ${2:-} == W6e ]]; then echo "$EST_PID"; else echo "$GW_PID"; fi
+  if [[ $1 == cap ]]; then cap_node_pid; elif [[ ${2:-} == W6e || ${2:-} == W8e ]]; then echo "$EST_PID"; else echo "$GW_PID"; fi
 }
 
 # ---- probes: check each request answers correctly before loading it -----------------
@@ -410,6 +411,10 @@ capture_all() {
   for w in W8 W8n; do
     has_workload $w && [[ -x $WALKER ]] && capture $w --cmd "$WALKER" -url "$GW_BASE$(path odatagw $w)" -pages "$W8_PAGES" -walks 1
   done
+  if has_workload W8e && [[ -x $WALKER && -n $EST_PID ]]; then
+    GW_LOG=$EST_LOG capture W8e --cmd "$WALKER" -url "$EST_BASE$(path odatagw W8e)" -pages "$W8_PAGES" -walks 1
+    [[ ! -s $WORK/sql/W8e.sql ]] || sed -i 's/^EXPLAIN SELECT/EXPLAIN (FORMAT JSON) SELECT/' "$WORK/sql/W8e.sql"
+  fi
   if has_workload W7 && [[ $GW_WRITES == 1 ]]; then
     # the probe key becomes :id and its status the seed's expression, so that
     # every pgbench write hits a random row and leaves the data as seeded
@@ -522,7 +527,7 @@ measure_http() {
   url="$(base "$svc" "$w")"
   CPU_PID=$(server_pid "$svc" "$w")
   case $w in
-    W8 | W8n)
+    W8 | W8n | W8e)
       res=$(wrk_run "$svc-$w" "$CONNS" "$THREADS" "$DURATION" "$url$(path "$svc" "$w")" walker)
       ;;
     W3)
@@ -656,7 +661,7 @@ main() {
   ensure_database
   record_machine
   local w
-  for w in W1 W2 W3 W4 W5 W6 W6e W7 W8 W8n; do jsets ".desc.$w" "${DESC[$w]}"; done
+  for w in W1 W2 W3 W4 W5 W6 W6e W7 W8 W8n W8e; do jsets ".desc.$w" "${DESC[$w]}"; done
 
   # services
   local have_gw=0 have_cap=0 have_pg=0
@@ -672,7 +677,7 @@ main() {
     elif [[ $CAPTURE_SQL == 1 ]] && start_gw debug capture; then
       if has_workload W3; then walk odatagw || true; fi
       has_workload W7 && writes_ok odatagw && GW_WRITES=1
-      if has_workload W6e; then start_est debug capture-est || true; fi
+      if has_workload W6e || has_workload W8e; then start_est debug capture-est || true; fi
       capture_all
       stop_gw
       stop_est
@@ -703,6 +708,7 @@ main() {
   # gateway only: CAP has no estimated count, and a 40-page walk of CAP pages
   # (~1 s each under load) would not finish one walk per measurement
   if ((have_gw)) && has_workload W6e && [[ -n $EST_PID ]]; then probe odatagw W6e && OK[odatagw-W6e]=1; fi
+  if ((have_gw)) && has_workload W8e && [[ -n $EST_PID && -x $WALKER ]]; then probe odatagw W8e && OK[odatagw-W8e]=1; fi
   for w in W8 W8n; do
     if ((have_gw)) && has_workload $w && [[ -x $WALKER ]]; then probe odatagw $w && OK[odatagw-$w]=1; fi
   done

@@ -31,10 +31,14 @@ def cmp($x; f): if $x == null then null else ($x | f) end;
 | ($r.results.W8.odatagw // null) as $w8
 | ($r.results.W8n.odatagw // null) as $w8n
 | (if ($w8 | ok) and ($w8n | ok) then ratio($w8.mean_ms; $w8n.mean_ms) else null end) as $walk_cost
+| ($r.results.W8e.odatagw // null) as $w8e
+| (if ($w8e | ok) and ($w8n | ok) then ratio($w8e.mean_ms; $w8n.mean_ms) else null end) as $walk_cost_est
+# the database's own ratio for the same statements (pgbench transactions of whole walks)
+| (if ($r.results.W8.postgres | ok) and ($r.results.W8n.postgres | ok) then ratio($r.results.W8n.postgres.rps; $r.results.W8.postgres.rps) else null end) as $walk_cost_pg
 | (if ($w8 | ok) then ($w8.count_varies == false and $w8.count_pages > 0
       and $w8.count_pages == ($w8.pages_per_walk * ($w8.requests - $w8.errors))) else null end) as $w8_count_ok
 | .rows = [
-    ("W1", "W2", "W3", "W4", "W5", "W6", "W6e", "W7", "W8", "W8n") as $w
+    ("W1", "W2", "W3", "W4", "W5", "W6", "W6e", "W7", "W8", "W8n", "W8e") as $w
     | ($r.results[$w] // {}) as $res
     | (if ($res.odatagw | ok) and ($res.postgres | ok) then ratio($res.odatagw.rps; $res.postgres.rps) else null end) as $rpg
     | (if ($res.odatagw | ok) and ($res.cap | ok) then ratio($res.odatagw.rps; $res.cap.rps) else null end) as $rcap
@@ -68,6 +72,8 @@ def cmp($x; f): if $x == null then null else ($x | f) end;
     W6e_over_W6_1_client: ($est_1c | r2),
     W6e_over_W6_8_clients: ($est_8c | r2),
     W8_over_W8n_walk_time: ($walk_cost | r3),
+    W8_over_W8n_postgres: ($walk_cost_pg | r3),
+    W8e_over_W8n_walk_time: ($walk_cost_est | r3),
     W8_count_constant_on_every_page: $w8_count_ok
   }
 | .estimates = [($r.estimates // [])[] | . + {within_10pct: (if .error_pct == null then null else (.error_pct | fabs) <= 10 end)}]
