@@ -5,7 +5,7 @@
 #   odatagw   over HTTP with wrk (Lua done() hook prints req/s, p50, p99);
 #   postgres  the SQL odatagw generates, run by pgbench at the same concurrency;
 #   cap       SAP CAP (../shared/bench/cap-peer) over HTTP with wrk.
-# Workloads W1..W7 are described in bench/README.md. Results:
+# Workloads W1..W8 are described in bench/README.md. Results:
 #   bench/results/latest.md and bench/results/latest.json.
 #
 # Every knob is an environment variable (defaults in brackets):
@@ -13,15 +13,16 @@
 #   BENCH_DURATION        per measurement [15s]       BENCH_WARMUP   warm-up before each [3s, 0 = none]
 #   BENCH_CONNECTIONS     clients [8]                 BENCH_THREADS  wrk threads / pgbench -j [2]
 #   BENCH_RSS_CONNECTIONS clients of the RSS run [64] BENCH_LAT_DURATION first/deep page runs [10s]
-#   BENCH_TARGETS         subset of "odatagw postgres cap"   BENCH_WORKLOADS subset of "W1 ... W7"
+#   BENCH_TARGETS         subset of "odatagw postgres cap"   BENCH_WORKLOADS subset of "W1 ... W8n"
 #   BENCH_BUILD           1 = make build first [1]    BENCH_GW_BIN   [bin/odatagw]
 #   BENCH_GW_ARGS         extra `odatagw serve` args  BENCH_GW_LOG_LEVEL level while measuring [info]
 #   BENCH_GW_CONFIG       --config file ["" = generated: rate limit off; none = no file]
 #   BENCH_CAPTURE_SQL     1 = capture odatagw's SQL for pgbench from its debug log [1]
 #   BENCH_CAP_PORT        [4004]                      BENCH_GW_PORT  [a free port]
 #   BENCH_CAP_POOL        JSON for cds.requires.db.pool [{"acquireTimeoutMillis": 60000}; {} = CAP defaults]
-#   BENCH_PGBENCH_MODE    pgbench -M [extended]       BENCH_PGBENCH_SAMPLING -l sampling rate [0.1]
+#   BENCH_PGBENCH_MODE    pgbench -M [prepared]       BENCH_PGBENCH_SAMPLING -l sampling rate [0.1]
 #   BENCH_W3_SKIP         where the W3 walk starts [850000]  BENCH_W3_PAGES nextLinks to walk [50]
+#   BENCH_W8_PAGES        pages per W8 walk [40]      BENCH_SINGLE_DURATION 1-client W6/W6e runs [BENCH_LAT_DURATION]
 #   BENCH_SCALE           seed scale [1]              BENCH_WORK_DIR [bench/.work]  BENCH_RESULTS_DIR [bench/results]
 set -euo pipefail
 
@@ -39,7 +40,7 @@ THREADS="${BENCH_THREADS:-2}"
 RSS_CONNS="${BENCH_RSS_CONNECTIONS:-64}"
 LAT_DURATION="${BENCH_LAT_DURATION:-10s}"
 TARGETS=" ${BENCH_TARGETS:-odatagw postgres cap} "
-WORKLOADS="${BENCH_WORKLOADS:-W1 W2 W3 W4 W5 W6 W7}"
+WORKLOADS="${BENCH_WORKLOADS:-W1 W2 W3 W4 W5 W6 W6e W7 W8 W8n W8e}"
 BUILD="${BENCH_BUILD:-1}"
 GW_BIN="${BENCH_GW_BIN:-$REPO/bin/odatagw}"
 GW_ARGS="${BENCH_GW_ARGS:-}"
@@ -51,10 +52,12 @@ CAP_PORT="${BENCH_CAP_PORT:-4004}"
 # queued requests after 1 s when pages are slow; let them queue instead.
 CAP_POOL="${BENCH_CAP_POOL:-{\"acquireTimeoutMillis\": 60000\}}"
 GW_PORT="${BENCH_GW_PORT:-}"
-PGBENCH_MODE="${BENCH_PGBENCH_MODE:-extended}"
+PGBENCH_MODE="${BENCH_PGBENCH_MODE:-prepared}"
 PGBENCH_SAMPLING="${BENCH_PGBENCH_SAMPLING:-0.1}"
 W3_SKIP="${BENCH_W3_SKIP:-850000}"
 W3_PAGES="${BENCH_W3_PAGES:-50}"
+W8_PAGES="${BENCH_W8_PAGES:-40}"
+SINGLE_DURATION="${BENCH_SINGLE_DURATION:-$LAT_DURATION}"
 SCALE="${BENCH_SCALE:-1}"
 WORK="${BENCH_WORK_DIR:-$BENCH_DIR/.work}"
 OUT="${BENCH_RESULTS_DIR:-$BENCH_DIR/results}"
@@ -86,6 +89,10 @@ W5_Q='$search=Tokyo&$top=25'
 W6_Q='$select=order_id,customer_id,status,total&$count=true&$top=26'
 # shellcheck disable=SC2016
 WALK_Q='$select=order_id,customer_id,order_date,status,total&$orderby=order_id'
+# W8: W1's query walked through its nextLinks, with and without $count=true
+W8_Q="$W1_Q"
+# The second gateway (W6e, the estimates) counts orders with the planner's estimate.
+EST_CONFIG=$'sets:\n  erp.orders:\n    count: estimated\n'
 W7_PROBE_ID=777777 # status in the seed: statuses[1 + 777777 % 5] = Shipped
 W7_PROBE_STATUS=Shipped
 declare -A DESC=(
@@ -94,8 +101,12 @@ declare -A DESC=(
   [W3]="walk of $W3_PAGES consecutive nextLink pages of orders starting at \$skip=$W3_SKIP, replayed round-robin"
   [W4]="orders/\$count?\$filter=status eq 'Open'"
   [W5]="customers?\$search=Tokyo&\$top=25"
-  [W6]="Salesforce list view: orders?\$select 4 columns&\$count=true&\$top=26"
+  [W6]="Salesforce list view: orders?\$select 4 columns&\$count=true&\$top=26 (count exact)"
+  [W6e]="W6 on a second gateway with sets: {erp.orders: {count: estimated}} (the planner's estimate)"
   [W7]="mixed: 90% W6 reads, 10% PATCH orders(id) {status} (same value as seeded)"
+  [W8]="walk of $W8_PAGES pages of W1 (status eq 'Open') following @odata.nextLink, with \$count=true; req/s = walks/s"
+  [W8n]="W8 without \$count=true"
+  [W8e]="W8 on the second gateway (count: estimated): the walk's count is the planner's estimate"
 )
 # path SERVICE WORKLOAD -> request path (without the base URL) for a single-URL workload.
 path() {
@@ -106,7 +117,9 @@ path() {
     W2) echo "/odata/$cust(%27$W2_KEY%27)" ;;
     W4) echo "/odata/$ord/\$count?$W4_Q" ;;
     W5) echo "/odata/$cust?$W5_Q" ;;
-    W6) echo "/odata/$ord?$W6_Q" ;;
+    W6 | W6e) echo "/odata/$ord?$W6_Q" ;;
+    W8 | W8e) echo "/odata/$ord?$W8_Q&\$count=true" ;;
+    W8n) echo "/odata/$ord?$W8_Q" ;;
     first) echo "/odata/$ord?$WALK_Q" ;;
     walk) echo "/odata/$ord?$WALK_Q&\$skip=$W3_SKIP" ;;
     patch) echo "/odata/$ord(%d)" ;;
@@ -264,7 +277,7 @@ start_gw() {
     '')
       # every benchmark request comes from one principal (anonymous), like
       # Salesforce's: the per-principal rate limit (default 50/s) would cap it
-      printf '# written by bench/run.sh\nguard:\n  rate_per_second: -1\n%s' "${GW_EXTRA_GUARD:-}" >"$WORK/odatagw-$tag.yaml"
+      printf '# written by bench/run.sh\nguard:\n  rate_per_second: -1\n%s%s' "${GW_EXTRA_GUARD:-}" "${GW_EXTRA_CONFIG:-}" >"$WORK/odatagw-$tag.yaml"
       config=(--config "$WORK/odatagw-$tag.yaml")
       ;;
     *) config=(--config "$GW_CONFIG") ;;
@@ -282,14 +295,37 @@ start_gw() {
 }
 stop_gw() { [[ -z $GW_PID ]] || stop_pid "$GW_PID"; GW_PID=; }
 
-# base SERVICE -> base URL
-base() { if [[ $1 == cap ]]; then echo "$CAP_BASE"; else echo "$GW_BASE"; fi; }
+# The second gateway, for W6e and the estimate check: the same binary and
+# settings with sets.erp.orders.count = estimated (EST_CONFIG). It needs the
+# generated config (BENCH_GW_CONFIG unset).
+EST_PID='' EST_BASE='' EST_LOG=''
+start_est() {
+  local level=$1 tag=$2 pid=$GW_PID gwbase=$GW_BASE gwlog=$GW_LOG rc=0
+  if [[ -n $GW_CONFIG ]]; then
+    warn "W6e and the estimates need the generated config (BENCH_GW_CONFIG is set): skipped"
+    return 1
+  fi
+  GW_EXTRA_CONFIG=$EST_CONFIG start_gw "$level" "$tag" || rc=1
+  EST_PID=$GW_PID EST_BASE=$GW_BASE EST_LOG=$GW_LOG
+  GW_PID=$pid GW_BASE=$gwbase GW_LOG=$gwlog
+  return $rc
+}
+stop_est() { [[ -z $EST_PID ]] || stop_pid "$EST_PID"; EST_PID=; }
+
+# base SERVICE [WORKLOAD] -> base URL (W6e: the estimating gateway)
+base() {
+  if [[ $1 == cap ]]; then echo "$CAP_BASE"; elif [[ ${2:-} == W6e || ${2:-} == W8e ]]; then echo "$EST_BASE"; else echo "$GW_BASE"; fi
+}
+# server_pid SERVICE [WORKLOAD] -> the process serving it (for CPU time)
+server_pid() {
+  if [[ $1 == cap ]]; then cap_node_pid; elif [[ ${2:-} == W6e || ${2:-} == W8e ]]; then echo "$EST_PID"; else echo "$GW_PID"; fi
+}
 
 # ---- probes: check each request answers correctly before loading it -----------------
 # probe SERVICE WORKLOAD: GET once; records status and rows under .probe.
 probe() {
   local svc=$1 w=$2 url body code rows
-  url="$(base "$svc")$(path "$svc" "$w")"
+  url="$(base "$svc" "$w")$(path "$svc" "$w")"
   body="$WORK/raw/probe-$svc-$w.json"
   code=$(curl -s -o "$body" -w '%{http_code}' --max-time 120 -H 'Accept: application/json' "$url" || echo 000)
   rows=$(jq -r 'if type == "object" and has("value") then (.value | length) elif type == "number" then . else "entity" end' "$body" 2>/dev/null || echo "?")
@@ -328,14 +364,20 @@ walk() {
 }
 
 # ---- SQL capture (odatagw debug log -> pgbench files) -----------------------------------
-# capture W REQUEST...: runs the requests (curl args), takes the statements the
-# gateway logged meanwhile, writes $WORK/sql/W.sql. Falls back to bench/pgbench/W.sql.
+# capture W REQUEST...: runs the requests (curl args; or --cmd COMMAND...), takes
+# the statements the gateway (log $GW_LOG) logged meanwhile, writes $WORK/sql/W.sql.
+# Falls back to bench/pgbench/W.sql.
 capture() {
   local w=$1 special=${SPECIAL:-'{}'}
   shift
   local before after
   before=$(wc -l <"$GW_LOG")
-  curl -s -o /dev/null --max-time 120 -H 'Accept: application/json' "$@" || true
+  if [[ $1 == --cmd ]]; then
+    shift
+    "$@" >/dev/null 2>>"$WORK/raw/capture-$w.err" || true
+  else
+    curl -s -o /dev/null --max-time 120 -H 'Accept: application/json' "$@" || true
+  fi
   sleep 0.3
   after=$(wc -l <"$GW_LOG")
   tail -n +"$((before + 1))" "$GW_LOG" | head -n "$((after - before))" |
@@ -359,6 +401,20 @@ capture_all() {
   has_workload W4 && capture W4 "$GW_BASE$(path odatagw W4)"
   has_workload W5 && capture W5 "$GW_BASE$(path odatagw W5)"
   has_workload W6 && capture W6 "$GW_BASE$(path odatagw W6)"
+  if has_workload W6e && [[ -n $EST_PID ]]; then
+    GW_LOG=$EST_LOG capture W6e "$EST_BASE$(path odatagw W6e)"
+    # the log names the estimate "EXPLAIN <query>"; the adapter sends EXPLAIN (FORMAT JSON)
+    [[ ! -s $WORK/sql/W6e.sql ]] || sed -i 's/^EXPLAIN SELECT/EXPLAIN (FORMAT JSON) SELECT/' "$WORK/sql/W6e.sql"
+  fi
+  # W8: one whole walk (the count, then one statement per page)
+  local w
+  for w in W8 W8n; do
+    has_workload $w && [[ -x $WALKER ]] && capture $w --cmd "$WALKER" -url "$GW_BASE$(path odatagw $w)" -pages "$W8_PAGES" -walks 1
+  done
+  if has_workload W8e && [[ -x $WALKER && -n $EST_PID ]]; then
+    GW_LOG=$EST_LOG capture W8e --cmd "$WALKER" -url "$EST_BASE$(path odatagw W8e)" -pages "$W8_PAGES" -walks 1
+    [[ ! -s $WORK/sql/W8e.sql ]] || sed -i 's/^EXPLAIN SELECT/EXPLAIN (FORMAT JSON) SELECT/' "$WORK/sql/W8e.sql"
+  fi
   if has_workload W7 && [[ $GW_WRITES == 1 ]]; then
     # the probe key becomes :id and its status the seed's expression, so that
     # every pgbench write hits a random row and leaves the data as seeded
@@ -372,6 +428,13 @@ capture_all() {
   fi
 }
 sql_file() { if [[ -s $WORK/sql/$1.sql ]]; then echo "$WORK/sql/$1.sql"; else echo "$BENCH_DIR/pgbench/$1.sql"; fi; }
+
+# build_walker: the W8 client (bench/walker, its own Go module) -> $WALKER
+WALKER="$WORK/walker"
+build_walker() {
+  (cd "$BENCH_DIR/walker" && go build -o "$WALKER" .) >"$WORK/walker-build.log" 2>&1 ||
+    { warn "bench/walker did not build (see $WORK/walker-build.log): W8 skipped"; rm -f "$WALKER"; }
+}
 
 # writes_ok SERVICE: true when PATCH of an order answers 2xx (the row keeps its seeded status).
 writes_ok() {
@@ -388,16 +451,24 @@ writes_ok() {
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # wrk_run LABEL CONNS THREADS DURATION URL [SCRIPT] -> prints the BENCH_RESULT JSON (or nothing).
+# SCRIPT "walker" runs bench/walker instead of wrk (W8: a request is a whole walk).
 # With CPU_PID set, adds cpu_ms_per_req: that process's CPU time per completed request.
 wrk_run() {
   local label=$1 c=$2 t=$3 d=$4 url=$5 script=${6:-$BENCH_LUA_DIR/report.lua} raw="$WORK/raw/wrk-$1.txt"
+  load() { # DURATION
+    if [[ $script == walker ]]; then
+      "$WALKER" -url "$url" -pages "$W8_PAGES" -c "$c" -d "$1"
+    else
+      wrk -t "$t" -c "$c" -d "$1" --timeout 60s -H 'Accept: application/json' -s "$script" "$url"
+    fi
+  }
   if [[ $WARMUP != 0 && $WARMUP != 0s ]]; then
-    wrk -t "$t" -c "$c" -d "$WARMUP" --timeout 60s -H 'Accept: application/json' -s "$script" "$url" >/dev/null 2>&1 || true
+    load "$WARMUP" >/dev/null 2>&1 || true
   fi
-  log "wrk $label: -c $c -t $t -d $d $url"
+  log "${script##*/} $label: -c $c -t $t -d $d $url"
   local t0=0 t1=0
   [[ -z ${CPU_PID:-} ]] || t0=$(cpu_ticks "$CPU_PID")
-  wrk -t "$t" -c "$c" -d "$d" --timeout 60s -H 'Accept: application/json' -s "$script" "$url" >"$raw" 2>&1 || true
+  load "$d" >"$raw" 2>&1 || true
   [[ -z ${CPU_PID:-} ]] || t1=$(cpu_ticks "$CPU_PID")
   local line
   line=$(sed -n 's/^BENCH_RESULT //p' "$raw" | tail -1)
@@ -453,9 +524,12 @@ pgbench_run() {
 # measure_http SERVICE W: runs wrk for one workload against one HTTP service.
 measure_http() {
   local svc=$1 w=$2 res url CPU_PID=''
-  url="$(base "$svc")"
-  if [[ $svc == odatagw ]]; then CPU_PID=$GW_PID; else CPU_PID=$(cap_node_pid); fi
+  url="$(base "$svc" "$w")"
+  CPU_PID=$(server_pid "$svc" "$w")
   case $w in
+    W8 | W8n | W8e)
+      res=$(wrk_run "$svc-$w" "$CONNS" "$THREADS" "$DURATION" "$url$(path "$svc" "$w")" walker)
+      ;;
     W3)
       [[ -s $WORK/walk-$svc.txt ]] || return 0
       res=$(BENCH_URLS_FILE="$WORK/walk-$svc.txt" wrk_run "$svc-$w" "$CONNS" "$THREADS" "$DURATION" "$url" "$BENCH_LUA_DIR/replay.lua")
@@ -473,7 +547,13 @@ measure_pg() {
   local w=$1 res
   case $w in
     W7) res=$(pgbench_run "$w" "$(sql_file W6)@9" "$(sql_file W7_write)@1") ;;
-    *) res=$(pgbench_run "$w" "$(sql_file "$w")") ;;
+    *)
+      if [[ ! -s $(sql_file "$w") ]]; then
+        warn "$w: no SQL for pgbench (nothing captured, no bench/pgbench/$w.sql)"
+        return 0
+      fi
+      res=$(pgbench_run "$w" "$(sql_file "$w")")
+      ;;
   esac
   [[ -z $res ]] || jset ".results.$w.postgres" "$res"
   local text src=hand-written
@@ -500,6 +580,38 @@ latency() {
   jset ".walk.$svc.first" "$first"
   jset ".walk.$svc.deep" "$deep"
   jsets ".walk.$svc.deep_path" "$deep_path"
+}
+
+# single_client: W6 (exact count) and W6e (estimated) with one client, back to back.
+single_client() {
+  local a b
+  [[ -n $EST_PID ]] || return 0
+  a=$(CPU_PID=$GW_PID wrk_run odatagw-W6-c1 1 1 "$SINGLE_DURATION" "$GW_BASE$(path odatagw W6)")
+  b=$(CPU_PID=$EST_PID wrk_run odatagw-W6e-c1 1 1 "$SINGLE_DURATION" "$EST_BASE$(path odatagw W6e)")
+  [[ -n $a && -n $b ]] || return 0
+  jset .single "$(jq -n --argjson a "$a" --argjson b "$b" '{W6: $a, W6e: $b}')"
+}
+
+# estimates: the estimating gateway's @odata.count against count(*) (after the
+# VACUUM ANALYZE of ensure_database), for the unfiltered set, status eq 'Open'
+# (both above count_exact_below: estimates) and one customer's orders (below: exact).
+estimates() {
+  [[ -n $EST_PID ]] || return 0
+  local out='[]' label filter sqlw est exact
+  while IFS='|' read -r label filter sqlw; do
+    est=$(curl -s --max-time 120 -H 'Accept: application/json' \
+      "$EST_BASE/odata/orders?\$select=order_id&\$top=1&\$count=true${filter:+&\$filter=$filter}" | jq '."@odata.count" // null' 2>/dev/null || echo null)
+    exact=$(psqlq -c "select count(*) from erp.orders $sqlw" 2>/dev/null || echo null)
+    out=$(jq -c --arg l "$label" --argjson e "${est:-null}" --argjson x "${exact:-null}" \
+      '. + [{query: $l, estimate: $e, exact: $x,
+             error_pct: (if ($e | type) == "number" and ($x | type) == "number" and $x > 0
+                         then ((($e - $x) / $x * 1000 | round) / 10) else null end)}]' <<<"$out")
+  done <<'EOF2'
+orders (unfiltered)||
+orders?$filter=status eq 'Open'|status%20eq%20%27Open%27|where status = 'Open'
+orders?$filter=customer_id eq 'C0012345'|customer_id%20eq%20%27C0012345%27|where customer_id = 'C0012345'
+EOF2
+  jset .estimates "$out"
 }
 
 # rss_run: W1 with RSS_CONNS clients, then the gateway's peak RSS (VmHWM).
@@ -549,7 +661,7 @@ main() {
   ensure_database
   record_machine
   local w
-  for w in W1 W2 W3 W4 W5 W6 W7; do jsets ".desc.$w" "${DESC[$w]}"; done
+  for w in W1 W2 W3 W4 W5 W6 W6e W7 W8 W8n W8e; do jsets ".desc.$w" "${DESC[$w]}"; done
 
   # services
   local have_gw=0 have_cap=0 have_pg=0
@@ -557,6 +669,7 @@ main() {
   want postgres && have_pg=1
   if want cap && start_cap; then have_cap=1; fi
   if want odatagw; then
+    build_walker
     if ! build_gw; then
       warn "odatagw build failed (see $WORK/build.log): $(tail -3 "$WORK/build.log" | tr '\n' ' ')"
     elif [[ ! -x $GW_BIN ]]; then
@@ -564,10 +677,14 @@ main() {
     elif [[ $CAPTURE_SQL == 1 ]] && start_gw debug capture; then
       if has_workload W3; then walk odatagw || true; fi
       has_workload W7 && writes_ok odatagw && GW_WRITES=1
+      if has_workload W6e || has_workload W8e; then start_est debug capture-est || true; fi
       capture_all
       stop_gw
+      stop_est
       start_gw "$GW_LOG_LEVEL" measure && have_gw=1
+      start_est "$GW_LOG_LEVEL" estimated || true
     elif start_gw "$GW_LOG_LEVEL" measure; then
+      start_est "$GW_LOG_LEVEL" estimated || true
       have_gw=1
       if has_workload W3; then walk odatagw || true; fi
       has_workload W7 && writes_ok odatagw && GW_WRITES=1
@@ -588,6 +705,14 @@ main() {
     ((have_gw)) && probe odatagw "$w" && OK[odatagw-$w]=1
     ((have_cap)) && probe cap "$w" && OK[cap-$w]=1
   done
+  # gateway only: CAP has no estimated count, and a 40-page walk of CAP pages
+  # (~1 s each under load) would not finish one walk per measurement
+  if ((have_gw)) && has_workload W6e && [[ -n $EST_PID ]]; then probe odatagw W6e && OK[odatagw-W6e]=1; fi
+  if ((have_gw)) && has_workload W8e && [[ -n $EST_PID && -x $WALKER ]]; then probe odatagw W8e && OK[odatagw-W8e]=1; fi
+  for w in W8 W8n; do
+    if ((have_gw)) && has_workload $w && [[ -x $WALKER ]]; then probe odatagw $w && OK[odatagw-$w]=1; fi
+  done
+  ((have_gw)) && estimates
   [[ -s $WORK/walk-odatagw.txt ]] && OK[odatagw-W3]=1
   [[ -s $WORK/walk-cap.txt ]] && OK[cap-W3]=1
   if has_workload W7; then
@@ -613,8 +738,11 @@ main() {
     ((have_gw)) && latency odatagw
     ((have_cap)) && latency cap
   fi
-  # CAP is stopped before the RSS run so that it does not compete for the CPU
+  ((have_gw)) && has_workload W6 && has_workload W6e && single_client
+  # CAP (and the second gateway) are stopped before the RSS run so that they
+  # do not compete for the CPU
   [[ -z $CAP_PID ]] || stop_pid "$CAP_PID"
+  stop_est
   ((have_gw)) && [[ -n ${OK[odatagw-W1]:-} ]] && rss_run
 
   stop_all

@@ -194,15 +194,14 @@ func (s *Server) readEntity(r *http.Request, q *semantic.Query, f format) respon
 	}
 	pr := newProjector(q, idx, cols).mask(requestInfo(r).masked)
 	ctx := jsonfmt.ContextURL(s.serviceRootURL(r), q.Set.Name, selected(q), true)
-	var buf bytes.Buffer
-	jw := jsonfmt.NewWriter(&buf, f.jsonOptions(s, q.Set))
+	id := ""
 	if f.metadata == jsonfmt.Full {
-		jw.EntityID(s.entityURL(r, q.Set, q.Key))
+		id = s.entityURL(r, q.Set, q.Key)
 	}
-	jw.SingleEntity(ctx, pr.cols, pr.values(vals), etag)
+	body := jsonfmt.AppendSingleEntity(make([]byte, 0, 1024), f.jsonOptions(s, q.Set), id, ctx, pr.cols, pr.values(vals), etag)
 	releaseEarly(r) // the entity is in memory: a slow client holds no database slot
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	return response{header: h, body: func(w http.ResponseWriter) { _, _ = w.Write(buf.Bytes()) }}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	return response{header: h, body: func(w http.ResponseWriter) { _, _ = w.Write(body) }}
 }
 
 // propertyResult answers Set(key)/Name (JSON: context and value; 204 when

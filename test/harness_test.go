@@ -97,6 +97,15 @@ func start(t testing.TB, c app.Config) *gateway {
 	t.Helper()
 	logs := &syncBuffer{mu: make(chanMutex, 1)}
 	log := zerolog.New(logs).Level(zerolog.DebugLevel)
+	if _, bench := t.(*testing.B); bench {
+		// A benchmark measures the gateway at its configured level, as it
+		// runs in production, and does not keep (and grow) the log in memory.
+		level, err := zerolog.ParseLevel(c.LogLevel)
+		if err != nil || c.LogLevel == "" {
+			level = zerolog.InfoLevel
+		}
+		log = zerolog.New(io.Discard).Level(level)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	g, err := app.Start(ctx, c, log)

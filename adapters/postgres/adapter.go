@@ -210,11 +210,107 @@ type scanner struct {
 	cols  []*metadata.Property
 	zone  *time.Location
 	dest  []any
-	bools []sql.NullBool
-	ints  []sql.NullInt64
-	flts  []sql.NullFloat64
-	raws  []rawText
-	times []sql.NullTime
+	slots []slot
+}
+
+// slot is one column's scan destination; only the field of the column's
+// type is used. One slice of them is one allocation per query instead of
+// one per type.
+type slot struct {
+	b boolSlot
+	i intSlot
+	f floatSlot
+	t timeSlot
+	r rawText
+}
+
+// Typed scan slots: database/sql hands a sql.Scanner the driver's value as
+// it is, so a slot that expects lib/pq's type takes it with a type switch.
+// sql.NullInt64 and sql.NullFloat64 instead convert through convertAssign,
+// which uses reflection for int64 and float64. Other source types (none
+// from lib/pq for these columns) go the sql.Null* way.
+type intSlot struct {
+	v     int64
+	valid bool
+}
+
+func (s *intSlot) Scan(src any) error {
+	switch x := src.(type) {
+	case int64:
+		s.v, s.valid = x, true
+	case nil:
+		s.v, s.valid = 0, false
+	default:
+		var n sql.NullInt64
+		if err := n.Scan(src); err != nil {
+			return err
+		}
+		s.v, s.valid = n.Int64, n.Valid
+	}
+	return nil
+}
+
+type floatSlot struct {
+	v     float64
+	valid bool
+}
+
+func (s *floatSlot) Scan(src any) error {
+	switch x := src.(type) {
+	case float64:
+		s.v, s.valid = x, true
+	case nil:
+		s.v, s.valid = 0, false
+	default:
+		var n sql.NullFloat64
+		if err := n.Scan(src); err != nil {
+			return err
+		}
+		s.v, s.valid = n.Float64, n.Valid
+	}
+	return nil
+}
+
+type boolSlot struct {
+	v     bool
+	valid bool
+}
+
+func (s *boolSlot) Scan(src any) error {
+	switch x := src.(type) {
+	case bool:
+		s.v, s.valid = x, true
+	case nil:
+		s.v, s.valid = false, false
+	default:
+		var n sql.NullBool
+		if err := n.Scan(src); err != nil {
+			return err
+		}
+		s.v, s.valid = n.Bool, n.Valid
+	}
+	return nil
+}
+
+type timeSlot struct {
+	v     time.Time
+	valid bool
+}
+
+func (s *timeSlot) Scan(src any) error {
+	switch x := src.(type) {
+	case time.Time:
+		s.v, s.valid = x, true
+	case nil:
+		s.v, s.valid = time.Time{}, false
+	default:
+		var n sql.NullTime
+		if err := n.Scan(src); err != nil {
+			return err
+		}
+		s.v, s.valid = n.Time, n.Valid
+	}
+	return nil
 }
 
 // rawText receives text-form values (strings, numerics, uuids, bytea, ...)
@@ -242,21 +338,19 @@ func (t *rawText) Scan(src any) error {
 
 func newScanner(cols []*metadata.Property, zone *time.Location) sqlexec.Scanner {
 	n := len(cols)
-	s := &scanner{cols: cols, zone: zone, dest: make([]any, n), bools: make([]sql.NullBool, n),
-		ints: make([]sql.NullInt64, n), flts: make([]sql.NullFloat64, n), raws: make([]rawText, n),
-		times: make([]sql.NullTime, n)}
+	s := &scanner{cols: cols, zone: zone, dest: make([]any, n), slots: make([]slot, n)}
 	for i, p := range cols {
-		switch p.Type {
+		switch sl := &s.slots[i]; p.Type {
 		case metadata.Boolean:
-			s.dest[i] = &s.bools[i]
+			s.dest[i] = &sl.b
 		case metadata.Byte, metadata.SByte, metadata.Int16, metadata.Int32, metadata.Int64:
-			s.dest[i] = &s.ints[i]
+			s.dest[i] = &sl.i
 		case metadata.Single, metadata.Double:
-			s.dest[i] = &s.flts[i]
+			s.dest[i] = &sl.f
 		case metadata.Date, metadata.DateTimeOffset, metadata.TimeOfDay:
-			s.dest[i] = &s.times[i]
+			s.dest[i] = &sl.t
 		default: // String, Decimal, Guid, Binary, Duration
-			s.dest[i] = &s.raws[i]
+			s.dest[i] = &sl.r
 		}
 	}
 	return s
@@ -270,29 +364,29 @@ func (s *scanner) Convert(vals []edm.Value) error {
 		*v = edm.Value{}
 		switch p.Type {
 		case metadata.Boolean:
-			v.Null, v.Bool = !s.bools[i].Valid, s.bools[i].Bool
+			v.Null, v.Bool = !s.slots[i].b.valid, s.slots[i].b.v
 		case metadata.Byte, metadata.SByte, metadata.Int16, metadata.Int32, metadata.Int64:
-			v.Null, v.Int = !s.ints[i].Valid, s.ints[i].Int64
+			v.Null, v.Int = !s.slots[i].i.valid, s.slots[i].i.v
 		case metadata.Single, metadata.Double:
-			v.Null, v.Float = !s.flts[i].Valid, s.flts[i].Float64
+			v.Null, v.Float = !s.slots[i].f.valid, s.slots[i].f.v
 		case metadata.Date:
-			v.Null = !s.times[i].Valid
-			t := s.times[i].Time
+			v.Null = !s.slots[i].t.valid
+			t := s.slots[i].t.v
 			v.Time = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 		case metadata.DateTimeOffset:
-			v.Null = !s.times[i].Valid
-			t := s.times[i].Time
+			v.Null = !s.slots[i].t.valid
+			t := s.slots[i].t.v
 			if p.LocalTime {
 				t = localToUTC(t, s.zone)
 			}
 			v.Time = t.UTC()
 		case metadata.TimeOfDay:
-			v.Null = !s.times[i].Valid
-			t := s.times[i].Time
+			v.Null = !s.slots[i].t.valid
+			t := s.slots[i].t.v
 			v.Dur = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute +
 				time.Duration(t.Second())*time.Second + time.Duration(t.Nanosecond())
 		case metadata.Duration:
-			raw := &s.raws[i]
+			raw := &s.slots[i].r
 			v.Null = raw.null
 			if !raw.null {
 				d, err := adapters.ParseISODuration(string(raw.b))
@@ -302,7 +396,7 @@ func (s *scanner) Convert(vals []edm.Value) error {
 				v.Dur = d
 			}
 		default:
-			raw := &s.raws[i]
+			raw := &s.slots[i].r
 			v.Null = raw.null
 			if !raw.null {
 				v.Text = raw.b

@@ -129,9 +129,9 @@ func (b *Backend) Query(ctx context.Context, q *semantic.Query, limit int64) (ad
 		return nil, err
 	}
 	r := &Rows{cols: cols, count: adapters.NoCount, b: b}
-	var tx *sql.Tx
+	var tx *sql.Tx // the count and the page in one snapshot
 	if q.Count {
-		tx, err := b.DB.BeginTx(ctx, b.ReadTx)
+		tx, err = b.DB.BeginTx(ctx, b.ReadTx)
 		if err != nil {
 			return nil, b.classify(err)
 		}

@@ -33,6 +33,22 @@ def mb: if type == "number" and . > 0 then (. / 1024 | num(1)) + " MB" else "–
   "Workloads:",
   ( $r.rows[] | select(.id as $id | $ran | index($id)) | "- \(.id): \(.desc)" ),
   "",
+  "## Counts",
+  "",
+  (if $r.single then
+    "List view with one client, back to back: W6 (exact count) \($r.single.W6 | rps(1)) req/s (p50 \($r.single.W6.p50_ms | num(2)) ms), W6e (estimated) \($r.single.W6e | rps(0)) req/s (p50 \($r.single.W6e.p50_ms | num(2)) ms): **\($r.ratios.W6e_over_W6_1_client | num(1))x** (goal >= 10x: \($r.goals.W6e_10x | verdict)); with \($r.settings.connections) clients \($r.ratios.W6e_over_W6_8_clients | num(1))x."
+   else "W6/W6e with one client: not measured." end),
+  "",
+  (if $r.results.W8.odatagw and $r.results.W8n.odatagw then
+    "Walk of \($r.results.W8.odatagw.pages_per_walk) pages (\($r.settings.connections) clients): with `$count=true` mean \($r.results.W8.odatagw.mean_ms | num(1)) ms per walk (p50 \($r.results.W8.odatagw.p50_ms | num(1)), p99 \($r.results.W8.odatagw.p99_ms | num(1))), without \($r.results.W8n.odatagw.mean_ms | num(1)) ms (p50 \($r.results.W8n.odatagw.p50_ms | num(1)), p99 \($r.results.W8n.odatagw.p99_ms | num(1))): **\($r.ratios.W8_over_W8n_walk_time | num(3))x** (goal <= 1.25x); PostgreSQL's own ratio for the same statements \($r.ratios.W8_over_W8n_postgres | num(3))x; with `count: estimated` (W8e) \($r.ratios.W8e_over_W8n_walk_time | num(3))x. @odata.count on every page and the same across each walk: \($r.ratios.W8_count_constant_on_every_page | verdict). Verdict: \($r.goals.W8_walk_count | verdict)."
+   else "W8: not measured." end),
+  "",
+  "Estimates (gateway with `count: estimated`, after VACUUM ANALYZE) against count(*):",
+  "",
+  "| Query | @odata.count | count(*) | error | within 10% |",
+  "|---|---:|---:|---:|---|",
+  ( ($r.estimates // [])[] | "| `\(.query)` | \(.estimate // "–") | \(.exact // "–") | \(.error_pct | num(1))% | \(.within_10pct | verdict) |" ),
+  "",
   "## Paging: first page vs a page deep in the walk (1 client, p50 / p99 ms)",
   "",
   "| Service | nextLinks walked | first page p50 | p99 | deep page p50 | p99 | deep/first (p50) |",
@@ -45,7 +61,7 @@ def mb: if type == "number" and . > 0 then (. / 1024 | num(1)) + " MB" else "–
   "## Gateway memory",
   "",
   (if $r.rss then
-    "W1 with \($r.rss.connections) clients on a fresh gateway whose queue admits them all (\($r.rss.guard)): \($r.rss.wrk | rps(0)) req/s, p50 \($r.rss.wrk.p50_ms | num(1)) ms, p99 \($r.rss.wrk.p99_ms | num(1)) ms. Peak RSS (VmHWM) \($r.rss.vmhwm_kb | mb) (after start-up \($r.rss.vmhwm_before_kb | mb)); RSS at the end \($r.rss.vmrss_after_kb | mb). Goal < 150 MB: \($r.goals.rss_under_150mb | verdict)."
+    "W1 with \($r.rss.connections) clients on a fresh gateway whose queue admits them all (\($r.rss.guard)): \($r.rss.wrk | rps(0)) req/s, p50 \($r.rss.wrk.p50_ms | num(1)) ms, p99 \($r.rss.wrk.p99_ms | num(1)) ms. Peak RSS (VmHWM) \($r.rss.vmhwm_kb | mb) (after start-up \($r.rss.vmhwm_before_kb | mb)); RSS at the end \($r.rss.vmrss_after_kb | mb). Goal < 50 MB: \($r.goals.rss_under_50mb | verdict)."
    else "Not measured with all clients admitted." end),
   "",
   (if $r.rss_default_guard then
@@ -56,7 +72,11 @@ def mb: if type == "number" and . > 0 then (. / 1024 | num(1)) + " MB" else "–
   "",
   ( $r.rows[] | select(.postgres != null)
     | $r.results[.id] as $res
-    | "\(.id) (\($res.postgres_sql_source)):", "", "```sql", $res.postgres_sql, "```", ""
+    | ($res.postgres_sql | split("\n")) as $lines
+    | (if ($lines | length) > 6
+       then ($lines[0:3] + ["-- … \($lines | length) statements in all (the whole walk is one pgbench transaction); the last:"] + $lines[-1:]) | join("\n")
+       else $res.postgres_sql end) as $shown
+    | "\(.id) (\($res.postgres_sql_source)):", "", "```sql", $shown, "```", ""
   ),
   "## Notes",
   "",

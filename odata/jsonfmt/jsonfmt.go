@@ -61,6 +61,13 @@ type Writer struct {
 	written int64
 	rows    int
 	err     error
+
+	// The escaped `"name":` of each property of the last column list a
+	// collection member was written with: a page writes the same columns
+	// on every row, so names are escaped once per response, not per row.
+	keyCols []*metadata.Property
+	keys    []byte
+	keyEnd  []int // end of each column's key in keys
 }
 
 // NewWriter returns a Writer on w.
@@ -156,20 +163,38 @@ func (w *Writer) EndCollection(nextLink string) {
 
 // SingleEntity writes a whole single-entity response.
 func (w *Writer) SingleEntity(contextURL string, cols []*metadata.Property, vals []edm.Value, etag string) {
-	w.buf = w.appendContext(append(w.buf[:0], '{'), contextURL)
-	w.buf = w.appendMembers(w.buf, cols, vals, etag)
-	w.buf = append(w.buf, "}\n"...)
+	w.buf = w.appendSingleEntity(w.buf[:0], contextURL, cols, vals, etag)
 	w.flush()
 }
 
+// AppendSingleEntity appends the response SingleEntity writes to b (id: the
+// entity's id, written with odata.metadata=full, see EntityID): for a
+// caller that keeps the (small) body in memory, without a Writer's scratch
+// buffer and a copy.
+func AppendSingleEntity(b []byte, opt Options, id, contextURL string, cols []*metadata.Property, vals []edm.Value, etag string) []byte {
+	w := Writer{opt: opt, id: id}
+	return w.appendSingleEntity(b, contextURL, cols, vals, etag)
+}
+
+func (w *Writer) appendSingleEntity(b []byte, contextURL string, cols []*metadata.Property, vals []edm.Value, etag string) []byte {
+	b = w.appendContext(append(b, '{'), contextURL)
+	b = w.appendMembers(b, cols, vals, etag, false)
+	return append(b, "}\n"...)
+}
+
 func (w *Writer) appendEntity(b []byte, cols []*metadata.Property, vals []edm.Value, etag string) []byte {
-	b = w.appendMembers(append(b, '{'), cols, vals, etag)
+	b = w.appendMembers(append(b, '{'), cols, vals, etag, true)
 	return append(b, '}')
 }
 
 // appendMembers appends an entity's control information and properties,
-// without braces.
-func (w *Writer) appendMembers(b []byte, cols []*metadata.Property, vals []edm.Value, etag string) []byte {
+// without braces. keyed: take the property names from the key cache (rows
+// of a collection), else escape them here (one entity).
+func (w *Writer) appendMembers(b []byte, cols []*metadata.Property, vals []edm.Value, etag string, keyed bool) []byte {
+	if keyed {
+		w.propertyKeys(cols)
+	}
+	start := 0
 	first := true
 	sep := func(b []byte) []byte {
 		if !first {
@@ -207,11 +232,48 @@ func (w *Writer) appendMembers(b []byte, cols []*metadata.Property, vals []edm.V
 				b = append(b, '"')
 			}
 		}
-		b = appendString(sep(b), p.Name)
-		b = append(b, ':')
+		if keyed {
+			b = append(sep(b), w.keys[start:w.keyEnd[i]]...)
+			start = w.keyEnd[i]
+		} else {
+			b = append(appendString(sep(b), p.Name), ':')
+		}
 		b = w.AppendValue(b, p, &vals[i])
 	}
 	return b
+}
+
+// propertyKeys makes w.keys the escaped keys of cols, unless they already are.
+func (w *Writer) propertyKeys(cols []*metadata.Property) {
+	if len(cols) == len(w.keyCols) {
+		same := true
+		for i, p := range cols {
+			if w.keyCols[i] != p {
+				same = false
+				break
+			}
+		}
+		if same {
+			return
+		}
+	}
+	size := 0
+	for _, p := range cols {
+		size += len(p.Name) + 3
+	}
+	if cap(w.keyCols) < len(cols) {
+		w.keyCols, w.keyEnd = make([]*metadata.Property, 0, len(cols)), make([]int, 0, len(cols))
+	}
+	if cap(w.keys) < size {
+		w.keys = make([]byte, 0, size+size/4) // room for a few escapes
+	}
+	w.keyCols = append(w.keyCols[:0], cols...)
+	w.keys, w.keyEnd = w.keys[:0], w.keyEnd[:0]
+	for _, p := range cols {
+		w.keys = appendString(w.keys, p.Name)
+		w.keys = append(w.keys, ':')
+		w.keyEnd = append(w.keyEnd, len(w.keys))
+	}
 }
 
 // AppendValue appends the JSON form of v as a value of property p.
@@ -251,7 +313,7 @@ func (w *Writer) AppendValue(b []byte, p *metadata.Property, v *edm.Value) []byt
 		return append(b, '"')
 	case metadata.Date:
 		b = append(b, '"')
-		b = v.Time.UTC().AppendFormat(b, "2006-01-02")
+		b = AppendDate(b, v.Time)
 		return append(b, '"')
 	case metadata.DateTimeOffset:
 		b = append(b, '"')
@@ -269,10 +331,37 @@ func (w *Writer) AppendValue(b []byte, p *metadata.Property, v *edm.Value) []byt
 	return append(b, "null"...)
 }
 
+// AppendDate appends t's date in UTC as YYYY-MM-DD.
+func AppendDate(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, m, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, "2006-01-02")
+	}
+	return appendYMD(b, y, int(m), d)
+}
+
 // AppendDateTime appends t in UTC as RFC 3339 with the fractional digits
-// it has (none, or up to 9, trailing zeros trimmed).
+// it has (none, or up to 9, trailing zeros trimmed). Written digit by
+// digit: time.AppendFormat interprets its layout on every call.
 func AppendDateTime(b []byte, t time.Time) []byte {
-	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.999999999Z07:00")
+	t = t.UTC()
+	y, m, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, "2006-01-02T15:04:05.999999999Z07:00")
+	}
+	hh, mm, ss := t.Clock()
+	b = appendYMD(b, y, int(m), d)
+	b = append(b, 'T', byte('0'+hh/10), byte('0'+hh%10), ':', byte('0'+mm/10), byte('0'+mm%10),
+		':', byte('0'+ss/10), byte('0'+ss%10))
+	b = appendFrac(b, int64(t.Nanosecond()))
+	return append(b, 'Z')
+}
+
+// appendYMD appends YYYY-MM-DD; y must be within 0..9999.
+func appendYMD(b []byte, y, m, d int) []byte {
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
 }
 
 // AppendTimeOfDay appends d (since midnight) as HH:MM:SS[.fffffff].

@@ -113,6 +113,7 @@ func BenchmarkWriteRows(b *testing.B) {
 	w := NewWriter(io.Discard, Options{})
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		w = NewWriter(io.Discard, Options{})
 		n := int64(len(rows))
@@ -122,6 +123,7 @@ func BenchmarkWriteRows(b *testing.B) {
 		}
 		w.EndCollection("")
 	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(b.N*len(rows))/b.Elapsed().Seconds(), "rows/s")
 	if strings.Contains(string(w.buf), "panic") {
 		b.Fatal("unreachable")
@@ -206,6 +208,32 @@ func TestMetadataLevels(t *testing.T) {
 			Full: `{"@odata.context":"C","@odata.type":"#ns.T","@odata.id":"I","@odata.editLink":"I","ID@odata.type":"#Int64","ID":7}`}[tc.level]
 		if got := strings.TrimSpace(buf.String()); got != want {
 			t.Errorf("single entity, level %d:\n got %s\nwant %s", tc.level, got, want)
+		}
+	}
+}
+
+// TestAppendDateTimeMatchesFormat: the digit-by-digit date and time writers
+// answer what time.AppendFormat does, for every year and fraction.
+func TestAppendDateTimeMatchesFormat(t *testing.T) {
+	times := []time.Time{
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 6, 15, 12, 0, 0, 0, time.UTC),
+		time.Date(2024, 2, 29, 8, 5, 9, 123000000, time.FixedZone("x", -7*3600)),
+		time.Date(1970, 1, 1, 0, 0, 0, 1, time.UTC),
+	}
+	seed := uint64(42)
+	for i := 0; i < 2000; i++ {
+		seed = seed*6364136223846793005 + 1442695040888963407
+		times = append(times, time.Unix(int64(seed>>33)-1<<30, int64(seed%1e9)*int64(i%3)).In(time.FixedZone("z", int(seed%50000)-25000)))
+	}
+	for _, tm := range times {
+		if got, want := string(AppendDateTime(nil, tm)), tm.UTC().Format("2006-01-02T15:04:05.999999999Z07:00"); got != want {
+			t.Errorf("AppendDateTime(%v) = %s, want %s", tm, got, want)
+		}
+		if got, want := string(AppendDate(nil, tm)), tm.UTC().Format("2006-01-02"); got != want {
+			t.Errorf("AppendDate(%v) = %s, want %s", tm, got, want)
 		}
 	}
 }

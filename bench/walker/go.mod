@@ -1,0 +1,3 @@
+module odatagw-bench-walker
+
+go 1.26
