@@ -276,3 +276,19 @@ func TestMatchesPattern(t *testing.T) {
 		t.Errorf("SQLite matchesPattern is case-sensitive: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestCastAndIsof: cast and isof on primitive values; the one-argument
+// (entity) forms are 501.
+func TestCastAndIsof(t *testing.T) {
+	t.Parallel()
+	g := startFixture(t)
+	r := g.do("GET", "/odata/Orders?$select=OrderID&$filter=cast(OrderID,Edm.String)%20eq%20'10249'%20or%20cast(Total,Edm.Decimal)%20gt%201000", nil)
+	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#Orders(OrderID)","value":[{"OrderID":10249},{"OrderID":10252}]}`)
+	r = g.do("GET", "/odata/Orders/$count?$filter=isof(Total,Edm.Decimal)%20and%20not%20isof(OrderID,Edm.Int32)", nil)
+	if r.Status != 200 || string(r.Body) != "6" {
+		t.Errorf("isof: %d %s", r.Status, r.Body)
+	}
+	assertODataError(t, g.do("GET", "/odata/Orders?$filter=isof(odatagw.Orders)", nil), 501)
+	assertODataError(t, g.do("GET", "/odata/Orders?$filter=cast(Status,Edm.Int32)%20eq%201", nil), 501)
+	assertODataError(t, g.do("GET", "/odata/Orders?$filter=cast(Status,Edm.Nope)%20eq%201", nil), 501)
+}

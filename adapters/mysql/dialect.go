@@ -383,6 +383,20 @@ func (d *dialect) Call(ps *sqlgen.Params, fn semantic.Func, t metadata.Type, arg
 		return "CHAR_LENGTH(" + arg(0) + ")", nil
 	case semantic.FnIndexOf:
 		return "(LOCATE(" + d.bin(args[1]) + ", " + d.bin(args[0]) + ") - 1)", nil
+	case semantic.FnCast:
+		if len(args) != 1 {
+			break
+		}
+		switch {
+		case t == metadata.String:
+			return "CAST(" + arg(0) + " AS CHAR)", nil
+		case t == metadata.Double || t == metadata.Single:
+			return "(" + arg(0) + " + 0E0)", nil
+		case t == metadata.Decimal:
+			return "CAST(" + arg(0) + " AS DECIMAL(65,0))", nil // from an integer: no fraction
+		case t.IsIntegral():
+			return "CAST(" + arg(0) + " AS SIGNED)", nil
+		}
 	case semantic.FnMatchesPattern: // PCRE on MariaDB, ICU on MySQL; case-sensitive under the binary collation
 		return "(" + d.bin(args[0]) + " REGEXP " + d.bin(args[1]) + ")", nil
 	case semantic.FnSubstring:

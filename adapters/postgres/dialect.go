@@ -345,6 +345,10 @@ func (d *dialect) Call(ps *sqlgen.Params, fn semantic.Func, t metadata.Type, arg
 		return "length(" + arg(0) + ")", nil
 	case semantic.FnIndexOf:
 		return "(strpos(" + arg(0) + ", " + arg(1) + ") - 1)", nil
+	case semantic.FnCast:
+		if ty, ok := castTypes[t]; ok && len(args) == 1 {
+			return "CAST(" + arg(0) + " AS " + ty + ")", nil
+		}
 	case semantic.FnMatchesPattern: // POSIX advanced regular expression, case-sensitive
 		return "(" + arg(0) + " ~ " + arg(1) + ")", nil
 	case semantic.FnSubstring:
@@ -519,3 +523,10 @@ func (*dialect) SetDefault(*metadata.Property) string { return "DEFAULT" }
 func (*dialect) NullBool() string { return "CAST(NULL AS BOOLEAN)" }
 
 func (*dialect) DefaultValues() string { return "DEFAULT VALUES" }
+
+// castTypes are the SQL types of cast targets (semantic.FnCast).
+var castTypes = map[metadata.Type]string{
+	metadata.Byte: "smallint", metadata.SByte: "smallint", metadata.Int16: "smallint", metadata.Int32: "integer",
+	metadata.Int64: "bigint", metadata.Decimal: "numeric", metadata.Single: "real", metadata.Double: "double precision",
+	metadata.String: "text",
+}

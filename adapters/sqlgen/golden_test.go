@@ -122,6 +122,9 @@ func goldenCases(o *orders) []goldenCase {
 		{name: "in_types", q: sel(&semantic.Logical{
 			L: &semantic.In{X: pr(o.created), Values: []semantic.Const{c(metadata.DateTimeOffset, created)}},
 			R: &semantic.In{X: pr(o.uid), Values: []semantic.Const{c(metadata.Guid, "00000000-0000-0000-0000-000000000001")}}})},
+		{name: "cast", q: sel(&semantic.Logical{
+			L: cmp(semantic.Eq, &semantic.Call{Fn: semantic.FnCast, Args: []semantic.Expr{pr(o.qty)}, T: metadata.String}, str("5")),
+			R: cmp(semantic.Gt, &semantic.Call{Fn: semantic.FnCast, Args: []semantic.Expr{pr(o.qty)}, T: metadata.Double}, k(metadata.Double, 1.5))})},
 		{name: "matches_pattern", q: sel(&semantic.Logical{
 			L: call(semantic.FnMatchesPattern, metadata.Boolean, pr(o.note), str(`^[0-9]+%`)),
 			R: &semantic.Not{X: call(semantic.FnMatchesPattern, metadata.Boolean, pr(o.code), pr(o.status))}})},

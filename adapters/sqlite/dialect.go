@@ -255,6 +255,20 @@ func (dialect) Call(ps *sqlgen.Params, fn semantic.Func, t metadata.Type, args [
 		return "length(" + arg(0) + ")", nil
 	case semantic.FnIndexOf:
 		return "(instr(" + arg(0) + ", " + arg(1) + ") - 1)", nil
+	case semantic.FnCast: // integers are 64-bit already; decimals are exact text or integers
+		if len(args) != 1 {
+			break
+		}
+		switch {
+		case t == metadata.String && args[0].Type == metadata.String:
+			return arg(0), nil
+		case t == metadata.String:
+			return "CAST(" + arg(0) + " AS TEXT)", nil
+		case t == metadata.Double || t == metadata.Single:
+			return "CAST(" + arg(0) + " AS REAL)", nil
+		case t.IsIntegral() || t == metadata.Decimal:
+			return arg(0), nil
+		}
 	case semantic.FnMatchesPattern: // regexp(), registered by this package: Go's RE2 syntax
 		return "(" + arg(0) + " REGEXP " + arg(1) + ")", nil
 	case semantic.FnSubstring:

@@ -160,6 +160,14 @@ func TestBindFilterSuccess(t *testing.T) {
 
 		// in.
 		{"in with null", "Things", "I32 in (1, 2, null)", nil, "(I32 in (1:Int32, 2:Int32, null))"},
+		{"isof same type", "Things", "isof(Name, Edm.String)", nil, "true:Boolean"},
+		{"isof widening", "Things", "isof(I32, Edm.Int64)", nil, "true:Boolean"},
+		{"isof narrowing", "Things", "isof(I64, Edm.Int32)", nil, "false:Boolean"},
+		{"isof other type", "Things", "isof(Name, Edm.Int32)", nil, "false:Boolean"},
+		{"cast widening", "Things", "cast(I32, Edm.Int64) mul 3000000000 gt 0", nil, "((cast(I32):Int64 mul 3000000000:Int64):Int64 gt 0:Int64)"},
+		{"cast to string", "Things", "cast(I32, Edm.String) eq '5'", nil, "(cast(I32):String eq '5':String)"},
+		{"cast same type", "Things", "cast(Name, Edm.String) eq 'x'", nil, "(Name eq 'x':String)"},
+		{"cast literal", "Things", "Price eq cast(5, Edm.Decimal)", nil, "(Price eq 5:Decimal)"},
 		{"matchesPattern", "Things", "matchesPattern(Name, '^A.*z$')", nil, "matchespattern(Name,'^A.*z$':String):Boolean"},
 		// Salesforce sends SOQL IN as a chain of or-ed equalities: one In.
 		{"or-chain of eq is an in", "Orders", "OrderID eq 1 or OrderID eq 2 or 3 eq OrderID", nil, "(OrderID in (1:Int64, 2:Int64, 3:Int64))"},
@@ -303,9 +311,10 @@ func TestBindFilterErrors(t *testing.T) {
 		{"round of string", "Things", "round(Name) eq 1", nil, wantErr{BadRequest, "$filter", "function round expects", nil, ""}},
 		{"unknown function", "Things", "foo(Name) eq 1", nil, wantErr{BadRequest, "$filter", "unknown function foo", nil, "foo"}},
 		{"substringof hint", "Things", "substringof('a',Name)", nil, wantErr{NotImplemented, "$filter", "use contains", nil, ""}},
-		{"cast", "Things", "cast(Name, Edm.String) eq 'x'", nil, wantErr{NotImplemented, "$filter", "function cast is not supported", nil, ""}},
+		{"cast string to int", "Things", "cast(Name, Edm.Int32) eq 5", nil, wantErr{NotImplemented, "$filter", "cast from Edm.String to Edm.Int32 is not supported", nil, ""}},
+		{"cast to entity type", "Things", "cast(Name, odatagw.Things) eq 'x'", nil, wantErr{NotImplemented, "$filter", "entity or complex type", nil, ""}},
 		{"matchesPattern bad pattern", "Things", "matchesPattern(Name, 'a(')", nil, wantErr{BadRequest, "$filter", "not a valid regular expression", nil, ""}},
-		{"isof", "Things", "isof(Name, Edm.String)", nil, wantErr{NotImplemented, "$filter", "function isof is not supported", nil, ""}},
+		{"isof entity", "Things", "isof(odatagw.Things)", nil, wantErr{NotImplemented, "$filter", "supported on a primitive value only", nil, ""}},
 		{"lambda", "Things", "Tags/any(t: t eq 'a')", nil, wantErr{NotImplemented, "$filter", "lambda operator any is not supported: the model has no navigation properties", nil, ""}},
 		{"has", "Things", "Name has 'x'", nil, wantErr{NotImplemented, "$filter", "operator has is not supported", nil, ""}},
 		{"alias value error names the alias", "Things", "Name eq @p", []string{"@p", "Nope"}, wantErr{BadRequest, "@p", "Things has no property Nope", sp(0, 4), "Nope"}},

@@ -78,8 +78,6 @@ var roundingOverloads = []overload{{params: []metadata.Type{anyNumeric}, result:
 // unsupportedFunctions are valid OData functions the gateway does not
 // implement (501), with the reason.
 var unsupportedFunctions = map[string]string{
-	"cast":           "the model has no derived or structured types",
-	"isof":           "the model has no derived types",
 	"totalseconds":   "Edm.Duration functions are not supported",
 	"hassubset":      "the model has no collection properties",
 	"hassubsequence": "the model has no collection properties",
@@ -99,6 +97,9 @@ var (
 
 func (b *binder) call(n *odata.Call, depth int) (operand, error) {
 	name := strings.ToLower(n.Name)
+	if name == "cast" || name == "isof" {
+		return b.castOrIsof(n, name, depth)
+	}
 	f, ok := functions[name]
 	if !ok {
 		if why, ok := unsupportedFunctions[name]; ok || strings.HasPrefix(name, "geo.") {
