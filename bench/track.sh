@@ -38,13 +38,23 @@ EOF
 # tps_of OUTPUT: pgbench's tps (excluding connection time).
 tps_of() { sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1; }
 
-log "UPDATE erp.orders without tracking ($CLIENTS clients, ${DURATION}s)"
-bin/odatagw track remove --config "$WORK/track.yaml" --db "$DSN" --schemas erp >/dev/null 2>&1 || true
-plain=$(pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$DURATION" -f "$WORK/update.sql" "$DSN" 2>&1 | tps_of)
-log "odatagw track install"
-bin/odatagw track install --config "$WORK/track.yaml" --db "$DSN" --schemas erp >/dev/null
-log "UPDATE erp.orders with tracking"
-tracked=$(pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$DURATION" -f "$WORK/update.sql" "$DSN" 2>&1 | tps_of)
+# Alternate without/with the trigger (ROUNDS each, median), so that warm-up
+# and background load do not favour one side.
+ROUNDS=${BENCH_TRACK_ROUNDS:-3}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+plain_runs=() tracked_runs=()
+for ((r = 1; r <= ROUNDS; r++)); do
+  bin/odatagw track remove --config "$WORK/track.yaml" --db "$DSN" --schemas erp >/dev/null 2>&1 || true
+  log "round $r: UPDATE erp.orders without tracking ($CLIENTS clients, ${DURATION}s)"
+  plain_runs+=("$(pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$DURATION" -f "$WORK/update.sql" "$DSN" 2>&1 | tps_of)")
+  bin/odatagw track install --config "$WORK/track.yaml" --db "$DSN" --schemas erp >/dev/null
+  log "round $r: UPDATE erp.orders with tracking"
+  tracked_runs+=("$(pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$DURATION" -f "$WORK/update.sql" "$DSN" 2>&1 | tps_of)")
+done
+plain=$(printf '%s\n' "${plain_runs[@]}" | median)
+tracked=$(printf '%s\n' "${tracked_runs[@]}" | median)
+# Start the delta measurements from an empty log.
+psql "$DSN" -qc "DELETE FROM odatagw.changes"
 
 port=$(free_port)
 start_bg . "$WORK/gateway.log" bin/odatagw serve --listen "127.0.0.1:$port" --db "$DSN" --schemas erp \
@@ -71,10 +81,11 @@ psql "$DSN" -qc "UPDATE erp.orders SET status = status WHERE order_id IN (SELECT
 first=$(poll_ms "$link")
 # The whole delta answer: 5 pages of 2,000.
 start=$(date +%s.%N)
-pages=0 next=$link
+pages=0 entries=0 next=$link
 while [[ -n $next ]]; do
   body=$(curl -s "$next")
   pages=$((pages + 1))
+  entries=$((entries + $(grep -o '"order_id":' <<<"$body" | wc -l)))
   next=$(sed -n 's/.*"@odata.nextLink":"\([^"]*\)".*/\1/p' <<<"$body")
 done
 walk=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.0f", (e-s)*1000}')
@@ -83,11 +94,11 @@ ratio=$(awk -v a="$tracked" -v b="$plain" 'BEGIN {printf "%.2f", a/b}')
 {
   echo "| measure | value |"
   echo "|---|---|"
-  echo "| UPDATE erp.orders, pgbench -M prepared, $CLIENTS clients, no tracking | $plain tps |"
-  echo "| same, with the capture trigger | $tracked tps ($ratio x) |"
+  echo "| UPDATE erp.orders, pgbench -M prepared, $CLIENTS clients, no tracking (median of $ROUNDS, alternating) | $plain tps (${plain_runs[*]}) |"
+  echo "| same, with the capture trigger | $tracked tps (${tracked_runs[*]}); ratio $ratio |"
   echo "| delta poll, no pending change (median of $POLLS) | $idle ms |"
   echo "| delta poll, 10,000 pending changes: first page of 2,000 (median of $POLLS) | $first ms |"
-  echo "| delta poll, 10,000 pending changes: whole answer ($pages pages) | $walk ms |"
+  echo "| delta poll, 10,000 pending changes: whole answer ($pages pages, $entries entries) | $walk ms |"
   echo
   echo "Machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d)."
 } | tee bench/results/track.md

@@ -145,7 +145,10 @@ func TestChangeTracking(t *testing.T) {
 
 	// Many changes: pages of Prefer odata.maxpagesize with nextLinks, the
 	// last one with the delta link; every change exactly once.
-	exec(`INSERT INTO "Orders" ("CustomerID","OrderDate","Total","Status") SELECT 'ALFKI', '2024-08-01', 100 + g, 'Bulk' FROM generate_series(1, 25) g`)
+	// Keys of different lengths (7 < 85 < 913 < 30001 ...): pages must
+	// follow the keys' order, not their text's.
+	exec(`INSERT INTO "Orders" ("CustomerID","OrderDate","Total","Status") SELECT 'ALFKI', '2024-08-01', 100 + g, 'Bulk' FROM generate_series(1, 19) g`)
+	exec(`INSERT INTO "Orders" ("OrderID","CustomerID","OrderDate","Total","Status") SELECT id, 'ALFKI', '2024-08-01', 100, 'Bulk' FROM unnest(ARRAY[7, 85, 913, 4000, 123456, 9999999]) id`)
 	seen := map[string]int{}
 	next, pages := delta, 0
 	for next != "" {

@@ -222,11 +222,15 @@ func (d *DB) ChangePosition(ctx context.Context) (string, error) {
 // jsonb text; keys are listed in jsonb order.
 func (d *DB) Changes(ctx context.Context, set *metadata.EntitySet, since, after string, limit int) ([]adapters.Change, error) {
 	const unseen = `tbl = $1 AND xid >= pg_snapshot_xmin($2::pg_snapshot) AND NOT pg_visible_in_snapshot(xid, $2::pg_snapshot)`
-	q := `SELECT key::text FROM (SELECT DISTINCT key FROM odatagw.changes WHERE ` + unseen + `) k ORDER BY key LIMIT $3`
+	// Listed in jsonb order, the order of the cursor comparison: the output
+	// column is named cursor, not key, so that ORDER BY k.key cannot mean the
+	// text (where {"id": 10} sorts before {"id": 9} and paging would skip).
+	q := `SELECT k.key::text AS cursor FROM (SELECT DISTINCT key FROM odatagw.changes WHERE ` + unseen + `) k
+		ORDER BY k.key LIMIT $3`
 	args := []any{logName(set), since, limit}
 	if after != "" {
-		q = `SELECT key::text FROM (SELECT DISTINCT key FROM odatagw.changes WHERE ` + unseen + `
-			AND key > $4::jsonb) k ORDER BY key LIMIT $3`
+		q = `SELECT k.key::text AS cursor FROM (SELECT DISTINCT key FROM odatagw.changes WHERE ` + unseen + `
+			AND key > $4::jsonb) k ORDER BY k.key LIMIT $3`
 		args = append(args, after)
 	}
 	rows, err := d.db.QueryContext(ctx, q, args...)
