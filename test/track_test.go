@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/odatagw/odatagw/internal/conformance"
+	"github.com/odatagw/odatagw/internal/pgtest"
 	"github.com/odatagw/odatagw/server/app"
 )
 
@@ -275,4 +276,25 @@ func TestCheckChangeTracking(t *testing.T) {
 			t.Errorf("change tracking checked on an untracked set: %+v", it)
 		}
 	}
+}
+
+// TestChangeTrackingCompositeKey: a composite key, and an update that
+// changes the key: the old key is reported deleted, the new one changed.
+func TestChangeTrackingCompositeKey(t *testing.T) {
+	t.Parallel()
+	dsn := fixtureDSN(t)
+	trackCmd(t, "install", []string{"order_lines"}, "--db", dsn)
+	c := fixtureConfig(dsn)
+	c.Sets["order_lines"] = app.SetConfig{TrackChanges: true}
+	c.LogLevel = "warn"
+	g := start(t, c)
+	r := g.do("GET", "/odata/order_lines?$select=quantity&$top=0", nil, "Prefer", "odata.track-changes")
+	delta := link(t, r, "deltaLink")
+	pgtest.MustExec(t, dsn, `UPDATE order_lines SET line_no = 9 WHERE order_id = 10248 AND line_no = 1;
+UPDATE order_lines SET quantity = 11 WHERE order_id = 10249 AND line_no = 1`)
+	r = g.doURL("GET", delta, nil)
+	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#order_lines(quantity)/$delta","value":[`+
+		`{"@odata.context":"BASE/odata/$metadata#order_lines/$deletedEntity","id":"BASE/odata/order_lines(order_id=10248,line_no=1)","reason":"deleted"},`+
+		`{"order_id":10249,"line_no":1,"quantity":11},{"order_id":10248,"line_no":9,"quantity":2}],`+ // the change log's (jsonb) order
+		`"@odata.deltaLink":"BASE/odata/order_lines?$select=quantity&$deltatoken=TOKEN"}`)
 }

@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -16,8 +18,9 @@ import (
 // Change capture on PostgreSQL: a row trigger (odatagw_track) on each
 // tracked table appends the key of every inserted, updated or deleted row
 // to odatagw.changes, with the writing transaction's id (xid8). Whoever
-// writes, the ERP included, is captured; the trigger function runs as its
-// owner (SECURITY DEFINER), so writers need no rights on the log.
+// writes, the ERP included, is captured; the trigger function (one per
+// table: it reads the key columns directly) runs as its owner (SECURITY
+// DEFINER), so writers need no rights on the log.
 //
 // Nothing is lost between polls: positions are snapshots, not sequence
 // numbers (which are taken at write time and commit out of order).
@@ -39,31 +42,47 @@ CREATE TABLE IF NOT EXISTS odatagw.changes (
   at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX IF NOT EXISTS changes_tbl_xid ON odatagw.changes (tbl, xid);
-CREATE INDEX IF NOT EXISTS changes_at ON odatagw.changes (at);
+CREATE INDEX IF NOT EXISTS changes_at ON odatagw.changes USING brin (at);
 COMMENT ON TABLE odatagw.changes IS 'odatagw change log (odatagw track install); rows are purged after track_retention';
-CREATE OR REPLACE FUNCTION odatagw.capture() RETURNS trigger
+`
+
+// captureFunction is the trigger function of one table: it builds the key
+// from the key columns directly (no conversion of the whole row), so that a
+// tracked write costs one small insert into the log. It runs as its owner
+// (SECURITY DEFINER, fixed search_path): writers need no rights on the log.
+func captureFunction(set *metadata.EntitySet) string {
+	var kn, ko, changed string
+	for i, p := range set.Key {
+		if i > 0 {
+			kn, ko, changed = kn+", ", ko+", ", changed+" OR "
+		}
+		col := pq.QuoteIdentifier(p.Column)
+		kn += pq.QuoteLiteral(p.Column) + ", NEW." + col
+		ko += pq.QuoteLiteral(p.Column) + ", OLD." + col
+		changed += "NEW." + col + " IS DISTINCT FROM OLD." + col
+	}
+	tbl := pq.QuoteLiteral(logName(set))
+	return `CREATE OR REPLACE FUNCTION ` + functionName(set) + `() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
-DECLARE
-  kn jsonb;
-  ko jsonb;
 BEGIN
+  IF TG_OP = 'DELETE' OR TG_OP = 'UPDATE' AND (` + changed + `) THEN
+    INSERT INTO odatagw.changes (tbl, key) VALUES (` + tbl + `, jsonb_build_object(` + ko + `));
+  END IF;
   IF TG_OP <> 'DELETE' THEN
-    SELECT jsonb_object_agg(c, to_jsonb(NEW) -> c) INTO kn FROM unnest(TG_ARGV) AS c;
-  END IF;
-  IF TG_OP <> 'INSERT' THEN
-    SELECT jsonb_object_agg(c, to_jsonb(OLD) -> c) INTO ko FROM unnest(TG_ARGV) AS c;
-  END IF;
-  IF ko IS NOT NULL AND ko IS DISTINCT FROM kn THEN
-    INSERT INTO odatagw.changes (tbl, key) VALUES (TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, ko);
-  END IF;
-  IF kn IS NOT NULL THEN
-    INSERT INTO odatagw.changes (tbl, key) VALUES (TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, kn);
+    INSERT INTO odatagw.changes (tbl, key) VALUES (` + tbl + `, jsonb_build_object(` + kn + `));
   END IF;
   RETURN NULL;
 END
 $f$;
-REVOKE ALL ON FUNCTION odatagw.capture() FROM PUBLIC;
-`
+REVOKE ALL ON FUNCTION ` + functionName(set) + `() FROM PUBLIC`
+}
+
+// functionName is the trigger function of set's table: odatagw.capture_
+// and a hash of the table's name (names of any length and spelling).
+func functionName(set *metadata.EntitySet) string {
+	h := sha256.Sum256([]byte(logName(set)))
+	return "odatagw.capture_" + hex.EncodeToString(h[:8])
+}
 
 const triggerName = "odatagw_track"
 
@@ -94,16 +113,10 @@ func (d *DB) InstallTracking(ctx context.Context, sets []*metadata.EntitySet) er
 		return fmt.Errorf("creating the change log: %w", err)
 	}
 	for _, s := range sets {
-		args := ""
-		for i, p := range s.Key {
-			if i > 0 {
-				args += ", "
-			}
-			args += pq.QuoteLiteral(p.Column)
-		}
-		stmt := `DROP TRIGGER IF EXISTS ` + triggerName + ` ON ` + tableName(s) + `;
+		stmt := captureFunction(s) + `;
+DROP TRIGGER IF EXISTS ` + triggerName + ` ON ` + tableName(s) + `;
 CREATE TRIGGER ` + triggerName + ` AFTER INSERT OR UPDATE OR DELETE ON ` + tableName(s) +
-			` FOR EACH ROW EXECUTE FUNCTION odatagw.capture(` + args + `)`
+			` FOR EACH ROW EXECUTE FUNCTION ` + functionName(s) + `()`
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("installing the trigger on %s: %w", s.Name, err)
 		}
@@ -125,7 +138,8 @@ func (d *DB) RemoveTracking(ctx context.Context, sets []*metadata.EntitySet) err
 		return err
 	}
 	for _, s := range sets {
-		if _, err := tx.ExecContext(ctx, `DROP TRIGGER IF EXISTS `+triggerName+` ON `+tableName(s)); err != nil {
+		if _, err := tx.ExecContext(ctx, `DROP TRIGGER IF EXISTS `+triggerName+` ON `+tableName(s)+`;
+DROP FUNCTION IF EXISTS `+functionName(s)+`()`); err != nil {
 			return fmt.Errorf("dropping the trigger on %s: %w", s.Name, err)
 		}
 		if logExists {
