@@ -4,7 +4,7 @@ package test
 //
 // The fixtures in testdata/clients/*.json were recorded on 2026-11-30 by
 // driving the npm clients named in each file (SAP Cloud SDK with a typed
-// client generated from our $metadata, @odata/client, o.js) against a running
+// client generated from our $metadata, @odata/client, o.js, odata2ts) against a running
 // odatagw through a logging reverse proxy; testdata/clients/README.md and
 // record.sh say how, and how to re-record. The npm clients are not part of
 // `make test`: CI has no time for npm installs, so the request shapes they

@@ -14,6 +14,8 @@ const notes = {
   'odata-client': { 0: 'CSRF token fetch: GET service document with X-CSRF-Token: fetch (lower case)',
     6: "@odata/client does not double the single quote in a string key (O'BRIEN); the 400 is correct, the bug is the client's",
     13: 'JSON batch (4.01) with lower-case methods get/delete' },
+  'odata2ts': { 3: "odata2ts does not double the single quote in a string key (O'BRIEN); the 400 is correct, the bug is the client's",
+    5: 'CSRF token fetch (csrfTokenFetchUrl: the service root) before the first write' },
   'ojs': { 12: 'o.js writes the GET part after the change set without a boundary delimiter, so it lands in the change set\'s epilogue; odatagw ignores it (RFC 2046 epilogue) and answers 2 parts for 3 requests. Client bug, silently dropped request',
     13: 'absolute part URLs (http://host/odata/...) naming the host the client used' },
 };
