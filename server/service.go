@@ -50,6 +50,14 @@ func (s *Server) dispatch(r *http.Request) response {
 	case odata.PathMetadata:
 		return s.only(method, s.metadataDocument, http.MethodGet, http.MethodHead)(r, req)
 	case odata.PathBatch:
+		if (method == http.MethodHead || method == http.MethodGet) && s.cfg.CSRF.Enabled &&
+			strings.EqualFold(r.Header.Get(s.cfg.CSRF.Header), "Fetch") {
+			// SAP Cloud SDK fetches the CSRF token for a batch from the
+			// batch URL itself (HEAD $batch): answer it, without a body.
+			h := http.Header{}
+			s.issueCSRF(r, h)
+			return response{header: h}
+		}
 		return s.only(method, s.batch, http.MethodPost)(r, req)
 	}
 	switch method {

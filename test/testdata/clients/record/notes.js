@@ -1,13 +1,14 @@
 const fs = require('fs');
 const D = process.argv[2] + '/';
-const headBatch = 'FINDING: the SAP Cloud SDK fetches the CSRF token for $batch with HEAD on $batch/ and then $batch; odatagw answers 405 (no token), so the SDK posts the batch without one';
+const headBatch = 'the SAP Cloud SDK fetches the CSRF token for $batch with HEAD on $batch/ (then $batch): answered with the token (this was 405 until 2026-11-30, and every batched write then failed 403)';
 const notes = {
-  'sap-cloud-sdk': { 20: headBatch, 21: headBatch,
-    22: 'FINDING: consequence of the 405 above: with csrf.enabled every change set part is refused 403 (CSRF token missing), the GET part passes and the batch stops; batched writes through the SAP Cloud SDK cannot succeed while csrf is on',
-    23: headBatch, 24: headBatch, 25: 'FINDING: same as above: the change set part is refused 403 instead of running (without csrf it is the 409 FK violation)',
-    19: 'If-Match with the ETag read before the previous PATCH: 412, as it should' },
+  'sap-cloud-sdk': { 19: 'If-Match with the ETag read before the previous PATCH: 412, as it should',
+    20: headBatch,
+    21: 'GET, change set (POST Customers, PATCH Customers, POST Orders; Content-Id UUIDs), GET, with the fetched CSRF token: all succeed',
+    22: headBatch,
+    23: 'change set whose only part violates a foreign key: 409 inside the batch' },
   'sap-cloud-sdk-nocsrf': { 25: 'If-Match with the ETag read before the previous PATCH: 412, as it should',
-    26: 'HEAD $batch for the CSRF token answers 405 (see sap-cloud-sdk.json)', 27: 'HEAD $batch for the CSRF token answers 405 (see sap-cloud-sdk.json)',
+    26: 'with csrf off, HEAD $batch for a CSRF token answers 405; the SDK goes on without one', 27: 'with csrf off, HEAD $batch for a CSRF token answers 405; the SDK goes on without one',
     28: 'GET, change set (POST Customers, PATCH Customers, POST Orders; Content-Id UUIDs), GET: all succeed',
     31: 'change set whose only part violates a foreign key: 409 inside the batch' },
   'sap-cloud-sdk-default-basepath': { 3: 'Without optionsPerService the generator defaults basePath to "/" (it finds no base path in $metadata); batch part URLs become /Customers(...), host-absolute and outside /odata/, and odatagw answers 400 InvalidSyntax for the part. Conformant (OData 4.01 Part 1 11.7.2), but a trap for SAP SDK users: generate with basePath /odata' },
