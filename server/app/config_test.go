@@ -151,3 +151,50 @@ func TestMainVersionAndUsage(t *testing.T) {
 	}
 	_ = time.Second
 }
+
+func TestLoadReadDB(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "r.yaml")
+	yml := "db: postgres://gw@primary/erp\nread_db:\n  - postgres://gw@r1/erp\n  - postgres://gw@r2/erp\nread_max_lag: 5s\n"
+	if err := os.WriteFile(file, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // read_db joined with |, then read_max_lag
+	}{
+		{"default", []string{"--db", "postgres://gw@primary/erp"}, nil, " 30s"},
+		{"yaml list", []string{"--config", file}, nil, "postgres://gw@r1/erp|postgres://gw@r2/erp 5s"},
+		{"env comma-separated", []string{"--config", file}, map[string]string{"ODATAGW_READ_DB": "postgres://gw@r3/erp, postgres://gw@r4/erp", "ODATAGW_READ_MAX_LAG": "2s"},
+			"postgres://gw@r3/erp|postgres://gw@r4/erp 2s"},
+		{"flag over env", []string{"--config", file, "--read-db", "postgres://gw@r5/erp"}, map[string]string{"ODATAGW_READ_DB": "postgres://gw@r3/erp"},
+			"postgres://gw@r5/erp 5s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _, err := Load("serve", Sources{Args: tc.args, Env: env(tc.env)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(c.ReadDB, "|") + " " + c.ReadMaxLag.String(); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"replica of SQLite", []string{"--db", "demo.sqlite", "--read-db", "postgres://gw@r1/erp"}, "read_db: read replicas need a PostgreSQL db"},
+		{"zero lag", []string{"--db", "postgres://gw@p/erp", "--read-max-lag", "0s"}, "read_max_lag, read_check_interval: must be positive"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			_, _, err := Load("serve", Sources{Args: tc.args, Env: env(nil), Stderr: &stderr})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
