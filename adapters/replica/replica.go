@@ -171,20 +171,18 @@ func read[T any](ctx context.Context, r *Routed, fn func(adapters.Adapter) (T, e
 	if ctx.Err() != nil || !retryOnPrimary(err) {
 		return v, err
 	}
-	// The replica broke (gone, restarting, recovery conflict): mark it
+	// The replica broke (gone, restarting): mark it
 	// unhealthy until the next check and answer from the primary.
 	m.healthy.Store(false)
 	r.route(Route{Reason: "error"})
 	return fn(r.primary)
 }
 
-// retryOnPrimary reports an error that says nothing about the query itself.
+// retryOnPrimary reports an error that says nothing about the query
+// itself: the replica is unavailable (refused or broken connection, shutting
+// down or starting up).
 func retryOnPrimary(err error) bool {
-	switch adapters.KindOf(err) {
-	case adapters.Unavailable, adapters.Internal:
-		return !errors.Is(err, context.Canceled)
-	}
-	return false
+	return adapters.KindOf(err) == adapters.Unavailable
 }
 
 // Query implements adapters.Adapter.
