@@ -126,6 +126,34 @@ func TestReadReplica(t *testing.T) {
 		}
 	})
 
+	// Several replicas are used in turn: the same standby under two DSNs
+	// (application_name odatagw and odatagw-second), each read counted for
+	// one and the standby's sessions carrying both names.
+	t.Run("round-robin", func(t *testing.T) {
+		c := config(time.Hour)
+		c.ReadDB = []string{sdsn, sdsn + "&application_name=odatagw-second"}
+		g := start(t, c)
+		per := func() (float64, float64) {
+			return g.metricValue(t, "odatagw_read_routes_total", `replica="read_db[0]"`),
+				g.metricValue(t, "odatagw_read_routes_total", `replica="read_db[1]"`)
+		}
+		a0, b0 := per()
+		for range 10 {
+			if r := g.do("GET", "/odata/Customers('ALFKI')", nil); r.Status != 200 {
+				t.Fatalf("%d %s", r.Status, r.Body)
+			}
+		}
+		a1, b1 := per()
+		if a1-a0 != 5 || b1-b0 != 5 {
+			t.Errorf("10 reads: %v on read_db[0], %v on read_db[1], want 5 and 5", a1-a0, b1-b0)
+		}
+		var names string
+		if err := sdb.QueryRow(`SELECT string_agg(DISTINCT application_name, ',' ORDER BY application_name) FROM pg_stat_activity
+			WHERE datname = 'app' AND application_name LIKE 'odatagw%'`).Scan(&names); err != nil || names != "odatagw,odatagw-second" {
+			t.Errorf("standby sessions: %q %v", names, err)
+		}
+	})
+
 	// A row written through the gateway appears on replica reads once
 	// replayed.
 	t.Run("writes replayed", func(t *testing.T) {

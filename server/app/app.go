@@ -86,11 +86,7 @@ func OpenAdapter(ctx context.Context, c Config, log zerolog.Logger) (adapters.Ad
 	if err != nil {
 		return nil, err
 	}
-	observe := func(sql string, args []any, d time.Duration, err error) {
-		if e := log.Debug(); e.Enabled() {
-			e.Str("sql", sql).Interface("args", args).Dur("duration", d).AnErr("error", err).Msg("sql")
-		}
-	}
+	observe := sqlObserver(log)
 	switch {
 	case c.isPostgres():
 		return postgres.Open(ctx, postgres.Options{
@@ -124,6 +120,15 @@ func OpenAdapter(ctx context.Context, c Config, log zerolog.Logger) (adapters.Ad
 			return nil, fmt.Errorf("--db %q is neither a postgres://, mysql:// or mariadb:// URL nor an existing SQLite file", c.DB)
 		}
 		return sqlite.Open(ctx, sqlite.Options{Path: c.DB, Observe: observe})
+	}
+}
+
+// sqlObserver logs every SQL statement at debug level.
+func sqlObserver(log zerolog.Logger) func(sql string, args []any, d time.Duration, err error) {
+	return func(sql string, args []any, d time.Duration, err error) {
+		if e := log.Debug(); e.Enabled() {
+			e.Str("sql", sql).Interface("args", args).Dur("duration", d).AnErr("error", err).Msg("sql")
+		}
 	}
 }
 

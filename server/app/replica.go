@@ -20,8 +20,8 @@ import (
 func withReplicas(ctx context.Context, c Config, primary adapters.Adapter, log zerolog.Logger, reg *prometheus.Registry) (adapters.Adapter, error) {
 	reads := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "odatagw_read_routes_total",
-		Help: "Reads (queries, counts, introspection) by where they ran (replica, primary) and why the primary: forced (delta links), unhealthy (no replica within read_max_lag), error (the replica failed, retried on the primary).",
-	}, []string{"target", "reason"})
+		Help: "Reads (queries, counts, introspection) by where they ran (target replica with its name, or primary) and why the primary: forced (delta links), unhealthy (no replica within read_max_lag), error (the replica failed, retried on the primary).",
+	}, []string{"target", "replica", "reason"})
 	healthy := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "odatagw_read_replica_healthy", Help: "1 when the read replica answers within read_max_lag, else 0.",
 	}, []string{"replica"})
@@ -48,7 +48,7 @@ func withReplicas(ctx context.Context, c Config, primary adapters.Adapter, log z
 		db, err := postgres.Open(ctx, postgres.Options{
 			DSN: dsn, Schemas: c.Schemas, StatementTimeout: c.StatementTimeout,
 			MaxOpenConns: c.MaxOpenConns, Zone: zone, CountTimeout: max(c.CountTimeout, 0),
-			PreparedStatements: c.PreparedStatements,
+			PreparedStatements: c.PreparedStatements, Observe: sqlObserver(log.With().Int("read_db", i).Logger()),
 		})
 		if err != nil {
 			closeAll()
@@ -62,9 +62,9 @@ func withReplicas(ctx context.Context, c Config, primary adapters.Adapter, log z
 		OnRoute: func(rt replica.Route) {
 			switch {
 			case rt.Replica != "":
-				reads.WithLabelValues("replica", "").Inc()
+				reads.WithLabelValues("replica", rt.Replica, "").Inc()
 			default:
-				reads.WithLabelValues("primary", rt.Reason).Inc()
+				reads.WithLabelValues("primary", "", rt.Reason).Inc()
 				if rt.Reason == "error" {
 					log.Warn().Msg("a read replica failed a read: answered from the primary; the replica is skipped until its next check")
 				}
