@@ -93,6 +93,7 @@ func TestPrintMasksSecrets(t *testing.T) {
 	c, _, err := Load("config", Sources{
 		Args: []string{"--db", "postgres://gw:s3cret@db:5432/erp", "--token-key", "tokensecret-0123456789"},
 		Env: env(map[string]string{
+			"ODATAGW_READ_DB":          "postgres://gw:r1secret@r1:5432/erp,postgres://gw:r2secret@r2:5432/erp",
 			"ODATAGW_JWT_HS256_SECRET": "jwtsecret-0123456789-0123456789-01",
 			"ODATAGW_BASIC_USERS":      "sf:$2a$10$abcdefghijklmnopqrstuuCyYV1hqI8qJGkBqS6Qd1qXkqM0lK3uO",
 		}),
@@ -105,12 +106,12 @@ func TestPrintMasksSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := out.String()
-	for _, secret := range []string{"s3cret", "tokensecret", "jwtsecret", "abcdefghijklmnop"} {
+	for _, secret := range []string{"s3cret", "tokensecret", "jwtsecret", "abcdefghijklmnop", "r1secret", "r2secret"} {
 		if strings.Contains(s, secret) {
 			t.Errorf("printed config leaks %q:\n%s", secret, s)
 		}
 	}
-	for _, want := range []string{"postgres://gw:*****@db:5432/erp", "listen: 127.0.0.1:8080", "name: sf"} {
+	for _, want := range []string{"postgres://gw:*****@db:5432/erp", "postgres://gw:*****@r2:5432/erp", "listen: 127.0.0.1:8080", "name: sf"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("printed config lacks %q:\n%s", want, s)
 		}
