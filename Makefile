@@ -15,8 +15,10 @@ run: build
 # All tests against a real PostgreSQL (ODATAGW_TEST_DSN, else 127.0.0.1:5432, else a
 # throwaway initdb cluster) and a real MariaDB/MySQL (ODATAGW_TEST_MYSQL_DSN, else
 # 127.0.0.1:3306, else a throwaway mariadbd), then short fuzz runs of the parser and
-# the HTTP handler.
+# the HTTP handler. PgBouncer (for its test) is installed first when missing
+# (scripts/install-test-deps.sh: apt-get, as root).
 test:
+	scripts/install-test-deps.sh
 	scripts/with-postgres.sh scripts/with-mariadb.sh $(MAKE) --no-print-directory test-go fuzz
 
 # -parallel 8: the end-to-end tests (./test) spend much of their time waiting

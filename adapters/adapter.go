@@ -215,3 +215,20 @@ type TrackStatus struct {
 	Entries   int64     // change-log entries for the set
 	Oldest    time.Time // of the oldest entry (zero when none)
 }
+
+// primaryKey marks a context whose reads must see the primary's latest
+// state (see OnPrimary).
+type primaryKey struct{}
+
+// OnPrimary marks ctx's reads as needing the primary database, not a read
+// replica that may lag: reads tied to a change-log position (delta links),
+// whose rows must be at least as recent as that position.
+func OnPrimary(ctx context.Context) context.Context {
+	return context.WithValue(ctx, primaryKey{}, true)
+}
+
+// IsOnPrimary reports whether ctx was marked with OnPrimary.
+func IsOnPrimary(ctx context.Context) bool {
+	b, _ := ctx.Value(primaryKey{}).(bool)
+	return b
+}

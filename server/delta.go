@@ -199,7 +199,10 @@ func (s *Server) changedRows(r *http.Request, q *semantic.Query, changes []adapt
 	mq.Filter, mq.Count, mq.After, mq.Top, mq.Skip, mq.OrderBy = and(q.Filter, in), false, nil, nil, 0, nil
 	mq.Select = withKey(q.Set, q.Select)
 	dbq, idx := forETag(&mq)
-	rows, err := s.adapter.Query(r.Context(), dbq, 0)
+	// The rows must be at least as recent as the change log just read:
+	// the primary's, never a lagging replica's.
+	ctx := adapters.OnPrimary(r.Context())
+	rows, err := s.adapter.Query(ctx, dbq, 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -222,7 +225,7 @@ func (s *Server) changedRows(r *http.Request, q *semantic.Query, changes []adapt
 	rows.Close()
 	// Rows that exist but no longer match the defining query.
 	eq := semantic.Query{Set: q.Set, Select: q.Set.Key, Filter: in, Restrict: q.Restrict}
-	rows, err = s.adapter.Query(r.Context(), &eq, 0)
+	rows, err = s.adapter.Query(ctx, &eq, 0)
 	if err != nil {
 		return nil, nil, err
 	}

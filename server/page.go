@@ -31,13 +31,19 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 	if err != nil {
 		return fail(err)
 	}
+	ctx := r.Context()
+	if tracking || page.Track() != "" {
+		// A walk that ends in a delta link reads what its change-log
+		// position promises: the primary's rows, never a lagging replica's.
+		ctx = adapters.OnPrimary(ctx)
+	}
 	var rows adapters.Rows
 	var proj *projector
 	if page.Size == 0 {
 		// $top=0 (or $top reached): no rows, only the count when asked.
 		n := adapters.NoCount
 		if page.NeedCount {
-			n, err = s.adapter.Count(r.Context(), q)
+			n, err = s.adapter.Count(ctx, q)
 		}
 		rows = emptyRows{count: n}
 	} else {
@@ -47,7 +53,7 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 			c.Count = false
 			dbq = &c
 		}
-		if rows, err = s.adapter.Query(r.Context(), dbq, page.Fetch); err == nil {
+		if rows, err = s.adapter.Query(ctx, dbq, page.Fetch); err == nil {
 			proj = newProjector(q, idx, rows.Columns()).mask(requestInfo(r).masked)
 		}
 	}

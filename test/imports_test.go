@@ -28,6 +28,7 @@ var allowed = map[string][]string{
 	"adapters/postgres":   {"adapters", "adapters/sqlgen", "adapters/sqlexec", "odata/semantic", "odata/edm", "metadata"},
 	"adapters/sqlite":     {"adapters", "adapters/sqlgen", "adapters/sqlexec", "odata/semantic", "odata/edm", "metadata"},
 	"adapters/mysql":      {"adapters", "adapters/sqlgen", "adapters/sqlexec", "odata/semantic", "odata/edm", "metadata"},
+	"adapters/replica":    {"adapters", "odata/semantic", "metadata"},
 	"server/guard":        {},
 	"server/auth":         {"odata", "odata/semantic", "metadata"},
 	"server": {"odata", "odata/semantic", "odata/edm", "odata/jsonfmt", "metadata", "metadata/csdl", "adapters",

@@ -597,3 +597,24 @@ func localToUTC(t time.Time, zone *time.Location) time.Time {
 	}
 	return wall.Add(-time.Duration(before) * time.Second) // in a gap: the offset before it
 }
+
+// ReplayLag measures how far this server, a streaming standby, is behind
+// its primary: 0 when it is not in recovery or has replayed all the WAL it
+// received, else the age of the last transaction it replayed
+// (now() - pg_last_xact_replay_timestamp()). A standby that has received
+// WAL it has not replayed and has replayed no transaction yet reports an
+// error, as unknown lag.
+func (d *DB) ReplayLag(ctx context.Context) (time.Duration, error) {
+	var secs sql.NullFloat64
+	err := d.db.QueryRowContext(ctx, `SELECT CASE
+	WHEN NOT pg_is_in_recovery() THEN 0
+	WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+	ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END`).Scan(&secs)
+	if err != nil {
+		return 0, classify(err)
+	}
+	if !secs.Valid {
+		return 0, adapters.Errorf(adapters.Unavailable, nil, "replay lag unknown: the standby has replayed no transaction yet")
+	}
+	return time.Duration(max(secs.Float64, 0) * float64(time.Second)), nil
+}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/odatagw/odatagw/adapters"
@@ -85,14 +86,9 @@ func OpenAdapter(ctx context.Context, c Config, log zerolog.Logger) (adapters.Ad
 	if err != nil {
 		return nil, err
 	}
-	observe := func(sql string, args []any, d time.Duration, err error) {
-		if e := log.Debug(); e.Enabled() {
-			e.Str("sql", sql).Interface("args", args).Dur("duration", d).AnErr("error", err).Msg("sql")
-		}
-	}
+	observe := sqlObserver(log)
 	switch {
-	case strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://") ||
-		strings.Contains(c.DB, "host=") || strings.Contains(c.DB, "dbname="):
+	case c.isPostgres():
 		return postgres.Open(ctx, postgres.Options{
 			DSN: c.DB, Schemas: c.Schemas, StatementTimeout: c.StatementTimeout,
 			MaxOpenConns: c.MaxOpenConns, Zone: zone, Observe: observe, CountTimeout: max(c.CountTimeout, 0),
@@ -125,6 +121,25 @@ func OpenAdapter(ctx context.Context, c Config, log zerolog.Logger) (adapters.Ad
 		}
 		return sqlite.Open(ctx, sqlite.Options{Path: c.DB, Observe: observe})
 	}
+}
+
+// sqlObserver logs every SQL statement at debug level.
+func sqlObserver(log zerolog.Logger) func(sql string, args []any, d time.Duration, err error) {
+	return func(sql string, args []any, d time.Duration, err error) {
+		if e := log.Debug(); e.Enabled() {
+			e.Str("sql", sql).Interface("args", args).Dur("duration", d).AnErr("error", err).Msg("sql")
+		}
+	}
+}
+
+// isPostgres reports whether the configured database is PostgreSQL.
+func (c Config) isPostgres() bool {
+	return isPostgresDSN(c.DB)
+}
+
+func isPostgresDSN(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") ||
+		strings.Contains(dsn, "host=") || strings.Contains(dsn, "dbname=")
 }
 
 // isMySQL reports whether the configured database is MySQL or MariaDB.
@@ -170,6 +185,15 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 	ad, err := OpenAdapter(ctx, c, log)
 	if err != nil {
 		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	if len(c.ReadDB) > 0 {
+		routed, err := withReplicas(ctx, c, ad, log, reg)
+		if err != nil {
+			_ = ad.Close()
+			return nil, err
+		}
+		ad = routed
 	}
 	g.Adapter = ad
 	fail := func(err error) (*Gateway, error) {
@@ -245,7 +269,7 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 	}, server.Deps{
 		Adapter: ad, Model: model, Log: log, Auth: authn, Policy: policy,
 		DBLimiter:   guard.NewLimiter(gc.MaxConcurrentQueries, gc.QueryQueue, gc.QueryQueueWait).WithLongLane(gc.LongQueries),
-		RateLimiter: rate, AuthFailLimiter: authFail, PasswordChecks: passwordChecks(), Now: c.Now,
+		RateLimiter: rate, AuthFailLimiter: authFail, PasswordChecks: passwordChecks(), Now: c.Now, Registry: reg,
 	})
 
 	// Every request's context derives from base, so that Shutdown can cancel

@@ -51,6 +51,17 @@ type Config struct {
 	// in transaction mode.
 	PreparedStatements bool `yaml:"prepared_statements"`
 
+	// ReadDB lists read replicas of DB (PostgreSQL only): GETs, counts and
+	// $metadata introspection go to a healthy one, round-robin; writes,
+	// change sets and change tracking stay on DB. YAML: a list; flag and
+	// env: comma-separated.
+	ReadDB []string `yaml:"read_db"`
+	// ReadMaxLag: a replica whose replay lags more than this is skipped
+	// (reads fall back to DB) until it catches up (default 30s).
+	ReadMaxLag time.Duration `yaml:"read_max_lag"`
+	// ReadCheckInterval: how often replicas' lag is measured (default 5s).
+	ReadCheckInterval time.Duration `yaml:"read_check_interval"`
+
 	// CountExactBelow: a set with count: estimated is counted exactly when
 	// the planner expects fewer rows than this (default 100000).
 	CountExactBelow int64 `yaml:"count_exact_below"`
@@ -153,6 +164,8 @@ func Default() Config {
 		CountExactBelow:    100000,
 		PreparedStatements: true,
 		CountTimeout:       5 * time.Second,
+		ReadMaxLag:         30 * time.Second,
+		ReadCheckInterval:  5 * time.Second,
 		TrackRetention:     7 * 24 * time.Hour,
 		ShutdownTimeout:    30 * time.Second,
 		Metrics:            true,
@@ -168,6 +181,12 @@ func (c *Config) Validate() error {
 	var errs []string
 	if c.Listen == "" {
 		errs = append(errs, "listen: must not be empty")
+	}
+	if len(c.ReadDB) > 0 && !c.isPostgres() {
+		errs = append(errs, "read_db: read replicas need a PostgreSQL db")
+	}
+	if c.ReadMaxLag <= 0 || c.ReadCheckInterval <= 0 {
+		errs = append(errs, "read_max_lag, read_check_interval: must be positive")
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, "shutdown_timeout: must be positive")
@@ -331,6 +350,9 @@ func options() []option {
 				return nil
 			},
 			get: func(c *Config) string { return strconv.FormatInt(c.PageBytes, 10) }},
+		secret(list("read-db", "read replicas of --db (PostgreSQL), comma-separated: reads go to a healthy one, round-robin", func(c *Config) *[]string { return &c.ReadDB })),
+		dur("read-max-lag", "skip a read replica whose replay lags more than this (reads fall back to --db)", func(c *Config) *time.Duration { return &c.ReadMaxLag }),
+		dur("read-check-interval", "how often read replicas' lag is measured", func(c *Config) *time.Duration { return &c.ReadCheckInterval }),
 		boolean("prepared-statements", "prepare each SQL statement once per connection (off behind PgBouncer in transaction mode)", func(c *Config) *bool { return &c.PreparedStatements }),
 		dur("track-retention", "how long the change log keeps entries for delta links; older links are 410 Gone", func(c *Config) *time.Duration { return &c.TrackRetention }),
 		dur("count-timeout", "bound on a page's count; past it the planner's estimate (or no @odata.count)", func(c *Config) *time.Duration { return &c.CountTimeout }),
@@ -445,6 +467,10 @@ func envName(flagName string) string {
 func (c Config) Print(w io.Writer) error {
 	m := c
 	m.DB = maskDSN(m.DB)
+	m.ReadDB = nil
+	for _, d := range c.ReadDB {
+		m.ReadDB = append(m.ReadDB, maskDSN(d))
+	}
 	if m.TokenKey != "" {
 		m.TokenKey = "*****"
 	}

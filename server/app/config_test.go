@@ -93,6 +93,7 @@ func TestPrintMasksSecrets(t *testing.T) {
 	c, _, err := Load("config", Sources{
 		Args: []string{"--db", "postgres://gw:s3cret@db:5432/erp", "--token-key", "tokensecret-0123456789"},
 		Env: env(map[string]string{
+			"ODATAGW_READ_DB":          "postgres://gw:r1secret@r1:5432/erp,postgres://gw:r2secret@r2:5432/erp",
 			"ODATAGW_JWT_HS256_SECRET": "jwtsecret-0123456789-0123456789-01",
 			"ODATAGW_BASIC_USERS":      "sf:$2a$10$abcdefghijklmnopqrstuuCyYV1hqI8qJGkBqS6Qd1qXkqM0lK3uO",
 		}),
@@ -105,12 +106,12 @@ func TestPrintMasksSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := out.String()
-	for _, secret := range []string{"s3cret", "tokensecret", "jwtsecret", "abcdefghijklmnop"} {
+	for _, secret := range []string{"s3cret", "tokensecret", "jwtsecret", "abcdefghijklmnop", "r1secret", "r2secret"} {
 		if strings.Contains(s, secret) {
 			t.Errorf("printed config leaks %q:\n%s", secret, s)
 		}
 	}
-	for _, want := range []string{"postgres://gw:*****@db:5432/erp", "listen: 127.0.0.1:8080", "name: sf"} {
+	for _, want := range []string{"postgres://gw:*****@db:5432/erp", "postgres://gw:*****@r2:5432/erp", "listen: 127.0.0.1:8080", "name: sf"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("printed config lacks %q:\n%s", want, s)
 		}
@@ -150,4 +151,51 @@ func TestMainVersionAndUsage(t *testing.T) {
 		t.Fatalf("hash-api-key: %d %q", code, out.String())
 	}
 	_ = time.Second
+}
+
+func TestLoadReadDB(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "r.yaml")
+	yml := "db: postgres://gw@primary/erp\nread_db:\n  - postgres://gw@r1/erp\n  - postgres://gw@r2/erp\nread_max_lag: 5s\n"
+	if err := os.WriteFile(file, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // read_db joined with |, then read_max_lag
+	}{
+		{"default", []string{"--db", "postgres://gw@primary/erp"}, nil, " 30s"},
+		{"yaml list", []string{"--config", file}, nil, "postgres://gw@r1/erp|postgres://gw@r2/erp 5s"},
+		{"env comma-separated", []string{"--config", file}, map[string]string{"ODATAGW_READ_DB": "postgres://gw@r3/erp, postgres://gw@r4/erp", "ODATAGW_READ_MAX_LAG": "2s"},
+			"postgres://gw@r3/erp|postgres://gw@r4/erp 2s"},
+		{"flag over env", []string{"--config", file, "--read-db", "postgres://gw@r5/erp"}, map[string]string{"ODATAGW_READ_DB": "postgres://gw@r3/erp"},
+			"postgres://gw@r5/erp 5s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _, err := Load("serve", Sources{Args: tc.args, Env: env(tc.env)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(c.ReadDB, "|") + " " + c.ReadMaxLag.String(); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"replica of SQLite", []string{"--db", "demo.sqlite", "--read-db", "postgres://gw@r1/erp"}, "read_db: read replicas need a PostgreSQL db"},
+		{"zero lag", []string{"--db", "postgres://gw@p/erp", "--read-max-lag", "0s"}, "read_max_lag, read_check_interval: must be positive"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			_, _, err := Load("serve", Sources{Args: tc.args, Env: env(nil), Stderr: &stderr})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+		})
+	}
 }
