@@ -27,6 +27,7 @@ type reqInfo struct {
 	principal *auth.Principal
 	masked    map[*metadata.Property]bool // hidden properties the client selected: written as null
 	errMsg    string
+	traceID   string // OpenTelemetry trace id, when tracing
 	err       error // the error answered, for $batch change sets
 	timing    []string
 	done      []func() // releases registered by onDone
@@ -122,6 +123,9 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		}
 		if ri.errMsg != "" {
 			ev = ev.Str("error", ri.errMsg)
+		}
+		if ri.traceID != "" {
+			ev = ev.Str("trace_id", ri.traceID)
 		}
 		ev.Msg("request")
 	})

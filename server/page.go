@@ -39,6 +39,7 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 	}
 	var rows adapters.Rows
 	var proj *projector
+	endSQL := s.stage(r, "sql")
 	if page.Size == 0 {
 		// $top=0 (or $top reached): no rows, only the count when asked.
 		n := adapters.NoCount
@@ -57,6 +58,7 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 			proj = newProjector(q, idx, rows.Columns()).mask(requestInfo(r).masked)
 		}
 	}
+	endSQL(err)
 	if err != nil {
 		return fail(err)
 	}
@@ -91,9 +93,12 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 		h.Add("Vary", "Accept-Encoding")
 	}
 	return response{header: h, stream: func(w http.ResponseWriter, commit func()) error {
-		return s.spoolPage(w, r, gz, commit, func(out io.Writer) error {
+		end := s.stage(r, "stream")
+		err := s.spoolPage(w, r, gz, commit, func(out io.Writer) error {
 			return s.writePage(out, r, req, q, f, page, rows, proj, has)
 		})
+		end(err)
+		return err
 	}}
 }
 

@@ -20,9 +20,11 @@ import (
 
 // bind binds an already parsed request and applies the caller's
 // authorization (permission and row filter) for op.
-func (s *Server) bind(r *http.Request, req *odata.Request, op auth.Op) (*semantic.Query, error) {
+func (s *Server) bind(r *http.Request, req *odata.Request, op auth.Op) (q *semantic.Query, err error) {
+	end := s.stage(r, "bind")
+	defer func() { end(err) }()
 	start := time.Now()
-	q, err := semantic.Bind(s.Model(), req, semantic.Options{Limits: s.cfg.Limits, Tokens: s.tokens})
+	q, err = semantic.Bind(s.Model(), req, semantic.Options{Limits: s.cfg.Limits, Tokens: s.tokens})
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +137,9 @@ func (s *Server) read(r *http.Request, req *odata.Request) response {
 
 func (s *Server) readCount(r *http.Request, q *semantic.Query) response {
 	start := time.Now()
+	end := s.stage(r, "sql")
 	n, err := s.adapter.Count(r.Context(), q)
+	end(err)
 	if err != nil {
 		return fail(err)
 	}
@@ -165,7 +169,9 @@ func selected(q *semantic.Query) []*metadata.Property {
 func (s *Server) readEntity(r *http.Request, q *semantic.Query, f format) response {
 	start := time.Now()
 	dbq, idx := forETag(q)
+	end := s.stage(r, "sql")
 	rows, err := s.adapter.Query(r.Context(), dbq, 1)
+	end(err)
 	if err != nil {
 		return fail(err)
 	}

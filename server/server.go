@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/odatagw/odatagw/adapters"
 	"github.com/odatagw/odatagw/metadata"
@@ -154,6 +155,8 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Now is the clock (CSRF token expiry); nil means time.Now.
 	Now func() time.Time
+	// Tracer provides OpenTelemetry tracers; nil: no tracing.
+	Tracer trace.TracerProvider
 }
 
 // Server serves one OData service.
@@ -173,6 +176,7 @@ type Server struct {
 	bcrypt   *guard.Limiter
 	metrics  *metrics
 	now      func() time.Time
+	tracer   trace.Tracer
 	router   *mux.Router
 	handler  http.Handler
 }
@@ -186,6 +190,7 @@ func New(cfg Config, d Deps) *Server {
 		tokens: semantic.NewTokenCodec(cfg.TokenKey),
 		auth:   d.Auth, policy: d.Policy, dbLimit: d.DBLimiter, rate: d.RateLimiter,
 		authFail: d.AuthFailLimiter, bcrypt: d.PasswordChecks, now: d.Now,
+		tracer: tracerOf(d.Tracer),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -244,6 +249,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 		h = guard.CORS(s.cfg.CORSOrigins)(h)
 	}
 	h = guard.MaxURL(s.cfg.MaxURLBytes, s.guardError)(h)
+	h = s.traceRequests(h)
 	h = s.recoverPanics(h)
 	h = s.accessLog(h)
 	h = s.requestID(h)

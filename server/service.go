@@ -40,7 +40,9 @@ func (s *Server) dispatch(r *http.Request) response {
 	if err != nil {
 		return fail(err)
 	}
+	end := s.stage(r, "parse")
 	req, err := odata.ParseRequest(rel, r.URL.RawQuery)
+	end(err)
 	if err != nil {
 		return fail(err)
 	}

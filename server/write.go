@@ -26,7 +26,9 @@ func (s *Server) create(r *http.Request, req *odata.Request) response {
 	if err := s.acquire(r, false); err != nil {
 		return fail(err)
 	}
+	end := s.stage(r, "sql")
 	row, err := s.writer(r).Insert(r.Context(), &adapters.Write{Set: q.Set, Values: values, Restrict: q.Restrict})
+	end(err)
 	releaseEarly(r) // the database work is done; the answer is in memory
 	var key []semantic.Const
 	if err == nil {
@@ -65,10 +67,12 @@ func (s *Server) update(r *http.Request, req *odata.Request, replace bool) respo
 	if err := s.acquire(r, false); err != nil {
 		return fail(err)
 	}
+	end := s.stage(r, "sql")
 	row, err := s.writer(r).Update(r.Context(), &adapters.Write{
 		Set: q.Set, Key: q.Key, Values: values, Replace: replace, Upsert: s.cfg.Upsert && clientKeyed(q.Set),
 		Restrict: q.Restrict, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey,
 	})
+	end(err)
 	releaseEarly(r)
 	s.audit(r, auth.Update, q.Set, q.Key, err)
 	if err != nil {
@@ -90,7 +94,9 @@ func (s *Server) remove(r *http.Request, req *odata.Request) response {
 	if err := s.acquire(r, false); err != nil {
 		return fail(err)
 	}
+	end := s.stage(r, "sql")
 	err = s.writer(r).Delete(r.Context(), &adapters.Write{Set: q.Set, Key: q.Key, Restrict: q.Restrict, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey})
+	end(err)
 	releaseEarly(r)
 	s.audit(r, auth.Delete, q.Set, q.Key, err)
 	return response{status: http.StatusNoContent, err: err}

@@ -17,6 +17,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/odatagw/odatagw/adapters"
 	"github.com/odatagw/odatagw/adapters/mysql"
@@ -65,6 +70,7 @@ type Gateway struct {
 	cancel   context.CancelCauseFunc // cancels every request's context (Shutdown)
 	listener net.Listener
 	certs    *guard.CertReloader
+	traces   *sdktrace.TracerProvider // nil without tracing
 	done     chan error
 }
 
@@ -257,6 +263,13 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 	if gc.AuthFailPerSecond > 0 {
 		authFail = guard.NewRateLimiter(gc.AuthFailPerSecond, gc.AuthFailBurst, 10000)
 	}
+	var tp trace.TracerProvider
+	if c.OTLPEndpoint != "" {
+		if g.traces, err = newTracerProvider(ctx, c.OTLPEndpoint); err != nil {
+			return fail(fmt.Errorf("otlp_endpoint: %w", err))
+		}
+		tp = g.traces
+	}
 	g.Server = server.New(server.Config{
 		Root: c.Root, PublicURL: c.PublicURL, MaxPageSize: c.PageSize, MaxPageBytes: c.PageBytes,
 		MaxBodyBytes: gc.MaxBodyBytes, MaxBatchRequests: gc.MaxBatchRequests, MaxURLBytes: gc.MaxURLBytes, WriteStall: gc.WriteStallTimeout,
@@ -269,7 +282,7 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 	}, server.Deps{
 		Adapter: ad, Model: model, Log: log, Auth: authn, Policy: policy,
 		DBLimiter:   guard.NewLimiter(gc.MaxConcurrentQueries, gc.QueryQueue, gc.QueryQueueWait).WithLongLane(gc.LongQueries),
-		RateLimiter: rate, AuthFailLimiter: authFail, PasswordChecks: passwordChecks(), Now: c.Now, Registry: reg,
+		RateLimiter: rate, AuthFailLimiter: authFail, PasswordChecks: passwordChecks(), Now: c.Now, Tracer: tp, Registry: reg,
 	})
 
 	// Every request's context derives from base, so that Shutdown can cancel
@@ -418,7 +431,31 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	if cerr := g.Adapter.Close(); err == nil {
 		err = cerr
 	}
+	if g.traces != nil {
+		tctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = g.traces.Shutdown(tctx) // flushes what is buffered
+		cancel()
+	}
 	return err
+}
+
+// FlushTraces exports the spans buffered so far (no-op without tracing).
+func (g *Gateway) FlushTraces(ctx context.Context) error {
+	if g.traces == nil {
+		return nil
+	}
+	return g.traces.ForceFlush(ctx)
+}
+
+// newTracerProvider exports spans with OTLP over HTTP to endpoint, in
+// batches, as service "odatagw".
+func newTracerProvider(ctx context.Context, endpoint string) (*sdktrace.TracerProvider, error) {
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint))
+	if err != nil {
+		return nil, err
+	}
+	res := resource.NewSchemaless(attribute.String("service.name", "odatagw"), attribute.String("service.version", Version))
+	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res)), nil
 }
 
 // Done delivers the listener's exit error (nil after Shutdown).

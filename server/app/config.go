@@ -33,6 +33,9 @@ type Config struct {
 	Schemas   []string `yaml:"schemas"`    // --schemas, default [public]
 	Root      string   `yaml:"root"`       // --root, service root path, default /odata
 	PublicURL string   `yaml:"public_url"` // --public-url: externally visible scheme://host[:port]
+	// OTLPEndpoint turns on OpenTelemetry tracing: spans are exported with
+	// OTLP over HTTP to this URL (e.g. http://collector:4318/v1/traces).
+	OTLPEndpoint string `yaml:"otlp_endpoint"`
 	DemoPath  string   `yaml:"demo_path"`  // --demo-path: where the demo database is created
 
 	LogLevel  string `yaml:"log_level"`  // --log-level: debug|info|warn|error (default info)
@@ -332,6 +335,7 @@ func options() []option {
 		secret(str("db", "database: postgres://user:pass@host/db, mysql://user:pass@host:3306/db (also mariadb://), or a SQLite file path (default: the embedded demo database)", func(c *Config) *string { return &c.DB })),
 		list("schemas", "PostgreSQL schemas (MySQL/MariaDB: databases, default the URL's) to expose, comma-separated", func(c *Config) *[]string { return &c.Schemas }),
 		str("root", "service root path", func(c *Config) *string { return &c.Root }),
+		str("otlp-endpoint", "OpenTelemetry: export traces with OTLP/HTTP to this URL (off when empty)", func(c *Config) *string { return &c.OTLPEndpoint }),
 		str("public-url", "externally visible base URL (scheme://host[:port]) for nextLinks and Location", func(c *Config) *string { return &c.PublicURL }),
 		str("demo-path", "file of the embedded demo database", func(c *Config) *string { return &c.DemoPath }),
 		str("log-level", "debug, info, warn or error (debug logs SQL)", func(c *Config) *string { return &c.LogLevel }),
