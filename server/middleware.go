@@ -28,7 +28,7 @@ type reqInfo struct {
 	masked    map[*metadata.Property]bool // hidden properties the client selected: written as null
 	errMsg    string
 	traceID   string // OpenTelemetry trace id, when tracing
-	err       error // the error answered, for $batch change sets
+	err       error  // the error answered, for $batch change sets
 	timing    []string
 	done      []func() // releases registered by onDone
 	// cancel stops the request's database work with a cause (the long-lane

@@ -36,7 +36,7 @@ type Config struct {
 	// OTLPEndpoint turns on OpenTelemetry tracing: spans are exported with
 	// OTLP over HTTP to this URL (e.g. http://collector:4318/v1/traces).
 	OTLPEndpoint string `yaml:"otlp_endpoint"`
-	DemoPath  string   `yaml:"demo_path"`  // --demo-path: where the demo database is created
+	DemoPath     string `yaml:"demo_path"` // --demo-path: where the demo database is created
 
 	LogLevel  string `yaml:"log_level"`  // --log-level: debug|info|warn|error (default info)
 	LogFormat string `yaml:"log_format"` // --log-format: auto|json|console (auto: console on a terminal)
