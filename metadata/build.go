@@ -12,6 +12,9 @@ import (
 // data, already mapped to Edm types by the adapter (which knows its types).
 type Source struct {
 	Tables []Table
+	// Warnings are the introspection's own (e.g. catalog features the
+	// database lacks); Build passes them on first.
+	Warnings []Warning
 }
 
 // Table is one introspected table, view or materialized view.
@@ -235,7 +238,7 @@ func uniqueName(name string, taken map[string]bool) string {
 // overlay itself is wrong (an invalid configured name, a configured key or
 // column that does not exist).
 func Build(src Source, ov Overlay) (*Model, []Warning, error) {
-	var warns []Warning
+	warns := append([]Warning(nil), src.Warnings...)
 	warn := func(obj, format string, args ...any) {
 		warns = append(warns, Warning{Object: obj, Msg: fmt.Sprintf(format, args...)})
 	}

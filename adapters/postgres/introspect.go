@@ -64,7 +64,12 @@ func Introspect(ctx context.Context, db *sqlx.DB, schemas []string) (metadata.So
 		schemas = []string{}
 	}
 
-	rels, err := introspectRelations(ctx, db, all, schemas)
+	cat, warns, err := probeCatalog(ctx, db)
+	if err != nil {
+		return src, err
+	}
+	src.Warnings = warns
+	rels, err := introspectRelations(ctx, db, cat, all, schemas)
 	if err != nil {
 		return src, err
 	}
@@ -77,7 +82,7 @@ func Introspect(ctx context.Context, db *sqlx.DB, schemas []string) (metadata.So
 		oids = append(oids, r.oid)
 		byOID[r.oid] = r
 	}
-	cols, err := introspectColumns(ctx, db, oids)
+	cols, err := introspectColumns(ctx, db, cat, oids)
 	if err != nil {
 		return src, err
 	}
@@ -133,22 +138,80 @@ type introspectRel struct {
 	table metadata.Table
 }
 
-const introspectRelationsSQL = `
+// catalog says which optional catalog columns the database has.
+// PostgreSQL 12+ has them all; PostgreSQL-compatible engines (CockroachDB,
+// YugabyteDB, …) may lack some, and introspection then does without them,
+// with a warning, rather than failing.
+type catalog struct {
+	relispartition, attidentity, attgenerated bool
+}
+
+// catalogColumns are the optional catalog columns probeCatalog looks for,
+// with what is lost without each.
+var catalogColumns = []struct {
+	table, column, without string
+	has                    func(*catalog) *bool
+}{
+	{"pg_class", "relispartition", "partitions of partitioned tables are listed as tables of their own", func(c *catalog) *bool { return &c.relispartition }},
+	{"pg_attribute", "attidentity", "identity columns are not recognised as generated (creates must then supply them)", func(c *catalog) *bool { return &c.attidentity }},
+	{"pg_attribute", "attgenerated", "generated columns are not recognised (writes to them fail in the database)", func(c *catalog) *bool { return &c.attgenerated }},
+}
+
+// probeCatalog finds which optional catalog columns exist.
+func probeCatalog(ctx context.Context, db *sqlx.DB) (catalog, []metadata.Warning, error) {
+	var cat catalog
+	rows, err := db.QueryContext(ctx, `SELECT c.relname, a.attname FROM pg_catalog.pg_attribute a
+		JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'pg_catalog' AND c.relname IN ('pg_class', 'pg_attribute') AND NOT a.attisdropped`)
+	if err != nil {
+		return cat, nil, fmt.Errorf("introspect catalog: %w", err)
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var t, c string
+		if err := rows.Scan(&t, &c); err != nil {
+			return cat, nil, fmt.Errorf("introspect catalog: %w", err)
+		}
+		have[t+"."+c] = true
+	}
+	if err := rows.Err(); err != nil {
+		return cat, nil, fmt.Errorf("introspect catalog: %w", err)
+	}
+	var warns []metadata.Warning
+	for _, cc := range catalogColumns {
+		ok := have[cc.table+"."+cc.column]
+		*cc.has(&cat) = ok
+		if !ok {
+			warns = append(warns, metadata.Warning{Object: "pg_catalog." + cc.table + "." + cc.column,
+				Msg: "not in this database's catalog: " + cc.without})
+		}
+	}
+	return cat, warns, nil
+}
+
+// introspectRelationsSQL lists the relations, without what cat lacks.
+func introspectRelationsSQL(cat catalog) string {
+	partition := "\n  AND NOT c.relispartition"
+	if !cat.relispartition {
+		partition = ""
+	}
+	return `
 SELECT c.oid::int8, n.nspname, c.relname, c.relkind::text,
        coalesce(obj_description(c.oid, 'pg_class'), ''),
        has_table_privilege(c.oid, 'SELECT'),
        has_table_privilege(c.oid, 'INSERT') OR has_table_privilege(c.oid, 'UPDATE') OR has_table_privilege(c.oid, 'DELETE')
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'v', 'm')
-  AND NOT c.relispartition
+WHERE c.relkind IN ('r', 'p', 'v', 'm')` + partition + `
   AND n.nspname <> 'information_schema'
   AND n.nspname NOT LIKE 'pg\_%'
   AND ($1 OR n.nspname = ANY($2::text[]))
 ORDER BY n.nspname, c.relname`
+}
 
-func introspectRelations(ctx context.Context, db *sqlx.DB, all bool, schemas []string) ([]*introspectRel, error) {
-	rows, err := db.QueryContext(ctx, introspectRelationsSQL, all, pq.Array(schemas))
+func introspectRelations(ctx context.Context, db *sqlx.DB, cat catalog, all bool, schemas []string) ([]*introspectRel, error) {
+	rows, err := db.QueryContext(ctx, introspectRelationsSQL(cat), all, pq.Array(schemas))
 	if err != nil {
 		return nil, fmt.Errorf("introspect relations: %w", err)
 	}
@@ -190,18 +253,28 @@ type introspectCol struct {
 	comment   string
 }
 
-const introspectColumnsSQL = `
+// introspectColumnsSQL lists the columns, without what cat lacks.
+func introspectColumnsSQL(cat catalog) string {
+	identity, generated := "a.attidentity::text", "a.attgenerated::text"
+	if !cat.attidentity {
+		identity = "''"
+	}
+	if !cat.attgenerated {
+		generated = "''"
+	}
+	return `
 SELECT a.attrelid::int8, a.attname, a.attnotnull, a.atttypid::int8, a.atttypmod,
-       a.attidentity::text, a.attgenerated::text,
+       ` + identity + `, ` + generated + `,
        coalesce(pg_catalog.pg_get_expr(d.adbin, d.adrelid), ''),
        coalesce(pg_catalog.col_description(a.attrelid, a.attnum), '')
 FROM pg_catalog.pg_attribute a
 LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum`
+}
 
-func introspectColumns(ctx context.Context, db *sqlx.DB, oids []int64) ([]introspectCol, error) {
-	rows, err := db.QueryContext(ctx, introspectColumnsSQL, pq.Array(oids))
+func introspectColumns(ctx context.Context, db *sqlx.DB, cat catalog, oids []int64) ([]introspectCol, error) {
+	rows, err := db.QueryContext(ctx, introspectColumnsSQL(cat), pq.Array(oids))
 	if err != nil {
 		return nil, fmt.Errorf("introspect columns: %w", err)
 	}
