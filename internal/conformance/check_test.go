@@ -143,6 +143,7 @@ func TestBrokenProducers(t *testing.T) {
 		{"URLs limited to 8 KB", faults{shortURLs: true}, "Orders", "SOQL IN list", Fail, "414"},
 		{"no count with a filter", faults{noFilteredCount: true}, "Orders", "4.01: key lookup with $count=true", Fail, "every query"},
 		{"$skip capped", faults{skipCapped: true}, "Orders", "SOQL OFFSET 2000", Fail, "400"},
+		{"change tracking advertised but not served", faults{trackingIgnored: true}, "Orders", "change tracking", Fail, "not applied"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -43,6 +43,7 @@ type faults struct {
 	shortURLs        bool // URLs over 8 KB -> 414 (a common proxy default)
 	noFilteredCount  bool // @odata.count missing when $filter is given
 	skipCapped       bool // $skip beyond 1000 is 400
+	trackingIgnored  bool // Orders advertises Capabilities.ChangeTracking but ignores odata.track-changes
 }
 
 type fcol struct {
@@ -202,9 +203,14 @@ func (fk *fake) metadata() string {
 		}
 		b.WriteString("</EntityType>\n")
 	}
+	orders := `<EntitySet Name="Orders" EntityType="F.Order"/>`
+	if fk.f.trackingIgnored {
+		orders = `<EntitySet Name="Orders" EntityType="F.Order"><Annotation Term="Org.OData.Capabilities.V1.ChangeTracking">` +
+			`<Record><PropertyValue Property="Supported" Bool="true"/></Record></Annotation></EntitySet>`
+	}
 	b.WriteString(`<EntityContainer Name="Container">
 <EntitySet Name="Customers" EntityType="Fake.Model.Customer"/>
-<EntitySet Name="Orders" EntityType="F.Order"/>
+` + orders + `
 </EntityContainer>
 <Annotations Target="F.Order/OrderID"><Annotation Term="Org.OData.Core.V1.Computed"/></Annotations>
 </Schema>
