@@ -2,6 +2,7 @@ package odata
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -101,4 +102,42 @@ func FuzzParseBatch(f *testing.F) {
 			t.Fatalf("%d requests past the limit", len(reqs))
 		}
 	})
+}
+
+func TestBatchWriter(t *testing.T) {
+	q1 := &BatchRequest{ID: "1", Method: "POST", URL: "A", Group: "g"}
+	ok := &BatchResponse{Request: q1, Status: 201, Reason: "Created",
+		Header: map[string][]string{"Content-Type": {"application/json"}, "Content-Length": {"7"}}, Body: []byte(`{"a":1}` + "\n")}
+	bad := &BatchResponse{Status: 503, Reason: "Service Unavailable", Header: map[string][]string{"Retry-After": {"2"}}}
+
+	var b strings.Builder
+	w := NewBatchWriter(false)
+	boundary := strings.TrimPrefix(w.ContentType(), "multipart/mixed; boundary=")
+	w.Begin(&b)
+	w.Unit([]*BatchResponse{ok}, true)
+	w.Unit([]*BatchResponse{bad}, true) // a failed change set: its one answer, not nested
+	w.End()
+	got := b.String()
+	got = strings.ReplaceAll(got, boundary, "B")
+	got = regexp.MustCompile(`changesetresponse_[0-9a-f]+`).ReplaceAllString(got, "C")
+	want := "--B\r\nContent-Type: multipart/mixed; boundary=C\r\n\r\n" +
+		"--C\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\n" +
+		"HTTP/1.1 201 Created\r\nContent-Length: 7\r\nContent-Type: application/json\r\n\r\n{\"a\":1}\n\r\n--C--\r\n" +
+		"--B\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n" +
+		"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\n\r\n\r\n--B--\r\n"
+	if got != want {
+		t.Errorf("multipart:\n%q\nwant\n%q", got, want)
+	}
+
+	b.Reset()
+	w = NewBatchWriter(true)
+	w.Begin(&b)
+	w.Unit([]*BatchResponse{ok}, true)
+	w.Unit([]*BatchResponse{bad}, false)
+	w.End()
+	want = `{"responses":[{"id":"1","atomicityGroup":"g","status":201,"headers":{"content-type":"application/json"},"body":{"a":1}},` +
+		`{"status":503,"headers":{"retry-after":"2"}}]}` + "\n"
+	if w.ContentType() != "application/json" || b.String() != want {
+		t.Errorf("JSON:\n%s\nwant\n%s", b.String(), want)
+	}
 }

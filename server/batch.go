@@ -3,16 +3,10 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -34,16 +28,19 @@ import (
 // its transaction has committed.
 
 // batchResult is the recorded answer to one request (or to a whole failed
-// change set).
+// change set), with the error behind a failure for the transaction's retry
+// logic.
 type batchResult struct {
-	req    *odata.BatchRequest // nil for a change set's own failure
-	status int
-	header http.Header
-	body   []byte
-	err    error // the error behind a failure, for the transaction's retry logic
+	odata.BatchResponse
+	err error
 }
 
-func (b *batchResult) failed() bool { return b.status >= 400 }
+func newBatchResult(q *odata.BatchRequest, status int, header http.Header, body []byte, err error) *batchResult {
+	return &batchResult{BatchResponse: odata.BatchResponse{Request: q, Status: status, Reason: http.StatusText(status),
+		Header: header, Body: body}, err: err}
+}
+
+
 
 // recorder is the http.ResponseWriter a batch part is answered into.
 type recorder struct {
@@ -112,24 +109,21 @@ func (s *Server) batch(r *http.Request, _ *odata.Request) response {
 	if pref.continueOnError {
 		h.Set("Preference-Applied", "odata.continue-on-error")
 	}
-	var enc batchEncoder
-	if asJSON {
-		h.Set("Content-Type", "application/json")
-		enc = &jsonBatchEncoder{}
-	} else {
-		boundary := "batchresponse_" + randomHex()
-		h.Set("Content-Type", "multipart/mixed; boundary="+boundary)
-		enc = &multipartBatchEncoder{boundary: boundary}
-	}
+	bw := odata.NewBatchWriter(asJSON)
+	h.Set("Content-Type", bw.ContentType())
 	return response{header: h, body: func(w http.ResponseWriter) {
-		enc.begin(w)
+		bw.Begin(w)
 		s.runBatch(r, reqs, pref.continueOnError, asJSON, func(results []*batchResult, group bool) {
-			enc.unit(w, results, group)
+			rs := make([]*odata.BatchResponse, len(results))
+			for i, res := range results {
+				rs[i] = &res.BatchResponse
+			}
+			bw.Unit(rs, group)
 			if f, ok := w.(http.Flusher); ok {
 				f.Flush()
 			}
 		})
-		enc.end(w)
+		bw.End()
 	}}
 }
 
@@ -161,7 +155,7 @@ func (s *Server) runBatch(r *http.Request, reqs []*odata.BatchRequest, continueO
 		}
 		ok := true
 		for _, res := range results {
-			ok = ok && !res.failed()
+			ok = ok && !res.Failed()
 		}
 		for _, q := range unit {
 			outcome[q.ID] = ok
@@ -218,7 +212,7 @@ func (s *Server) runChangeSet(r *http.Request, unit []*odata.BatchRequest, refs 
 		for n, q := range unit {
 			res := s.runBatchRequest(gr.WithContext(ctx), q, local, n+1)
 			results = append(results, res)
-			if res.failed() {
+			if res.Failed() {
 				failed = res
 				if res.err != nil {
 					return res.err // the transaction may retry a serialization failure or a lost connection
@@ -246,12 +240,12 @@ func (s *Server) runChangeSet(r *http.Request, unit []*odata.BatchRequest, refs 
 	}
 	out := make([]*batchResult, 0, len(unit))
 	for _, q := range unit {
-		if q == failed.req {
+		if q == failed.Request {
 			out = append(out, failed)
 			continue
 		}
 		out = append(out, s.batchFailure(gr, q, newHTTPError(http.StatusFailedDependency, codeFailedDependency,
-			"not applied: request %s of the same atomicity group failed", failed.req.ID)))
+			"not applied: request %s of the same atomicity group failed", failed.Request.ID)))
 	}
 	return out
 }
@@ -301,8 +295,8 @@ func (s *Server) runBatchRequest(parent *http.Request, q *odata.BatchRequest, re
 		rec.status = http.StatusOK
 	}
 	rec.header.Del("Server-Timing") // the batch's own timing is what counts
-	res := &batchResult{req: q, status: rec.status, header: rec.header, body: rec.body.Bytes()}
-	if res.failed() {
+	res := newBatchResult(q, rec.status, rec.header, rec.body.Bytes(), nil)
+	if res.Failed() {
 		res.err = ri.err
 	}
 	if q.ID != "" && (rec.status == http.StatusCreated || rec.status == http.StatusNoContent) {
@@ -335,7 +329,7 @@ func (s *Server) batchFailure(r *http.Request, q *odata.BatchRequest, err error)
 	if rec.status == 0 || rec.status == 499 {
 		rec.status = http.StatusServiceUnavailable // the batch's client went away: the answer goes nowhere
 	}
-	return &batchResult{req: q, status: rec.status, header: rec.header, body: rec.body.Bytes(), err: err}
+	return newBatchResult(q, rec.status, rec.header, rec.body.Bytes(), err)
 }
 
 // batchTarget resolves a part's URL against the service root: an absolute
@@ -381,128 +375,4 @@ func (s *Server) batchTarget(r *http.Request, raw string, refs map[string]string
 		return nil, newHTTPError(http.StatusBadRequest, codeInvalidSyntax, "a $batch cannot hold another $batch")
 	}
 	return &url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery}, nil
-}
-
-func randomHex() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-// batchEncoder writes a batch response.
-type batchEncoder interface {
-	begin(w io.Writer)
-	unit(w io.Writer, results []*batchResult, group bool)
-	end(w io.Writer)
-}
-
-// multipartBatchEncoder writes multipart/mixed (OData 4.0 §11.7.4).
-type multipartBatchEncoder struct{ boundary string }
-
-func (e *multipartBatchEncoder) begin(io.Writer) {}
-
-func (e *multipartBatchEncoder) unit(w io.Writer, results []*batchResult, group bool) {
-	var b bytes.Buffer
-	if group && len(results) > 0 && !results[0].failed() {
-		cs := "changesetresponse_" + randomHex()
-		fmt.Fprintf(&b, "--%s\r\nContent-Type: multipart/mixed; boundary=%s\r\n\r\n", e.boundary, cs)
-		for _, res := range results {
-			writeHTTPPart(&b, cs, res)
-		}
-		fmt.Fprintf(&b, "--%s--\r\n", cs)
-	} else {
-		for _, res := range results {
-			writeHTTPPart(&b, e.boundary, res)
-		}
-	}
-	_, _ = w.Write(b.Bytes())
-}
-
-func (e *multipartBatchEncoder) end(w io.Writer) {
-	_, _ = fmt.Fprintf(w, "--%s--\r\n", e.boundary)
-}
-
-func writeHTTPPart(b *bytes.Buffer, boundary string, res *batchResult) {
-	fmt.Fprintf(b, "--%s\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n", boundary)
-	if res.req != nil && res.req.ID != "" {
-		fmt.Fprintf(b, "Content-ID: %s\r\n", res.req.ID)
-	}
-	fmt.Fprintf(b, "\r\nHTTP/1.1 %d %s\r\n", res.status, http.StatusText(res.status))
-	names := make([]string, 0, len(res.header))
-	for k := range res.header {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		for _, v := range res.header[k] {
-			fmt.Fprintf(b, "%s: %s\r\n", k, v)
-		}
-	}
-	b.WriteString("\r\n")
-	b.Write(res.body)
-	b.WriteString("\r\n")
-}
-
-// jsonBatchEncoder writes the OData 4.01 JSON batch response.
-type jsonBatchEncoder struct{ n int }
-
-func (e *jsonBatchEncoder) begin(w io.Writer) { _, _ = io.WriteString(w, `{"responses":[`) }
-
-func (e *jsonBatchEncoder) unit(w io.Writer, results []*batchResult, _ bool) {
-	var b bytes.Buffer
-	for _, res := range results {
-		if e.n > 0 {
-			b.WriteByte(',')
-		}
-		e.n++
-		b.WriteByte('{')
-		if res.req != nil && res.req.ID != "" {
-			b.WriteString(`"id":`)
-			writeJSONString(&b, res.req.ID)
-			b.WriteByte(',')
-			if res.req.Group != "" {
-				b.WriteString(`"atomicityGroup":`)
-				writeJSONString(&b, res.req.Group)
-				b.WriteByte(',')
-			}
-		}
-		fmt.Fprintf(&b, `"status":%d`, res.status)
-		if len(res.header) > 0 {
-			b.WriteString(`,"headers":{`)
-			names := make([]string, 0, len(res.header))
-			for k := range res.header {
-				if k != "Content-Length" { // the body is embedded
-					names = append(names, k)
-				}
-			}
-			sort.Strings(names)
-			for i, k := range names {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				writeJSONString(&b, strings.ToLower(k))
-				b.WriteByte(':')
-				writeJSONString(&b, strings.Join(res.header[k], ", "))
-			}
-			b.WriteByte('}')
-		}
-		if body := bytes.TrimSpace(res.body); len(body) > 0 {
-			b.WriteString(`,"body":`)
-			mt, _, _ := mime.ParseMediaType(res.header.Get("Content-Type"))
-			if mt == "application/json" && json.Valid(body) {
-				b.Write(body)
-			} else {
-				writeJSONString(&b, string(res.body))
-			}
-		}
-		b.WriteByte('}')
-	}
-	_, _ = w.Write(b.Bytes())
-}
-
-func (e *jsonBatchEncoder) end(w io.Writer) { _, _ = io.WriteString(w, "]}\n") }
-
-func writeJSONString(b *bytes.Buffer, s string) {
-	out, _ := json.Marshal(s)
-	b.Write(out)
 }
