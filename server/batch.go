@@ -40,8 +40,6 @@ func newBatchResult(q *odata.BatchRequest, status int, header http.Header, body 
 		Header: header, Body: body}, err: err}
 }
 
-
-
 // recorder is the http.ResponseWriter a batch part is answered into.
 type recorder struct {
 	header http.Header
