@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -46,4 +47,23 @@ func Trackable(set *metadata.EntitySet) string {
 		}
 	}
 	return ""
+}
+
+// ScanChanges reads a change listing whose one column is the key's JSON
+// (also the cursor) and closes rows; classify maps the driver's errors.
+func ScanChanges(rows *sql.Rows, set *metadata.EntitySet, classify func(error) error) ([]Change, error) {
+	defer rows.Close()
+	var out []Change
+	for rows.Next() {
+		var text string
+		if err := rows.Scan(&text); err != nil {
+			return nil, classify(err)
+		}
+		key, err := KeyFromJSON(set, text)
+		if err != nil {
+			return nil, Errorf(Internal, err, "unreadable change log entry")
+		}
+		out = append(out, Change{Key: key, Cursor: text})
+	}
+	return out, classify(rows.Err())
 }

@@ -255,20 +255,7 @@ func (d *DB) Changes(ctx context.Context, set *metadata.EntitySet, since, after 
 		}
 		return nil, classify(err)
 	}
-	defer rows.Close()
-	var out []adapters.Change
-	for rows.Next() {
-		var text string
-		if err := rows.Scan(&text); err != nil {
-			return nil, classify(err)
-		}
-		key, err := adapters.KeyFromJSON(set, text)
-		if err != nil {
-			return nil, adapters.Errorf(adapters.Internal, err, "unreadable change log entry")
-		}
-		out = append(out, adapters.Change{Key: key, Cursor: text})
-	}
-	return out, classify(rows.Err())
+	return adapters.ScanChanges(rows, set, classify)
 }
 
 // PurgeChanges implements adapters.ChangeTracker.
