@@ -49,7 +49,7 @@ var thirdParty = map[string][]string{
 	"adapters/postgres": {"github.com/jmoiron/sqlx", "github.com/lib/pq"},
 	"adapters/sqlite":   {"github.com/jmoiron/sqlx", "modernc.org/sqlite"},
 	"adapters/mysql":    {"github.com/go-sql-driver/mysql"},
-	"server":            {"github.com/gorilla/mux", "github.com/rs/zerolog", "github.com/prometheus/client_golang"},
+	"server":            {"github.com/gorilla/mux", "github.com/rs/zerolog", "github.com/prometheus/client_golang", "go.opentelemetry.io/otel"},
 	"server/auth":       {"github.com/golang-jwt/jwt/v5", "golang.org/x/crypto"},
 	"server/app":        {"*"},
 	"internal/pgtest":   {"github.com/lib/pq"},
