@@ -430,3 +430,15 @@ func TestTokenCarriesTheTrackPosition(t *testing.T) {
 		t.Fatalf("track position: %+v %v", k, err)
 	}
 }
+
+func FuzzDecodeDelta(f *testing.F) {
+	c := NewTokenCodec([]byte("0123456789abcdef0123456789abcdef"))
+	f.Add(c.EncodeDelta("fp", Delta{Since: "100:105:101", Upto: "7", After: `{"id": 1}`, Issued: time.Unix(1700000000, 0)}))
+	f.Add("RA")
+	f.Fuzz(func(t *testing.T, token string) {
+		d, err := c.DecodeDelta("fp", token)
+		if err == nil && d.Since == "" {
+			t.Fatalf("decoded a delta without a position: %q", token)
+		}
+	})
+}
