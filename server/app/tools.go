@@ -10,8 +10,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/odatagw/odatagw/adapters"
 	"github.com/odatagw/odatagw/internal/conformance"
 	"github.com/odatagw/odatagw/internal/sfbundle"
+	"github.com/odatagw/odatagw/metadata"
 	"github.com/odatagw/odatagw/metadata/salesforce"
 )
 
@@ -37,26 +39,13 @@ func introspect(args []string, stdout, stderr io.Writer, getenv func(string) str
 		fmt.Fprintln(stderr, "odatagw:", err)
 		return 2
 	}
-	c.LogLevel = "warn"
-	log := NewLogger(c, stderr)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	ad, err := OpenAdapter(ctx, c, log)
-	if err != nil {
-		fmt.Fprintln(stderr, "odatagw:", err)
-		return 1
+	ad, model, warns, code := openModel(ctx, c, stderr)
+	if code != 0 {
+		return code
 	}
 	defer ad.Close()
-	ov, err := c.Overlay()
-	if err != nil {
-		fmt.Fprintln(stderr, "odatagw:", err)
-		return 2
-	}
-	model, warns, err := ad.Model(ctx, ov)
-	if err != nil {
-		fmt.Fprintln(stderr, "odatagw:", err)
-		return 1
-	}
 	reports := salesforce.Report(model)
 	if asJSON {
 		err = salesforce.WriteJSON(stdout, reports)
@@ -189,4 +178,30 @@ func hasPathAfterHost(u string) bool {
 	}
 	i := strings.Index(rest, "/")
 	return i >= 0 && i < len(rest)-1
+}
+
+// openModel opens the configured database and introspects it, for the
+// commands that work on the model (introspect, track); on failure it says
+// why on stderr and returns the exit code (0 on success). The caller closes
+// the adapter.
+func openModel(ctx context.Context, c Config, stderr io.Writer) (adapters.Adapter, *metadata.Model, []metadata.Warning, int) {
+	c.LogLevel = "warn"
+	ad, err := OpenAdapter(ctx, c, NewLogger(c, stderr))
+	if err != nil {
+		fmt.Fprintln(stderr, "odatagw:", err)
+		return nil, nil, nil, 1
+	}
+	ov, err := c.Overlay()
+	if err != nil {
+		ad.Close()
+		fmt.Fprintln(stderr, "odatagw:", err)
+		return nil, nil, nil, 2
+	}
+	model, warns, err := ad.Model(ctx, ov)
+	if err != nil {
+		ad.Close()
+		fmt.Fprintln(stderr, "odatagw:", err)
+		return nil, nil, nil, 1
+	}
+	return ad, model, warns, 0
 }

@@ -29,29 +29,16 @@ func track(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 		fmt.Fprintf(stderr, "odatagw track: unexpected arguments %q\n", extra)
 		return 2
 	}
-	c.LogLevel = "warn"
-	log := NewLogger(c, stderr)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	ad, err := OpenAdapter(ctx, c, log)
-	if err != nil {
-		fmt.Fprintln(stderr, "odatagw:", err)
-		return 1
+	ad, model, _, code := openModel(ctx, c, stderr)
+	if code != 0 {
+		return code
 	}
 	defer ad.Close()
 	admin, ok := ad.(adapters.TrackAdmin)
 	if !ok {
 		fmt.Fprintln(stderr, "odatagw: this database backend cannot track changes")
-		return 1
-	}
-	ov, err := c.Overlay()
-	if err != nil {
-		fmt.Fprintln(stderr, "odatagw:", err)
-		return 2
-	}
-	model, _, err := ad.Model(ctx, ov)
-	if err != nil {
-		fmt.Fprintln(stderr, "odatagw:", err)
 		return 1
 	}
 	sets := c.trackedSets(model)
