@@ -73,6 +73,8 @@ type Overlay struct {
 	Sets map[string]SetOverlay
 	// ReadOnly makes every set read-only.
 	ReadOnly bool
+	// NoNavigation leaves navigation properties out of the model.
+	NoNavigation bool
 }
 
 // SetOverlay renames, hides or annotates one table or view.
@@ -88,6 +90,9 @@ type SetOverlay struct {
 	// CountEstimated (see EntitySet.Count).
 	Count      Count
 	Properties map[string]PropertyOverlay
+	// Navigation renames or hides derived navigation properties, keyed by
+	// the derived name.
+	Navigation map[string]NavigationOverlay
 }
 
 // PropertyOverlay renames or hides one column.
@@ -261,6 +266,8 @@ func Build(src Source, ov Overlay) (*Model, []Warning, error) {
 	var sets []*EntitySet
 	byStorage := map[string]*EntitySet{} // "schema.table" -> set
 	colNames := map[*EntitySet]map[string]*Property{}
+	setOverlays := map[*EntitySet]SetOverlay{}
+	setObjs := map[*EntitySet]string{}
 	usedOverlays := map[string]bool{}
 
 	type visibleTable struct {
@@ -455,6 +462,8 @@ func Build(src Source, ov Overlay) (*Model, []Warning, error) {
 		set.Count = so.Count
 
 		sets = append(sets, set)
+		setOverlays[set] = so
+		setObjs[set] = obj
 		byStorage[qualified(t.Schema, t.Name)] = set
 		colNames[set] = cols
 	}
@@ -495,6 +504,12 @@ func Build(src Source, ov Overlay) (*Model, []Warning, error) {
 
 	m := &Model{Namespace: ns, Container: "Container", Sets: sets, Zone: zone}
 	m.index()
+	if !ov.NoNavigation {
+		if err := deriveNavigations(sets, setOverlays, setObjs); err != nil {
+			return nil, nil, err
+		}
+		m.index()
+	}
 	return m, warns, nil
 }
 

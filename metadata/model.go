@@ -93,6 +93,9 @@ type EntitySet struct {
 	Properties  []*Property  // in storage column order
 	Key         []*Property  // never empty in a built model
 	ForeignKeys []ForeignKey // from the storage catalog
+	// Navigations are the navigation properties derived from foreign keys
+	// between exposed sets (see Build), sorted by name.
+	Navigations []*Navigation
 	ReadOnly    bool         // views, or configured read-only
 	// Searchable lists the properties $search matches against.
 	Searchable []*Property
@@ -109,6 +112,7 @@ type EntitySet struct {
 
 	byName map[string]*Property
 	byFold map[string]*Property
+	byNav  map[string]*Navigation
 }
 
 // Count is a set's count strategy. With Estimated, a count the planner
@@ -124,6 +128,9 @@ func (s *EntitySet) TypeName() string { return s.Name }
 
 // Property returns the property with the given OData name, or nil.
 func (s *EntitySet) Property(name string) *Property { return s.byName[name] }
+
+// Navigation returns the navigation property with the given name, or nil.
+func (s *EntitySet) Navigation(name string) *Navigation { return s.byNav[name] }
 
 // PropertyFold returns the property whose name matches ignoring case, or nil.
 func (s *EntitySet) PropertyFold(name string) *Property {
@@ -177,6 +184,25 @@ type ForeignKey struct {
 	TargetKey  []string    // OData names of the referenced properties
 }
 
+// Navigation is a navigation property: a foreign key seen from one of its
+// two ends. On the referencing set it is to-one (Many false) and names the
+// referenced row; on the referenced set it is to-many and names the
+// referencing rows. Local[i] = Remote[i] is the join, for every i.
+type Navigation struct {
+	Name   string
+	Target *EntitySet
+	Many   bool
+	// Nullable: a to-one navigation may be absent (a foreign-key property
+	// is nullable). Always false for to-many ones.
+	Nullable bool
+	Partner  string // the name of the navigation in the opposite direction on Target ("" when hidden)
+	// Local are properties of the navigation's own set, Remote the
+	// corresponding properties of Target. For a to-one navigation Local
+	// are the foreign-key properties (its ReferentialConstraint).
+	Local, Remote []*Property
+	Constraint    string // the storage foreign key's name
+}
+
 // Warning is a problem found while building the model that did not stop it.
 type Warning struct {
 	Object string // "schema.table" or "schema.table.column"
@@ -198,6 +224,10 @@ func (m *Model) index() {
 			p.Index = i
 			s.byName[p.Name] = p
 			s.byFold[strings.ToLower(p.Name)] = p
+		}
+		s.byNav = make(map[string]*Navigation, len(s.Navigations))
+		for _, n := range s.Navigations {
+			s.byNav[n.Name] = n
 		}
 	}
 }

@@ -137,8 +137,8 @@ func (d *dialect) exact(p *metadata.Property) bool {
 	return strings.HasSuffix(p.DBType, " collate "+d.collation)
 }
 
-func (d *dialect) Column(p *metadata.Property, use sqlgen.Use) string {
-	c := sqlgen.QuoteIdent(p.Column)
+func (d *dialect) Column(ref string, p *metadata.Property, use sqlgen.Use) string {
+	c := ref
 	if stringColumn(p) && d.exact(p) {
 		return c
 	}

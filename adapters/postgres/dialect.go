@@ -53,8 +53,8 @@ func (*dialect) Name() string { return "postgres" }
 
 func (*dialect) Placeholder(n int) string { return "$" + strconv.Itoa(n) }
 
-func (d *dialect) Column(p *metadata.Property, use sqlgen.Use) string {
-	c := sqlgen.QuoteIdent(p.Column)
+func (d *dialect) Column(ref string, p *metadata.Property, use sqlgen.Use) string {
+	c := ref
 	if textCast(p) {
 		// json, jsonb, enums, xml, inet, ... exposed as Edm.String have no
 		// text operators (jsonb = text fails): they are compared, searched

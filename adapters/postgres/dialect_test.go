@@ -118,7 +118,7 @@ func TestDialectColumnAndZone(t *testing.T) {
 		{local, sqlgen.UseOrder, `"created"`},
 	}
 	for _, tc := range tests {
-		if got := d.Column(tc.p, tc.use); got != tc.want {
+		if got := d.Column(sqlgen.QuoteIdent(tc.p.Column), tc.p, tc.use); got != tc.want {
 			t.Errorf("Column(%s, %d) = %s, want %s", tc.p.Column, tc.use, got, tc.want)
 		}
 	}

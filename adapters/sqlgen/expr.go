@@ -29,6 +29,14 @@ import (
 type compiler struct {
 	d  Dialect
 	ps *Params
+	// qual qualifies column references ("" at the top level of a
+	// statement, `"t1".` inside a correlated subquery).
+	qual string
+}
+
+// col references p in the compiler's current scope.
+func (c *compiler) col(p *metadata.Property, use Use) string {
+	return c.d.Column(c.qual+QuoteIdent(p.Column), p, use)
 }
 
 var (
@@ -40,7 +48,7 @@ var (
 func (c *compiler) value(e semantic.Expr) (Operand, error) {
 	switch e := e.(type) {
 	case *semantic.Prop:
-		return Operand{SQL: c.d.Column(e.P, UseValue), Type: e.P.Type, Nullable: e.P.Nullable, Prop: e.P}, nil
+		return Operand{SQL: c.col(e.P, UseValue), Type: e.P.Type, Nullable: e.P.Nullable, Prop: e.P}, nil
 	case *semantic.Const:
 		s, err := c.d.Param(c.ps, *e)
 		if err != nil {
@@ -354,7 +362,7 @@ func (c *compiler) search(s semantic.Search, strict bool) (string, error) {
 		}
 		out := ""
 		for i, p := range s.Props {
-			x := Operand{SQL: c.d.Column(p, UseValue), Type: p.Type, Nullable: p.Nullable, Prop: p}
+			x := Operand{SQL: c.col(p, UseValue), Type: p.Type, Nullable: p.Nullable, Prop: p}
 			t, err := c.d.Search(c.ps, x, s.Text)
 			if err != nil {
 				return "", err

@@ -91,7 +91,7 @@ func Select(d Dialect, q *semantic.Query, limit int64) (Statement, []*metadata.P
 	for i, o := range order {
 		it := orderItem{desc: o.Desc}
 		if pr, ok := o.Expr.(*semantic.Prop); ok {
-			it.sql, it.nullable, it.prop = d.Column(pr.P, UseOrder), pr.P.Nullable, pr.P
+			it.sql, it.nullable, it.prop = c.col(pr.P, UseOrder), pr.P.Nullable, pr.P
 		} else {
 			v, err := c.value(o.Expr)
 			if err != nil {
@@ -220,7 +220,7 @@ func (c *compiler) keyEq(set *metadata.EntitySet, key []semantic.Const) (string,
 		if i > 0 {
 			b.WriteString(" AND ")
 		}
-		col := c.d.Column(p, UseOrder)
+		col := c.col(p, UseOrder)
 		if ke, ok := c.d.(KeyEqualer); ok {
 			b.WriteString(ke.KeyEqual(p, col, v))
 			continue

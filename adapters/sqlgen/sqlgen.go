@@ -73,8 +73,10 @@ type Dialect interface {
 	// placeholders (MySQL's ?) returns a marker here and implements
 	// Positional.
 	Placeholder(n int) string
-	// Column references p (always through QuoteIdent(p.Column)).
-	Column(p *metadata.Property, use Use) string
+	// Column references p; ref is the plain reference to its column,
+	// QuoteIdent(p.Column) or qualified by a table or alias inside
+	// correlated subqueries (Ref).
+	Column(ref string, p *metadata.Property, use Use) string
 	// Param binds a typed constant (nulls included) and returns its SQL.
 	Param(ps *Params, c semantic.Const) (string, error)
 	// ColumnParam binds a value to be compared with Column(p, UseOrder) or

@@ -53,8 +53,8 @@ func (dialect) Name() string { return "sqlite" }
 
 func (dialect) Placeholder(n int) string { return "?" + strconv.Itoa(n) }
 
-func (dialect) Column(p *metadata.Property, _ sqlgen.Use) string {
-	c := sqlgen.QuoteIdent(p.Column)
+func (dialect) Column(ref string, p *metadata.Property, _ sqlgen.Use) string {
+	c := ref
 	if p.FixedChar {
 		// Stored values may keep their padding; trailing spaces sort before
 		// other characters, so trim for ordering as well.

@@ -61,7 +61,7 @@ func WriteMetadata(w io.Writer, m *metadata.Model) error {
 	x.attr(m.Namespace)
 	x.raw(`" xmlns="` + EdmNamespace + `">` + "\n")
 	for _, s := range m.Sets {
-		writeEntityType(x, s)
+		writeEntityType(x, m.Namespace, s)
 	}
 	x.raw(`      <EntityContainer Name="`)
 	x.attr(m.Container)
@@ -72,11 +72,18 @@ func WriteMetadata(w io.Writer, m *metadata.Model) error {
 		x.raw(`" EntityType="`)
 		x.attr(m.Namespace + "." + s.TypeName())
 		annotations := setAnnotations(s)
-		if len(annotations) == 0 {
+		if len(annotations) == 0 && len(s.Navigations) == 0 {
 			x.raw(`"/>` + "\n")
 			continue
 		}
 		x.raw(`">` + "\n")
+		for _, n := range s.Navigations {
+			x.raw(`          <NavigationPropertyBinding Path="`)
+			x.attr(n.Name)
+			x.raw(`" Target="`)
+			x.attr(n.Target.Name)
+			x.raw(`"/>` + "\n")
+		}
 		for _, a := range annotations {
 			x.raw(`          <Annotation Term="Capabilities.` + a.term + `">` + a.xml + "</Annotation>\n")
 		}
@@ -172,7 +179,7 @@ func escapeXML(s string) string {
 	return b.String()
 }
 
-func writeEntityType(x *xmlWriter, s *metadata.EntitySet) {
+func writeEntityType(x *xmlWriter, ns string, s *metadata.EntitySet) {
 	x.raw(`      <EntityType Name="`)
 	x.attr(s.TypeName())
 	x.raw(`">` + "\n")
@@ -186,10 +193,49 @@ func writeEntityType(x *xmlWriter, s *metadata.EntitySet) {
 	for _, p := range s.Properties {
 		writeProperty(x, p, s.IsKey(p))
 	}
+	for _, n := range s.Navigations {
+		writeNavigation(x, ns, n)
+	}
 	if s.Description != "" {
 		writeDescription(x, "        ", s.Description)
 	}
 	x.raw("      </EntityType>\n")
+}
+
+// writeNavigation writes a NavigationProperty: a to-one one with its
+// ReferentialConstraint (the foreign key), Nullable="false" when every
+// foreign-key property is; a to-many one as a collection.
+func writeNavigation(x *xmlWriter, ns string, n *metadata.Navigation) {
+	x.raw(`        <NavigationProperty Name="`)
+	x.attr(n.Name)
+	x.raw(`" Type="`)
+	if n.Many {
+		x.attr("Collection(" + ns + "." + n.Target.TypeName() + ")")
+	} else {
+		x.attr(ns + "." + n.Target.TypeName())
+	}
+	x.raw(`"`)
+	if !n.Many && !n.Nullable {
+		x.raw(` Nullable="false"`)
+	}
+	if n.Partner != "" {
+		x.raw(` Partner="`)
+		x.attr(n.Partner)
+		x.raw(`"`)
+	}
+	if n.Many {
+		x.raw("/>\n")
+		return
+	}
+	x.raw(">\n")
+	for i, p := range n.Local {
+		x.raw(`          <ReferentialConstraint Property="`)
+		x.attr(p.Name)
+		x.raw(`" ReferencedProperty="`)
+		x.attr(n.Remote[i].Name)
+		x.raw(`"/>` + "\n")
+	}
+	x.raw("        </NavigationProperty>\n")
 }
 
 func writeProperty(x *xmlWriter, p *metadata.Property, key bool) {

@@ -41,6 +41,32 @@ func WriteMetadataJSON(w io.Writer, m *metadata.Model) error {
 			writePropertyJSON(j, p, s.IsKey(p))
 			j.raw(`}`)
 		}
+		for _, n := range s.Navigations {
+			j.raw(`,`)
+			j.str(n.Name)
+			j.raw(`:{"$Kind":"NavigationProperty","$Type":`)
+			j.str(m.Namespace + "." + n.Target.TypeName())
+			if n.Many {
+				j.raw(`,"$Collection":true`)
+			} else if n.Nullable {
+				j.raw(`,"$Nullable":true`)
+			}
+			if n.Partner != "" {
+				j.raw(`,"$Partner":`)
+				j.str(n.Partner)
+			}
+			if !n.Many {
+				j.raw(`,"$ReferentialConstraint":{`)
+				for i, p := range n.Local {
+					j.comma(i)
+					j.str(p.Name)
+					j.raw(`:`)
+					j.str(n.Remote[i].Name)
+				}
+				j.raw(`}`)
+			}
+			j.raw(`}`)
+		}
 		if s.Description != "" {
 			j.raw(`,"@Core.Description":`)
 			j.str(s.Description)
@@ -54,6 +80,16 @@ func WriteMetadataJSON(w io.Writer, m *metadata.Model) error {
 		j.str(s.Name)
 		j.raw(`:{"$Collection":true,"$Type":`)
 		j.str(m.Namespace + "." + s.TypeName())
+		if len(s.Navigations) > 0 {
+			j.raw(`,"$NavigationPropertyBinding":{`)
+			for i, n := range s.Navigations {
+				j.comma(i)
+				j.str(n.Name)
+				j.raw(`:`)
+				j.str(n.Target.Name)
+			}
+			j.raw(`}`)
+		}
 		for _, a := range setAnnotations(s) {
 			j.raw(`,`)
 			j.str("@Capabilities." + a.term)

@@ -168,7 +168,7 @@ func (c Config) Overlay() (metadata.Overlay, error) {
 	if err != nil {
 		return metadata.Overlay{}, err
 	}
-	ov := metadata.Overlay{Zone: zone, ReadOnly: c.ReadOnly, Sets: map[string]metadata.SetOverlay{}}
+	ov := metadata.Overlay{Zone: zone, ReadOnly: c.ReadOnly, NoNavigation: !c.Navigation, Sets: map[string]metadata.SetOverlay{}}
 	for k, s := range c.Sets {
 		so := metadata.SetOverlay{Name: s.Name, Hide: s.Hide, Key: s.Key, ReadOnly: s.ReadOnly,
 			Search: s.Search, ETag: s.ETag, ETagHash: s.ETagHash, Properties: map[string]metadata.PropertyOverlay{},
@@ -178,6 +178,12 @@ func (c Config) Overlay() (metadata.Overlay, error) {
 		}
 		for col, p := range s.Properties {
 			so.Properties[col] = metadata.PropertyOverlay{Name: p.Name, Hide: p.Hide, ReadOnly: p.ReadOnly}
+		}
+		if len(s.Navigation) > 0 {
+			so.Navigation = map[string]metadata.NavigationOverlay{}
+			for name, n := range s.Navigation {
+				so.Navigation[name] = metadata.NavigationOverlay{Name: n.Name, Hide: n.Hide}
+			}
 		}
 		ov.Sets[k] = so
 	}

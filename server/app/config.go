@@ -83,6 +83,9 @@ type Config struct {
 	Upsert         bool `yaml:"upsert"`           // PATCH/PUT on a missing key creates it
 	RequireIfMatch bool `yaml:"require_if_match"` // If-Match mandatory on sets with an ETag
 	Metrics        bool `yaml:"metrics"`          // expose /metrics (default true)
+	// Navigation derives navigation properties from foreign keys between
+	// exposed sets (default true); false leaves them out of $metadata.
+	Navigation bool `yaml:"navigation"`
 
 	CSRF struct {
 		Enabled bool          `yaml:"enabled"`
@@ -137,6 +140,9 @@ type SetConfig struct {
 	TrackChanges    bool                      `yaml:"track_changes"`
 	CountExactBelow int64                     `yaml:"count_exact_below"` // default: the global count_exact_below
 	Properties      map[string]PropertyConfig `yaml:"properties"`
+	// Navigation renames (name) or hides (hide) a navigation property
+	// derived from a foreign key, keyed by its derived name.
+	Navigation map[string]PropertyConfig `yaml:"navigation"`
 	// Permissions without authentication (with authentication, see policy).
 	Insert *bool `yaml:"insert"`
 	Update *bool `yaml:"update"`
@@ -172,6 +178,7 @@ func Default() Config {
 		TrackRetention:     7 * 24 * time.Hour,
 		ShutdownTimeout:    30 * time.Second,
 		Metrics:            true,
+		Navigation:         true,
 	}
 	c.CSRF.Header = "X-CSRF-Token"
 	c.CSRF.TTL = 30 * time.Minute
