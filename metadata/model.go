@@ -96,7 +96,7 @@ type EntitySet struct {
 	// Navigations are the navigation properties derived from foreign keys
 	// between exposed sets (see Build), sorted by name.
 	Navigations []*Navigation
-	ReadOnly    bool         // views, or configured read-only
+	ReadOnly    bool // views, or configured read-only
 	// Searchable lists the properties $search matches against.
 	Searchable []*Property
 	// ETag, when set, is the property whose value is the row version
