@@ -31,6 +31,16 @@ CREATE TABLE order_lines (
   PRIMARY KEY (order_id, line_no)
 );
 
+-- A composite foreign key (line_notes → order_lines) with a nullable part
+-- of its own: notes on an order line, or on no line.
+CREATE TABLE line_notes (
+  note_id  integer PRIMARY KEY,
+  order_id bigint,
+  line_no  smallint,
+  note     varchar(200) NOT NULL,
+  FOREIGN KEY (order_id, line_no) REFERENCES order_lines (order_id, line_no) ON DELETE CASCADE ON UPDATE CASCADE
+);
+
 CREATE TYPE mood AS ENUM ('happy', 'sad');
 CREATE TABLE all_types (
   id          integer PRIMARY KEY,
@@ -89,6 +99,12 @@ INSERT INTO order_lines VALUES
   (10248, 1, 'SKU-0001', 2, 25.25),
   (10248, 2, 'SKU-2   ', 1, 50.00),
   (10249, 1, 'SKU-0003', 10, 25.00);
+
+INSERT INTO line_notes VALUES
+  (1, 10248, 1, 'gift wrap'),
+  (2, 10248, 1, 'deliver before noon'),
+  (3, 10249, 1, 'fragile'),
+  (4, NULL, NULL, 'unassigned');
 
 INSERT INTO all_types VALUES
   (1, 32767, 2147483647, 9223372036854775807, 123456789.123, 3.14159265358979323846264338327950288,

@@ -29,6 +29,14 @@ CREATE TABLE "order_lines" (
   CONSTRAINT "lines_order" FOREIGN KEY ("order_id") REFERENCES "Orders" ("OrderID") ON DELETE CASCADE
 );
 
+CREATE TABLE "line_notes" (
+  "note_id"  int PRIMARY KEY,
+  "order_id" bigint,
+  "line_no"  smallint,
+  "note"     varchar(200) NOT NULL,
+  CONSTRAINT "note_line" FOREIGN KEY ("order_id", "line_no") REFERENCES "order_lines" ("order_id", "line_no") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
 CREATE TABLE "all_types" (
   "id"          int PRIMARY KEY,
   "c_bool"      tinyint(1),
@@ -90,6 +98,7 @@ INSERT INTO "Orders" ("OrderID","CustomerID","OrderDate","Total","Status") VALUE
 ALTER TABLE "Orders" AUTO_INCREMENT = 20000;
 
 INSERT INTO "order_lines" VALUES (10248, 1, 'SKU-0001', 2), (10248, 2, 'SKU-2', 1), (10249, 1, 'SKU-0003', 10);
+INSERT INTO "line_notes" VALUES (1, 10248, 1, 'gift wrap'), (2, 10248, 1, 'deliver before noon'), (3, 10249, 1, 'fragile'), (4, NULL, NULL, 'unassigned');
 
 INSERT INTO "all_types" VALUES
   (1, 1, -128, 255, -32768, 65535, -8388608, -2147483648, 4294967295, 42, -9223372036854775808,
