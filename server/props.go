@@ -5,6 +5,7 @@ import (
 
 	"github.com/odatagw/odatagw/metadata"
 	"github.com/odatagw/odatagw/odata/semantic"
+	"github.com/odatagw/odatagw/server/auth"
 )
 
 // applyHidden enforces per-property read rules. Hidden properties leave the
@@ -128,4 +129,27 @@ func pruneSearch(s semantic.Search, hidden map[string]bool) semantic.Search {
 		return &semantic.SearchNot{X: pruneSearch(x.X, hidden)}
 	}
 	return s
+}
+
+// access is the caller's view of sets reached through navigation
+// (semantic.Access): the same permission, row filter and hidden properties
+// as a direct read of the set.
+type access struct {
+	s *Server
+	r *http.Request
+}
+
+func (a access) Reach(set *metadata.EntitySet) (semantic.Expr, map[string]bool, error) {
+	if err := a.s.authorize(a.r, set, auth.Read); err != nil {
+		return nil, nil, err
+	}
+	if a.s.policy == nil {
+		return nil, nil, nil
+	}
+	p := requestInfo(a.r).principal
+	restrict, err := a.s.policy.RowFilter(p, set)
+	if err != nil {
+		return nil, nil, err
+	}
+	return restrict, a.s.policy.HiddenProperties(p, set.Name), nil
 }

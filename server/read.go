@@ -24,7 +24,7 @@ func (s *Server) bind(r *http.Request, req *odata.Request, op auth.Op) (q *seman
 	end := s.stage(r, "bind")
 	defer func() { end(err) }()
 	start := time.Now()
-	q, err = semantic.Bind(s.Model(), req, semantic.Options{Limits: s.cfg.Limits, Tokens: s.tokens})
+	q, err = semantic.Bind(s.Model(), req, semantic.Options{Limits: s.cfg.Limits, Tokens: s.tokens, Access: access{s, r}})
 	if err != nil {
 		return nil, err
 	}

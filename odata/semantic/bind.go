@@ -15,6 +15,22 @@ type Options struct {
 	Limits Limits
 	// Tokens decodes $skiptoken; nil means $skiptoken is rejected with 400.
 	Tokens *TokenCodec
+	// Access is the caller's view of the sets a query reaches through
+	// navigation; nil means every set, row and property.
+	Access Access
+}
+
+// Access is what the caller may see of a set reached through navigation
+// ($expand, a navigation path, a lambda, a path in $filter or $orderby,
+// $apply over a navigation): the binder asks once per set reached besides
+// the request's own (whose rules the server applies itself).
+type Access interface {
+	// Reach returns the row filter to AND into every read of set (nil:
+	// none) and the names of the properties hidden from the caller (they
+	// are unknown properties there, exactly as at the top level), or an
+	// error that fails the request (the caller may not read set; the
+	// server answers it with its own status, e.g. 403).
+	Reach(set *metadata.EntitySet) (restrict Expr, hidden map[string]bool, err error)
 }
 
 // withDefaults fills zero (or negative) limits from DefaultLimits.

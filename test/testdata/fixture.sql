@@ -38,7 +38,7 @@ CREATE TABLE line_notes (
   order_id bigint,
   line_no  smallint,
   note     varchar(200) NOT NULL,
-  FOREIGN KEY (order_id, line_no) REFERENCES order_lines (order_id, line_no) ON DELETE CASCADE ON UPDATE CASCADE
+  CONSTRAINT note_line FOREIGN KEY (order_id, line_no) REFERENCES order_lines (order_id, line_no) ON DELETE CASCADE ON UPDATE CASCADE
 );
 
 CREATE TYPE mood AS ENUM ('happy', 'sad');
