@@ -80,6 +80,13 @@ func TestMySQLAllTypes(t *testing.T) {
 		{"c_json ne null", "1,2"},
 		{"c_uuid eq A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11", "1"},
 		{"c_uuid lt a0000000-0000-0000-0000-000000000000", "2"},
+		// Date arithmetic and decimal division, as on PostgreSQL.
+		{"c_timestamp add duration'PT1H' gt 2024-01-15T11:00:00Z", "1"},
+		{"c_timestamp sub 2024-01-15T10:00:00Z lt duration'PT30M1S'", "1,2"},
+		{"c_timestamp sub 2024-01-15T10:00:00Z gt duration'PT30M'", "1"},
+		{"c_timestamp sub duration'P1D' gt 2024-01-14T10:30:00Z", "1"},
+		{"-(c_timestamp sub 1970-01-01T00:00:00Z) eq duration'-PT1S'", "2"},
+		{"c_decimal div 8 gt 15432098", "1"},
 	}
 	for _, tc := range cases {
 		p := g.getPage(t, "/odata/all_types?$select=id&$orderby=id&$filter="+url.QueryEscape(tc.filter))

@@ -229,6 +229,9 @@ func session(cfg *drv.Config, flavor Flavor, timeout time.Duration) {
 	// explicit COLLATE, see Dialect).
 	cfg.Params["collation_connection"] = "'" + collation + "'"
 	cfg.Params["sql_mode"] = "'" + sqlMode + "'"
+	// Decimal division keeps 30 decimal places (the default, 4, would round
+	// "Total div 3" well before PostgreSQL does).
+	cfg.Params["div_precision_increment"] = "30"
 	if timeout > 0 {
 		k, v := timeoutVar(flavor, timeout)
 		cfg.Params[k] = v

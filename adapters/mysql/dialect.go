@@ -41,8 +41,12 @@ const (
 //     case on purpose;
 //   - decimal constants travel as text cast to DECIMAL(65,30) (a string
 //     compared with a DECIMAL column would be compared as a double);
-//     decimal division is refused (MySQL's result scale differs from
-//     PostgreSQL's), integer division truncates (DIV);
+//     decimal division is exact to 30 decimal places
+//     (div_precision_increment; PostgreSQL rounds non-terminating quotients
+//     to about 20 significant digits instead), integer division truncates
+//     (DIV);
+//   - a Duration is a number of microseconds: date arithmetic uses
+//     TIMESTAMPADD and TIMESTAMPDIFF;
 //   - temporal constants are cast (DATETIME(6), DATE, TIME(6)); timestamp
 //     columns are UTC through the pinned session zone; datetime columns
 //     hold local times of zone: values and keysets are converted in Go,
@@ -233,7 +237,13 @@ func (d *dialect) value(c semantic.Const) (any, string, error) {
 			t := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).Add(v)
 			return t.Format("15:04:05.999999"), "TIME(6)", nil
 		}
-		return nil, "", sqlgen.NotImplemented("%s is not supported on MySQL", c.T.FullName())
+		// A Duration (only ever a literal or the result of date
+		// arithmetic: no MySQL column maps to it) is its number of
+		// microseconds, like TIMESTAMPDIFF(MICROSECOND, ...) below.
+		if v%time.Microsecond != 0 {
+			return nil, "", sqlgen.NotImplemented("a duration finer than a microsecond is not supported on MySQL")
+		}
+		return int64(v / time.Microsecond), "", nil
 	}
 	return nil, "", sqlgen.NotImplemented("a %s constant of Go type %T is not supported", c.T.FullName(), c.V)
 }
@@ -244,12 +254,10 @@ var nullCast = map[metadata.Type]string{
 	metadata.Decimal: dialectDecimal, metadata.Date: "DATE", metadata.DateTimeOffset: "DATETIME(6)",
 	metadata.TimeOfDay: "TIME(6)", metadata.Int16: "SIGNED", metadata.Int32: "SIGNED", metadata.Int64: "SIGNED",
 	metadata.Byte: "SIGNED", metadata.SByte: "SIGNED", metadata.Double: "DOUBLE", metadata.Single: "DOUBLE",
+	metadata.Duration: "SIGNED",
 }
 
 func (d *dialect) Param(ps *sqlgen.Params, c semantic.Const) (string, error) {
-	if c.T == metadata.Duration {
-		return "", sqlgen.NotImplemented("%s is not supported on MySQL", c.T.FullName())
-	}
 	if c.Null {
 		if typ, ok := nullCast[c.T]; ok {
 			return "CAST(" + ps.Add(nil) + " AS " + typ + ")", nil
@@ -310,6 +318,9 @@ func (*dialect) Bool(v bool) string {
 }
 
 func (d *dialect) Arith(op semantic.ArithOp, t metadata.Type, l, r sqlgen.Operand) (string, error) {
+	if t == metadata.DateTimeOffset || t == metadata.Duration || t == metadata.Date {
+		return dateArith(op, l, r)
+	}
 	if !t.IsNumeric() {
 		return "", sqlgen.NotImplemented("%s arithmetic is not supported on MySQL", t.FullName())
 	}
@@ -335,7 +346,9 @@ func (d *dialect) Arith(op semantic.ArithOp, t metadata.Type, l, r sqlgen.Operan
 		case t.IsIntegral():
 			return "(" + ls + " DIV NULLIF(" + rs + ", 0))", nil
 		case t == metadata.Decimal:
-			return "", sqlgen.NotImplemented("decimal division is not supported on MySQL (its result scale differs)")
+			// Exact to 30 decimal places (the session's
+			// div_precision_increment, see sessionParams).
+			return "(" + ls + " / NULLIF(" + rs + ", 0))", nil
 		}
 		return "(" + ls + " / NULLIF(" + rs + ", 0))", nil
 	case semantic.Mod:
@@ -347,7 +360,31 @@ func (d *dialect) Arith(op semantic.ArithOp, t metadata.Type, l, r sqlgen.Operan
 	return "", sqlgen.NotImplemented("operator %s is not supported", op)
 }
 
+// dateArith is the date and time arithmetic PostgreSQL's dialect accepts:
+// DateTimeOffset ± Duration, DateTimeOffset − DateTimeOffset and Duration ±
+// Duration. A Duration is a number of microseconds (see value), so that it
+// compares and adds like one; a DateTimeOffset is a UTC DATETIME(6).
+func dateArith(op semantic.ArithOp, l, r sqlgen.Operand) (string, error) {
+	dto, dur := metadata.DateTimeOffset, metadata.Duration
+	switch {
+	case op == semantic.Add && l.Type == dto && r.Type == dur:
+		return "TIMESTAMPADD(MICROSECOND, " + r.SQL + ", " + l.SQL + ")", nil
+	case op == semantic.Sub && l.Type == dto && r.Type == dur:
+		return "TIMESTAMPADD(MICROSECOND, -(" + r.SQL + "), " + l.SQL + ")", nil
+	case op == semantic.Sub && l.Type == dto && r.Type == dto:
+		return "TIMESTAMPDIFF(MICROSECOND, " + r.SQL + ", " + l.SQL + ")", nil
+	case op == semantic.Add && l.Type == dur && r.Type == dur:
+		return "(" + l.SQL + " + " + r.SQL + ")", nil
+	case op == semantic.Sub && l.Type == dur && r.Type == dur:
+		return "(" + l.SQL + " - " + r.SQL + ")", nil
+	}
+	return "", sqlgen.NotImplemented("%s %s %s is not supported", l.Type.FullName(), op, r.Type.FullName())
+}
+
 func (*dialect) Neg(x sqlgen.Operand) (string, error) {
+	if x.Type == metadata.Duration {
+		return "(-" + x.SQL + ")", nil
+	}
 	if !x.Type.IsNumeric() {
 		return "", sqlgen.NotImplemented("negation of %s is not supported on MySQL", x.Type.FullName())
 	}
