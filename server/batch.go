@@ -304,6 +304,7 @@ func (s *Server) runBatchRequest(parent *http.Request, q *odata.BatchRequest, re
 	}
 	d := time.Since(ri.start)
 	s.metrics.observe(q.Method, rec.status, ri.set, d, ri.rows)
+	s.recordTraffic(pr, q.Method, target.EscapedPath(), target.RawQuery, ri, rec.status, d)
 	ev := s.log.Info()
 	if rec.status >= 500 {
 		ev = s.log.Warn()

@@ -25,6 +25,7 @@ import (
 	"github.com/odatagw/odatagw/metadata"
 	"github.com/odatagw/odatagw/odata/semantic"
 	"github.com/odatagw/odatagw/server/auth"
+	"github.com/odatagw/odatagw/server/console"
 	"github.com/odatagw/odatagw/server/guard"
 )
 
@@ -82,6 +83,8 @@ type Config struct {
 	CORSOrigins []string
 	// Trusted proxies whose X-Forwarded-* headers are believed.
 	TrustedProxies *guard.TrustedProxies
+	// Console places the web console (when Deps.Console is set).
+	Console ConsoleConfig
 }
 
 // Permissions are per-set operation switches from the config (without
@@ -157,6 +160,10 @@ type Deps struct {
 	Now func() time.Time
 	// Tracer provides OpenTelemetry tracers; nil: no tracing.
 	Tracer trace.TracerProvider
+	// Console, when set, serves the web console (server/console) at
+	// Config.Console.Path; the server fills in its path, service root,
+	// model and in-process API.
+	Console *console.Options
 }
 
 // Server serves one OData service.
@@ -179,6 +186,7 @@ type Server struct {
 	tracer   trace.Tracer
 	router   *mux.Router
 	handler  http.Handler
+	console  *console.Console // nil without the console
 }
 
 // New builds a server. The token key must be set (the composition root
@@ -204,7 +212,7 @@ func New(cfg Config, d Deps) *Server {
 	if s.dbLimit != nil {
 		admissionMetrics(reg, s.dbLimit)
 	}
-	s.routes(reg)
+	s.routes(reg, d.Console)
 	return s
 }
 
@@ -217,7 +225,7 @@ func (s *Server) SetModel(m *metadata.Model) { s.model.Store(m) }
 // Handler is the root HTTP handler with all middleware.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-func (s *Server) routes(reg *prometheus.Registry) {
+func (s *Server) routes(reg *prometheus.Registry, co *console.Options) {
 	r := mux.NewRouter()
 	r.UseEncodedPath()
 	r.SkipClean(true)
@@ -225,6 +233,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
 	if s.cfg.Metrics {
 		r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	}
+	if co != nil {
+		s.mountConsole(r, *co)
 	}
 	api := r.PathPrefix(s.cfg.Root).Subrouter()
 	api.Use(s.authenticate)

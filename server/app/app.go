@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +32,7 @@ import (
 	"github.com/odatagw/odatagw/odata/semantic"
 	"github.com/odatagw/odatagw/server"
 	"github.com/odatagw/odatagw/server/auth"
+	"github.com/odatagw/odatagw/server/console"
 	"github.com/odatagw/odatagw/server/guard"
 )
 
@@ -72,6 +74,8 @@ type Gateway struct {
 	certs    *guard.CertReloader
 	traces   *sdktrace.TracerProvider // nil without tracing
 	done     chan error
+	// warnings are the last introspection's (the console shows them).
+	warnings atomic.Pointer[[]metadata.Warning]
 }
 
 // Addr is the address the gateway listens on (useful with port 0).
@@ -276,6 +280,13 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 		}
 		tp = g.traces
 	}
+	var co *console.Options
+	if c.ConsoleOn() {
+		co = g.consoleOptions()
+		if !authn.Enabled() && !loopback(c.Listen) {
+			log.Warn().Str("path", c.Console.Path).Msg("THE CONSOLE IS ON WITHOUT AUTHENTICATION on a non-loopback listener: anyone who can reach this port sees the model, samples of the data and the recent requests. Configure auth and give the console's users the admin role (docs/console.md).")
+		}
+	}
 	g.Server = server.New(server.Config{
 		Root: c.Root, PublicURL: c.PublicURL, MaxPageSize: c.PageSize, MaxPageBytes: c.PageBytes,
 		MaxBodyBytes: gc.MaxBodyBytes, MaxBatchRequests: gc.MaxBatchRequests, MaxURLBytes: gc.MaxURLBytes, WriteStall: gc.WriteStallTimeout,
@@ -285,10 +296,12 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 		TokenKey: key, Upsert: c.Upsert, RequireIfMatch: c.RequireIfMatch, TrackRetention: c.TrackRetention,
 		CSRF:    server.CSRFConfig{Enabled: c.CSRF.Enabled, Header: c.CSRF.Header, TTL: c.CSRF.TTL},
 		Metrics: c.Metrics, Permissions: perms, CORSOrigins: c.CORSOrigins, TrustedProxies: proxies,
+		Console: server.ConsoleConfig{Path: c.Console.Path, Role: c.Console.Role},
 	}, server.Deps{
 		Adapter: ad, Model: model, Log: log, Auth: authn, Policy: policy,
 		DBLimiter:   guard.NewLimiter(gc.MaxConcurrentQueries, gc.QueryQueue, gc.QueryQueueWait).WithLongLane(gc.LongQueries),
 		RateLimiter: rate, AuthFailLimiter: authFail, PasswordChecks: passwordChecks(), Now: c.Now, Tracer: tp, Registry: reg,
+		Console: co,
 	})
 
 	// Every request's context derives from base, so that Shutdown can cancel
@@ -330,8 +343,16 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 	if ct, ok := ad.(adapters.ChangeTracker); ok && len(c.trackedSets(model)) > 0 {
 		go g.purgeChanges(base, ct)
 	}
-	log.Info().Str("addr", ln.Addr().String()).Str("root", c.Root).Int("entity_sets", len(model.Sets)).
-		Str("version", Version).Msg("odatagw serving")
+	ev := log.Info().Str("addr", ln.Addr().String()).Str("root", c.Root).Int("entity_sets", len(model.Sets)).
+		Str("version", Version)
+	if co != nil {
+		scheme := "http"
+		if g.certs != nil {
+			scheme = "https"
+		}
+		ev = ev.Str("console", scheme+"://"+ln.Addr().String()+"/"+strings.Trim(c.Console.Path, "/")+"/")
+	}
+	ev.Msg("odatagw serving")
 	return g, nil
 }
 
@@ -376,6 +397,7 @@ func (g *Gateway) loadModel(ctx context.Context) (*metadata.Model, error) {
 	for _, w := range warns {
 		g.Log.Warn().Str("object", w.Object).Msg(w.Msg)
 	}
+	g.warnings.Store(&warns)
 	if len(model.Sets) == 0 {
 		g.Log.Warn().Strs("schemas", g.Config.exposedSchemas()).Msg("no table or view could be exposed: check --schemas and the database role's privileges")
 	}

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"sort"
@@ -112,6 +113,9 @@ type Config struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	CORSOrigins    []string `yaml:"cors_origins"`
 
+	// Console is the built-in web console (docs/console.md).
+	Console ConsoleConfig `yaml:"console"`
+
 	Auth   auth.Config       `yaml:"auth"`
 	Policy auth.PolicyConfig `yaml:"policy"`
 
@@ -121,6 +125,42 @@ type Config struct {
 	// Now is the gateway's clock (CSRF token expiry); nil means time.Now.
 	// Not configurable from files or flags: tests set it.
 	Now func() time.Time `yaml:"-"`
+}
+
+// ConsoleConfig places the web console.
+type ConsoleConfig struct {
+	// Enabled serves the console (--console). Unset: on only when
+	// authentication is off and the listener is a loopback address (the
+	// demo); with authentication on, only principals with Role get in.
+	Enabled *bool `yaml:"enabled"`
+	// Path is where the console is served (default /console).
+	Path string `yaml:"path"`
+	// Role is the role a principal needs (default admin), granted like
+	// other roles: auth.basic[].roles, auth.api_keys[].roles or the JWT's
+	// roles claim.
+	Role string `yaml:"role"`
+}
+
+// ConsoleOn reports whether the console is served: as configured, else
+// only for the demo setup (no authentication, a loopback listener).
+func (c Config) ConsoleOn() bool {
+	if c.Console.Enabled != nil {
+		return *c.Console.Enabled
+	}
+	return !c.Auth.Enabled() && loopback(c.Listen)
+}
+
+// loopback reports whether a listen address binds a loopback address only.
+func loopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // SetConfig renames, hides, keys and restricts one table or view.
@@ -182,6 +222,8 @@ func Default() Config {
 	}
 	c.CSRF.Header = "X-CSRF-Token"
 	c.CSRF.TTL = 30 * time.Minute
+	c.Console.Path = "/console"
+	c.Console.Role = "admin"
 	c.Guard = guard.Defaults
 	return c
 }
@@ -245,6 +287,15 @@ func (c *Config) Validate() error {
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, "tls: cert_file and key_file go together")
 	}
+	if p := "/" + strings.Trim(c.Console.Path, "/"); !strings.HasPrefix(c.Console.Path, "/") || p == "/" || strings.ContainsAny(p, "?#% ") {
+		errs = append(errs, fmt.Sprintf("console.path: %q must be a path below / starting with /", c.Console.Path))
+	} else if p == c.Root || strings.HasPrefix(p+"/", strings.TrimRight(c.Root, "/")+"/") || strings.HasPrefix(c.Root+"/", p+"/") ||
+		p == "/healthz" || p == "/readyz" || p == "/metrics" {
+		errs = append(errs, fmt.Sprintf("console.path: %q collides with the service root or a built-in endpoint", c.Console.Path))
+	}
+	if c.Console.Role == "" {
+		errs = append(errs, "console.role: must not be empty")
+	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		errs = append(errs, "public_url: must start with http:// or https://")
 	}
@@ -276,6 +327,7 @@ func (c *Config) decodeYAML(data []byte, name string) error {
 type option struct {
 	name, usage string
 	secret      bool
+	isBool      bool // may be given without a value (--name means --name=true)
 	set         func(c *Config, v string) error
 	get         func(c *Config) string
 }
@@ -287,7 +339,7 @@ func options() []option {
 			get: func(c *Config) string { return *f(c) }}
 	}
 	boolean := func(name, usage string, f func(c *Config) *bool) option {
-		return option{name: name, usage: usage,
+		return option{name: name, usage: usage, isBool: true,
 			set: func(c *Config, v string) error {
 				b, err := strconv.ParseBool(v)
 				if err != nil {
@@ -373,11 +425,39 @@ func options() []option {
 		boolean("upsert", "PATCH/PUT on a missing key creates the entity", func(c *Config) *bool { return &c.Upsert }),
 		boolean("csrf", "require the X-CSRF-Token handshake for writes", func(c *Config) *bool { return &c.CSRF.Enabled }),
 		boolean("metrics", "expose Prometheus metrics at /metrics", func(c *Config) *bool { return &c.Metrics }),
+		{name: "console", isBool: true, usage: "serve the web console at console.path (default: only without auth on a loopback listener; with auth, for the admin role)",
+			set: func(c *Config, v string) error {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return fmt.Errorf("--console: %q is not a boolean", v)
+				}
+				c.Console.Enabled = &b
+				return nil
+			},
+			get: func(c *Config) string {
+				if c.Console.Enabled == nil {
+					return "auto"
+				}
+				return strconv.FormatBool(*c.Console.Enabled)
+			}},
 		str("tls-cert", "TLS certificate file (enables HTTPS)", func(c *Config) *string { return &c.TLS.CertFile }),
 		str("tls-key", "TLS private key file", func(c *Config) *string { return &c.TLS.KeyFile }),
 		list("trusted-proxies", "CIDRs of reverse proxies whose X-Forwarded-* headers are trusted", func(c *Config) *[]string { return &c.TrustedProxies }),
 	}
 }
+
+// boolFlag is a boolean option's flag: its value is kept as text (checked
+// by the option's set), and the flag may be given alone (--csrf).
+type boolFlag struct{ v *string }
+
+func (b boolFlag) String() string {
+	if b.v == nil {
+		return ""
+	}
+	return *b.v
+}
+func (b boolFlag) Set(s string) error { *b.v = s; return nil }
+func (b boolFlag) IsBoolFlag() bool   { return true }
 
 // Sources are the inputs Load reads; tests fill them directly.
 type Sources struct {
@@ -401,6 +481,11 @@ func Load(name string, src Sources) (Config, []string, error) {
 		v := new(string)
 		vals[o.name] = v
 		def := o.get(&c)
+		*v = def
+		if o.isBool {
+			fs.Var(boolFlag{v}, o.name, o.usage+" (env "+envName(o.name)+")")
+			continue
+		}
 		fs.StringVar(v, o.name, def, o.usage+" (env "+envName(o.name)+")")
 	}
 	if err := fs.Parse(src.Args); err != nil {
