@@ -2,11 +2,14 @@ package app
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/odatagw/odatagw/server/auth"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -197,5 +200,65 @@ func TestLoadReadDB(t *testing.T) {
 				t.Fatalf("err %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestConsoleConfig(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(file, []byte("listen: 0.0.0.0:8080\nconsole: {enabled: true, path: /ops/console, role: operators}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withKey := func(c *Config) { c.Auth.APIKeys = []auth.APIKey{{Name: "k", Hash: auth.HashAPIKey("k")}} }
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		auth bool
+		want string // enabled path role
+	}{
+		{"demo: loopback, no auth", nil, nil, false, "true /console admin"},
+		{"localhost", []string{"--listen", "localhost:9000"}, nil, false, "true /console admin"},
+		{"ipv6 loopback", []string{"--listen", "[::1]:9000"}, nil, false, "true /console admin"},
+		{"all interfaces", []string{"--listen", "0.0.0.0:8080"}, nil, false, "false /console admin"},
+		{"no host", []string{"--listen", ":8080"}, nil, false, "false /console admin"},
+		{"auth on", nil, nil, true, "false /console admin"},
+		{"flag alone", []string{"--listen", "0.0.0.0:8080", "--console"}, nil, true, "true /console admin"},
+		{"flag false", []string{"--console=false"}, nil, false, "false /console admin"},
+		{"env", []string{"--listen", ":1"}, map[string]string{"ODATAGW_CONSOLE": "true"}, false, "true /console admin"},
+		{"file", []string{"--config", file}, nil, true, "true /ops/console operators"},
+	}
+	for _, tc := range cases {
+		c, _, err := Load("serve", Sources{Args: tc.args, Env: env(tc.env)})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if tc.auth {
+			withKey(&c)
+		}
+		got := fmt.Sprintf("%v %s %s", c.ConsoleOn(), c.Console.Path, c.Console.Role)
+		if got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+	for _, bad := range [][]string{{"--console=maybe"}} {
+		if _, _, err := Load("serve", Sources{Args: bad}); err == nil {
+			t.Errorf("%v: accepted", bad)
+		}
+	}
+	for _, yaml := range []string{"console: {path: /odata}", "console: {path: /odata/x}", "console: {path: /}", "console: {path: metrics}",
+		"console: {path: /metrics}", "console: {role: ''}", "root: /api\nconsole: {path: /api}"} {
+		f := filepath.Join(dir, "bad.yaml")
+		if err := os.WriteFile(f, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := Load("serve", Sources{Args: []string{"--config", f}}); err == nil || !strings.Contains(err.Error(), "console.") {
+			t.Errorf("%q: %v", yaml, err)
+		}
+	}
+	// Booleans may be given alone (--csrf), like --console.
+	c, _, err := Load("serve", Sources{Args: []string{"--csrf", "--read-only"}})
+	if err != nil || !c.CSRF.Enabled || !c.ReadOnly {
+		t.Errorf("bare boolean flags: %v %v %v", err, c.CSRF.Enabled, c.ReadOnly)
 	}
 }
