@@ -4,7 +4,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X github.com/odatagw/odatagw/server/app.Version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: build run test test-go fuzz lint check-imports bench bench-load faults faults-short docker clean
+.PHONY: build run test test-go test-ui fuzz lint check-imports bench bench-load faults faults-short docker clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/odatagw ./cmd/odatagw
@@ -29,6 +29,11 @@ test:
 test-go:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m -parallel 8 ./...
+
+# The console's browser test alone (headless Chromium; part of test-go too,
+# where it skips without Chromium): fails when Chromium is missing.
+test-ui:
+	ODATAGW_REQUIRE_CHROMIUM=1 $(GO) test -count=1 -run '^TestConsoleBrowser$$' ./test
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFilter$$' -fuzztime $(FUZZTIME) ./odata
