@@ -204,7 +204,7 @@ func (s *Server) readEntity(r *http.Request, q *semantic.Query, f format) respon
 		if err := rows.Err(); err != nil {
 			return fail(err)
 		}
-		if q.Key == nil { // a to-one navigation whose entity the caller cannot see
+		if q.Single { // a to-one navigation whose entity the caller cannot see
 			return nullNavigation(q)
 		}
 		where := ""
