@@ -51,11 +51,14 @@ func (l Limits) withDefaults() Limits {
 }
 
 // Bind binds a parsed read request (PathEntitySet, PathEntity or PathCount)
-// to the model. It never mutates req. Errors are *Error:
+// to the model. It never mutates req. The path may go on through
+// navigation properties (Query.Path, see navpath.go) and end with $count,
+// $ref, a property or its $value. Errors are *Error:
 //   - NotFound: unknown entity set (with a "did you mean" hint when only the
-//     case differs), or a path segment after the set that is not a property;
-//   - NotImplemented: an unsupported system query option (named), property
-//     or $value segments, lambda operators, cast/isof, geo functions, has,
+//     case differs), or a path segment that is no property or navigation
+//     property;
+//   - NotImplemented: an unsupported system query option (named), unknown
+//     $-segments, lambda operators, cast/isof, geo functions, has,
 //     enum and geo literals;
 //   - LimitExceeded: an expression over Options.Limits (the message names
 //     the limit);
