@@ -252,9 +252,26 @@ type Path struct {
 	Set     string    // entity set name as written (decoded)
 	Key     []KeyPart // PathEntity only
 	KeySpan Span      // span of the key predicate within the decoded segment
-	// Rest holds any further segments (property access, $value, navigation,
-	// bound operations); the binder answers 501 or 404 for them.
+	// Rest holds any further segments (property access, $value, $ref,
+	// $count, navigation, key segments), decoded.
 	Rest []string
+	// Segments are Rest parsed, one per segment: a name and an optional key
+	// predicate ("Orders(10248)", "line_notes(1)").
+	Segments []Segment
+}
+
+// Segment is one segment of Path.Rest: Name is an identifier, or the whole
+// segment when it is not one ("$count", "$ref", "$value", a key segment
+// such as "ALFKI" is also a Name). Key is the key predicate after the
+// identifier, if any, with KeySpan its span in the segment. Err is set when
+// the segment starts as identifier( but its key predicate does not parse
+// (a *SyntaxError); the binder reports it only where it expects a
+// navigation with a key, since the segment may also be a key value.
+type Segment struct {
+	Name    string
+	Key     []KeyPart
+	KeySpan Span
+	Err     error
 }
 
 // Options are the system query options of a request.

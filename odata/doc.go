@@ -16,7 +16,9 @@
 //
 // Resource path (resourcePath subset): "" or "/" (service document),
 // "/$metadata", "/$batch", "/Set", "/Set(keyPredicate)", "/Set/$count";
-// further segments are kept, decoded, in Path.Rest for the binder.
+// further segments are kept, decoded, in Path.Rest for the binder, and
+// parsed in Path.Segments: a name with an optional key predicate
+// ("Orders(10248)", navigation), or the segment whole ("$ref", "ALFKI").
 // keyPredicate: simpleKey "(v)" or compoundKey "(a=v,b=v)", v a
 // primitiveLiteral or parameterAlias. Path segments are percent-decoded
 // without turning '+' into a space.

@@ -292,7 +292,7 @@ func parsePath(escaped string, aliases map[string]string) (Path, error) {
 		}
 		path.Set, path.Kind = first, PathEntitySet
 		if len(segs) > 1 {
-			path.Rest = segs[1:]
+			path.Rest, path.Segments = segs[1:], parseSegments(segs[1:], aliases)
 		}
 		return path, nil
 	}
@@ -315,12 +315,34 @@ func parsePath(escaped string, aliases map[string]string) (Path, error) {
 		path.Kind, path.Key, path.KeySpan = PathEntity, key, Span{end, len(first)}
 	}
 	if len(segs) > 1 {
-		path.Rest = segs[1:]
+		path.Rest, path.Segments = segs[1:], parseSegments(segs[1:], aliases)
 		if path.Kind == PathEntitySet && len(path.Rest) == 1 && path.Rest[0] == "$count" {
-			path.Kind, path.Rest = PathCount, nil
+			path.Kind, path.Rest, path.Segments = PathCount, nil, nil
 		}
 	}
 	return path, nil
+}
+
+// parseSegments parses the segments after the first one: an identifier
+// with an optional key predicate (navigation segments), anything else kept
+// whole as the Name.
+func parseSegments(segs []string, aliases map[string]string) []Segment {
+	out := make([]Segment, len(segs))
+	for i, seg := range segs {
+		out[i].Name = seg
+		end, long := scanIdent(seg, 0)
+		if end == 0 || long || end == len(seg) || seg[end] != '(' {
+			continue
+		}
+		out[i].Name = seg[:end]
+		key, err := parseKey(seg, end, aliases)
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		out[i].Key, out[i].KeySpan = key, Span{end, len(seg)}
+	}
+	return out
 }
 
 // parseKey parses the key predicate seg[open:], which must end the segment:

@@ -274,3 +274,50 @@ func TestSalesforceRequests(t *testing.T) {
 		}
 	}
 }
+
+func TestParsePathSegments(t *testing.T) {
+	cases := []struct {
+		path string
+		want string // name[key]|... ; "!" marks a segment whose key did not parse
+	}{
+		{"/Customers('ALFKI')/Orders", "Orders"},
+		{"/Customers('ALFKI')/Orders(10248)/order_lines", "Orders[=10248]|order_lines"},
+		{"/Customers('ALFKI')/Orders/$count", "Orders|$count"},
+		{"/Orders(1)/Customer/$ref", "Customer|$ref"},
+		{"/order_lines(order_id=10248,line_no=1)/line_notes(note_id=@n)", "line_notes[note_id=@n]"},
+		{"/Customers/ALFKI/Orders", "ALFKI|Orders"},
+		{"/Customers('A')/Orders(", "Orders!"},
+		{"/Customers('A')/Orders(1,2)", "Orders!"},
+		{"/Customers('A')/Orders(1)x", "Orders!"},
+		{"/Customers('A')/1x(2)", "1x(2)"},
+		{"/Customers('A')/Name/$value", "Name|$value"},
+	}
+	for _, c := range cases {
+		req, err := ParseRequest(c.path, "@n=1")
+		if err != nil {
+			t.Errorf("%q: %v", c.path, err)
+			continue
+		}
+		if len(req.Path.Segments) != len(req.Path.Rest) {
+			t.Errorf("%q: %d segments for %d rest", c.path, len(req.Path.Segments), len(req.Path.Rest))
+		}
+		var parts []string
+		for _, s := range req.Path.Segments {
+			part := s.Name
+			if s.Key != nil {
+				var keys []string
+				for _, k := range s.Key {
+					keys = append(keys, k.Name+"="+k.Value.String())
+				}
+				part += "[" + strings.Join(keys, ",") + "]"
+			}
+			if s.Err != nil {
+				part += "!"
+			}
+			parts = append(parts, part)
+		}
+		if got := strings.Join(parts, "|"); got != c.want {
+			t.Errorf("%q: segments %s, want %s", c.path, got, c.want)
+		}
+	}
+}

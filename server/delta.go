@@ -36,7 +36,7 @@ func (s *Server) changeTracker() adapters.ChangeTracker {
 // position (before anything is read). It reports whether the preference
 // is applied; later pages apply it when the walk carries a position.
 func (s *Server) startTracking(r *http.Request, q *semantic.Query, page *semantic.Page) (bool, error) {
-	if !preferences(r).trackChanges || !q.Set.Tracked {
+	if !preferences(r).trackChanges || !q.Set.Tracked || len(q.Path) > 0 || q.Ref {
 		return false, nil
 	}
 	if page.Track() != "" {

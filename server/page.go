@@ -172,7 +172,11 @@ func (s *Server) writePage(w io.Writer, r *http.Request, req *odata.Request, q *
 	if n, ok := page.Count(); ok {
 		count = &n
 	}
-	jw.BeginCollection(jsonfmt.ContextURL(s.serviceRootURL(r), q.Set.Name, selected(q), false), count)
+	ctxURL := jsonfmt.ContextURL(s.serviceRootURL(r), q.Set.Name, selected(q), false)
+	if q.Ref {
+		ctxURL = s.refContext(r, true)
+	}
+	jw.BeginCollection(ctxURL, count)
 	// Room kept for the closing bytes and the nextLink, which is at most the
 	// request's own options plus a token.
 	reserve := int64(len(r.URL.RawQuery)+len(r.URL.Path)+len(s.cfg.PublicURL)+len(r.Host)) + nextLinkTokenRoom
@@ -186,11 +190,16 @@ func (s *Server) writePage(w io.Writer, r *http.Request, req *odata.Request, q *
 			more = true
 			break
 		}
-		etag := edm.ETag(s.cfg.TokenKey, q.Set, cols, vals) // over the stored row, hidden values included
-		if f.metadata == jsonfmt.Full {
-			jw.EntityID(s.entityURL(r, q.Set, adapters.KeyOf(q.Set, adapters.Row{Columns: cols, Values: vals})))
+		var n int
+		if q.Ref {
+			n = jw.EncodeRef(s.entityURL(r, q.Set, adapters.KeyOf(q.Set, adapters.Row{Columns: cols, Values: vals})))
+		} else {
+			etag := edm.ETag(s.cfg.TokenKey, q.Set, cols, vals) // over the stored row, hidden values included
+			if f.metadata == jsonfmt.Full {
+				jw.EntityID(s.entityURL(r, q.Set, adapters.KeyOf(q.Set, adapters.Row{Columns: cols, Values: vals})))
+			}
+			n = jw.EncodeEntity(proj.cols, proj.values(vals), etag)
 		}
-		n := jw.EncodeEntity(proj.cols, proj.values(vals), etag)
 		if written > 0 && jw.Written()+int64(n)+reserve > s.cfg.MaxPageBytes {
 			more = true // this row starts the next page
 			break
@@ -206,7 +215,7 @@ func (s *Server) writePage(w io.Writer, r *http.Request, req *odata.Request, q *
 	ri.rows = written
 	next, delta := "", ""
 	if ks := page.Next(written, more); ks != nil {
-		next = s.nextLink(r, req, s.tokens.Encode(semantic.Fingerprint(q.Set.Name, req), *ks))
+		next = s.nextLink(r, req, s.tokens.Encode(semantic.Fingerprint(q.Resource(), req), *ks))
 	} else if pos := page.Track(); pos != "" {
 		delta = s.deltaLink(r, req, q.Set, semantic.Delta{Since: pos, Issued: s.now()})
 	}

@@ -39,6 +39,18 @@ func (s *Server) bind(r *http.Request, req *odata.Request, op auth.Op) (q *seman
 			return nil, err
 		}
 		q.Restrict = restrict
+		if len(q.Path) > 0 {
+			// The navigation that leads here joins on properties of q.Set:
+			// hidden from the caller, it does not exist for them (see
+			// semantic.Access, which checks the sets before).
+			nav, hidden := q.Path[len(q.Path)-1].Nav, s.policy.HiddenProperties(ri.principal, q.Set.Name)
+			for _, p := range nav.Remote {
+				if hidden[p.Name] {
+					prev := q.Path[len(q.Path)-1].Set
+					return nil, newHTTPError(http.StatusNotFound, codeNotFound, "%s has no navigation property %s", prev.Name, nav.Name)
+				}
+			}
+		}
 		if op == auth.Read {
 			masked, err := applyHidden(q, s.policy.HiddenProperties(ri.principal, q.Set.Name))
 			if err != nil {
@@ -105,7 +117,7 @@ var errLongLaneFull = errors.New("too many long-running queries")
 func (s *Server) read(r *http.Request, req *odata.Request) response {
 	f, err := negotiate(r, req)
 	rest := req.Path.Rest
-	plain := req.Path.Kind == odata.PathCount || len(rest) > 0 && rest[len(rest)-1] == "$value" // text, not JSON
+	plain := req.Path.Kind == odata.PathCount || len(rest) > 0 && (rest[len(rest)-1] == "$value" || rest[len(rest)-1] == "$count") // text, not JSON
 	if err != nil && !plain {
 		return fail(err)
 	}
@@ -113,16 +125,28 @@ func (s *Server) read(r *http.Request, req *odata.Request) response {
 	if err != nil {
 		return fail(err)
 	}
+	if len(q.Path) > 0 && req.Options.DeltaToken != "" {
+		return fail(newHTTPError(http.StatusNotImplemented, codeNotImplemented,
+			"delta links are not supported on navigation paths; track changes of %s itself", q.Set.Name))
+	}
 	var res response
 	if err := s.acquire(r, true); err != nil {
 		res = fail(err)
 	} else {
+		null := false
+		if len(q.Path) > 0 {
+			null, err = s.follow(r, q)
+		}
 		switch {
+		case err != nil:
+			res = fail(err)
+		case null:
+			res = nullNavigation(q)
 		case req.Options.DeltaToken != "":
 			res = s.readDelta(r, req, q, f)
 		case q.CountOnly:
 			res = s.readCount(r, q)
-		case q.Key != nil:
+		case q.Key != nil || q.Single:
 			res = s.readEntity(r, q, f)
 		default:
 			res = s.readCollection(r, req, q, f)
@@ -180,12 +204,25 @@ func (s *Server) readEntity(r *http.Request, q *semantic.Query, f format) respon
 		if err := rows.Err(); err != nil {
 			return fail(err)
 		}
-		return fail(newHTTPError(http.StatusNotFound, codeNotFound, "no %s entity with key (%s)",
-			q.Set.Name, odata.FormatKey(semantic.KeyParts(q.Set, q.Key), false)))
+		if q.Single { // a to-one navigation whose entity the caller cannot see
+			return nullNavigation(q)
+		}
+		where := ""
+		if len(q.Path) > 0 {
+			where = " in " + q.Resource()
+		}
+		return fail(newHTTPError(http.StatusNotFound, codeNotFound, "no %s entity with key (%s)%s",
+			q.Set.Name, odata.FormatKey(semantic.KeyParts(q.Set, q.Key), false), where))
 	}
 	timing(r, "db", start)
 	requestInfo(r).rows = 1
 	cols, vals := rows.Columns(), rows.Row()
+	if q.Ref {
+		body := jsonfmt.AppendRef(nil, f.jsonOptions(s, q.Set), s.refContext(r, false), s.entityURL(r, q.Set, adapters.KeyOf(q.Set, adapters.Row{Columns: cols, Values: vals})))
+		releaseEarly(r)
+		return response{header: http.Header{"Content-Type": {f.contentType()}, "Content-Length": {strconv.Itoa(len(body))}},
+			body: func(w http.ResponseWriter) { _, _ = w.Write(body) }}
+	}
 	etag := edm.ETag(s.cfg.TokenKey, q.Set, cols, vals)
 	if q.Property != nil {
 		return s.propertyResult(r, q, f, newProjector(q, idx, cols).values(vals)[0], etag)
@@ -201,7 +238,7 @@ func (s *Server) readEntity(r *http.Request, q *semantic.Query, f format) respon
 	pr := newProjector(q, idx, cols).mask(requestInfo(r).masked)
 	ctx := jsonfmt.ContextURL(s.serviceRootURL(r), q.Set.Name, selected(q), true)
 	id := ""
-	if f.metadata == jsonfmt.Full {
+	if f.metadata == jsonfmt.Full && q.Key != nil {
 		id = s.entityURL(r, q.Set, q.Key)
 	}
 	body := jsonfmt.AppendSingleEntity(make([]byte, 0, 1024), f.jsonOptions(s, q.Set), id, ctx, pr.cols, pr.values(vals), etag)

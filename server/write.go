@@ -19,12 +19,28 @@ func (s *Server) create(r *http.Request, req *odata.Request) response {
 	if err != nil {
 		return fail(err)
 	}
-	values, err := s.bindBody(r, q, semantic.Create)
+	body, err := s.parseBody(r)
 	if err != nil {
 		return fail(err)
 	}
-	if err := s.acquire(r, false); err != nil {
+	opt := semantic.BodyOptions{Refs: s.refPath(r)}
+	if len(q.Path) > 0 {
+		// Created through a navigation: the parent's join values first.
+		if err := s.acquire(r, false); err != nil {
+			return fail(err)
+		}
+		if opt.Via, opt.ViaValues, err = s.parentValues(r, q); err != nil {
+			return fail(err)
+		}
+	}
+	values, err := s.bindBody(r, q, body, semantic.Create, opt)
+	if err != nil {
 		return fail(err)
+	}
+	if len(q.Path) == 0 {
+		if err := s.acquire(r, false); err != nil {
+			return fail(err)
+		}
 	}
 	end := s.stage(r, "sql")
 	row, err := s.writer(r).Insert(r.Context(), &adapters.Write{Set: q.Set, Values: values, Restrict: q.Restrict})
@@ -56,7 +72,11 @@ func (s *Server) update(r *http.Request, req *odata.Request, replace bool) respo
 	if replace {
 		mode = semantic.Replace
 	}
-	values, err := s.bindBody(r, q, mode)
+	body, err := s.parseBody(r)
+	if err != nil {
+		return fail(err)
+	}
+	values, err := s.bindBody(r, q, body, mode, semantic.BodyOptions{Refs: s.refPath(r)})
 	if err != nil {
 		return fail(err)
 	}
@@ -112,6 +132,14 @@ func (s *Server) writeTarget(r *http.Request, req *odata.Request, op auth.Op, ne
 	if err != nil {
 		return nil, err
 	}
+	if len(q.Path) > 0 {
+		if err := navigationWrite(q, op == auth.Insert); err != nil {
+			return nil, err
+		}
+	}
+	if q.Ref {
+		return nil, newHTTPError(http.StatusNotImplemented, codeNotImplemented, "changing references ($ref) is not supported")
+	}
 	switch {
 	case q.Property != nil:
 		return nil, newHTTPError(http.StatusNotImplemented, codeNotImplemented,
@@ -126,18 +154,19 @@ func (s *Server) writeTarget(r *http.Request, req *odata.Request, op auth.Op, ne
 	return q, s.checkCSRF(r)
 }
 
-// bindBody reads the request body and binds it to q's set under mode,
-// then applies the caller's per-property write rules.
-func (s *Server) bindBody(r *http.Request, q *semantic.Query, mode semantic.WriteMode) (semantic.Entity, error) {
+// parseBody reads the request body as an entity.
+func (s *Server) parseBody(r *http.Request) (*odata.Entity, error) {
 	data, err := s.readBody(r)
 	if err != nil {
 		return nil, err
 	}
-	body, err := odata.ParseEntity(data)
-	if err != nil {
-		return nil, err
-	}
-	values, err := semantic.BindEntity(q.Set, body, mode, q.Key)
+	return odata.ParseEntity(data)
+}
+
+// bindBody binds a request body to q's set under mode, then applies the
+// caller's per-property write rules.
+func (s *Server) bindBody(r *http.Request, q *semantic.Query, body *odata.Entity, mode semantic.WriteMode, opt semantic.BodyOptions) (semantic.Entity, error) {
+	values, err := semantic.BindEntity(q.Set, body, mode, q.Key, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -199,7 +199,7 @@ func TestErrors(t *testing.T) {
 		{"GET", "/odata/Customers?$foo=1", 400, "InvalidSyntax", "", "$foo"},
 		{"GET", "/odata/Customers?$expand=Orders", 501, "NotImplemented", "", "$expand"},
 		{"GET", "/odata/Customers?$apply=groupby((City))", 501, "NotImplemented", "", "$apply"},
-		{"GET", "/odata/Customers('ALFKI')/Name/x", 501, "NotImplemented", "", ""}, // /Name itself is served (TestPropertyPaths)
+		{"GET", "/odata/Customers('ALFKI')/Name/x", 400, "InvalidQuery", "", "x"}, // only $value may follow a property (TestPropertyPaths)
 		{"GET", "/odata/Orders('x')", 400, "InvalidQuery", "", ""},
 		{"GET", "/odata/Customers?$format=xml", 406, "NotAcceptable", "", "JSON"},
 		{"POST", "/odata/$batch", 415, "UnsupportedMediaType", "", "$batch needs Content-Type"},

@@ -51,11 +51,14 @@ func (l Limits) withDefaults() Limits {
 }
 
 // Bind binds a parsed read request (PathEntitySet, PathEntity or PathCount)
-// to the model. It never mutates req. Errors are *Error:
+// to the model. It never mutates req. The path may go on through
+// navigation properties (Query.Path, see navpath.go) and end with $count,
+// $ref, a property or its $value. Errors are *Error:
 //   - NotFound: unknown entity set (with a "did you mean" hint when only the
-//     case differs), or a path segment after the set that is not a property;
-//   - NotImplemented: an unsupported system query option (named), property
-//     or $value segments, lambda operators, cast/isof, geo functions, has,
+//     case differs), or a path segment that is no property or navigation
+//     property;
+//   - NotImplemented: an unsupported system query option (named), unknown
+//     $-segments, lambda operators, cast/isof, geo functions, has,
 //     enum and geo literals;
 //   - LimitExceeded: an expression over Options.Limits (the message names
 //     the limit);
@@ -80,54 +83,42 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 		}
 		return nil, &Error{Kind: NotFound, Option: "path", Msg: msg, Target: path.Set}
 	}
-	var segmentKey []Const
-	if path.Kind == odata.PathEntitySet && len(path.Rest) > 0 && keySegment(set, path.Rest[0]) {
-		// Key as segment (OData 4.01, and many clients): Set/42, Set/C1.
-		k, err := bindKeySegment(set, path.Rest[0])
-		if err != nil {
-			return nil, err
-		}
-		segmentKey, path.Kind, path.Rest = k, odata.PathEntity, path.Rest[1:]
-	}
-	var prop *metadata.Property
-	raw := false
-	if path.Kind == odata.PathEntity && len(path.Rest) > 0 && set.Property(path.Rest[0]) != nil &&
-		(len(path.Rest) == 1 || len(path.Rest) == 2 && path.Rest[1] == "$value") {
-		prop, raw, path.Rest = set.Property(path.Rest[0]), len(path.Rest) == 2, nil
-	}
-	if len(path.Rest) > 0 {
-		return nil, restError(set, path.Rest)
+	t, err := walkPath(set, path, opt.Access)
+	if err != nil {
+		return nil, err
 	}
 	o := &req.Options
 	if len(o.Unsupported) > 0 {
 		name := o.Unsupported[0]
 		return nil, &Error{Kind: NotImplemented, Option: name, Msg: "system query option " + name + " is not supported"}
 	}
-	q := &Query{Set: set, CountOnly: path.Kind == odata.PathCount}
-	if path.Kind == odata.PathEntity {
+	set = t.set
+	q := &Query{Set: set, CountOnly: t.count, Path: t.hops, Single: t.toOne, Ref: t.ref}
+	if t.entity {
 		if name := collectionOption(o); name != "" {
-			return nil, &Error{Kind: BadRequest, Option: name,
-				Msg: name + " applies to collections; " + set.Name + "(key) addresses a single entity"}
-		}
-		q.Key = segmentKey
-		if q.Key == nil {
-			key, err := bindKey(set, path)
-			if err != nil {
-				return nil, err
+			what := set.Name + "(key)"
+			if len(t.hops) > 0 {
+				what = "the path"
 			}
-			q.Key = key
+			return nil, &Error{Kind: BadRequest, Option: name,
+				Msg: name + " applies to collections; " + what + " addresses a single entity"}
 		}
-		if prop != nil {
+		q.Key = t.key
+		if t.prop != nil {
 			if o.HasSelect {
 				return nil, &Error{Kind: BadRequest, Option: "$select",
-					Msg: "the path addresses the property " + prop.Name + ", not an entity: drop $select"}
+					Msg: "the path addresses the property " + t.prop.Name + ", not an entity: drop $select"}
 			}
-			q.Property, q.RawValue, q.Select = prop, raw, []*metadata.Property{prop}
+			q.Property, q.RawValue, q.Select = t.prop, t.raw, []*metadata.Property{t.prop}
 			return q, nil
 		}
 	}
-	var err error
-	if q.Select, q.SelectExplicit, err = bindSelect(set, o); err != nil {
+	if t.ref {
+		if o.HasSelect {
+			return nil, &Error{Kind: BadRequest, Option: "$select", Msg: "$select does not apply to entity references ($ref)"}
+		}
+		q.Select = append([]*metadata.Property(nil), set.Key...)
+	} else if q.Select, q.SelectExplicit, err = bindSelect(set, o); err != nil {
 		return nil, err
 	}
 	if o.Filter != nil {
@@ -177,27 +168,33 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 			return nil, &Error{Kind: BadRequest, Option: "$skiptoken", Msg: "$skiptoken is not accepted by this service"}
 		}
 		order, _ := TotalOrder(q)
-		if q.After, err = opt.Tokens.Decode(Fingerprint(set.Name, req), o.SkipToken, order); err != nil {
+		if q.After, err = opt.Tokens.Decode(Fingerprint(q.Resource(), req), o.SkipToken, order); err != nil {
 			return nil, err
 		}
 	}
 	return q, nil
 }
 
-// restError answers a path with segments after the set or key.
+// restError answers a path segment that names nothing of set.
 func restError(set *metadata.EntitySet, rest []string) *Error {
 	first := rest[0]
-	if set.Property(first) != nil {
-		return &Error{Kind: NotImplemented, Option: "path", Target: first,
-			Msg: "addressing the property " + first + " in the path is not supported; use $select"}
+	if i := strings.IndexByte(first, '('); i > 0 {
+		first = first[:i]
 	}
 	if strings.HasPrefix(first, "$") {
 		return &Error{Kind: NotImplemented, Option: "path", Target: first,
 			Msg: "path segment " + first + " is not supported"}
 	}
-	msg := fmt.Sprintf("%s has no property %s", set.Name, first)
+	msg := fmt.Sprintf("%s has no property or navigation property %s", set.Name, first)
 	if f := set.PropertyFold(first); f != nil {
 		msg += "; did you mean " + f.Name + "?"
+	} else {
+		for _, n := range set.Navigations {
+			if strings.EqualFold(n.Name, first) {
+				msg += "; did you mean " + n.Name + "?"
+				break
+			}
+		}
 	}
 	return &Error{Kind: NotFound, Option: "path", Target: first, Msg: msg}
 }
@@ -458,7 +455,7 @@ func (b *binder) search(s odata.Search, depth int) (Search, error) {
 // key value (key as segment): not a $-segment and not a property name, on a
 // set with a single key property.
 func keySegment(set *metadata.EntitySet, seg string) bool {
-	return len(set.Key) == 1 && !strings.HasPrefix(seg, "$") && set.Property(seg) == nil
+	return len(set.Key) == 1 && !strings.HasPrefix(seg, "$") && set.Property(seg) == nil && set.Navigation(seg) == nil
 }
 
 // bindKeySegment converts a key segment (percent-decoded, never quoted) to

@@ -75,11 +75,11 @@ func TestBindPathAndKey(t *testing.T) {
 		{"null key", entityPath("Orders", odata.KeyPart{Value: lit(odata.NullLit, "null")}), "", &wantErr{BadRequest, "path", "cannot be null", nil, ""}},
 		{"bad guid key", entityPath("Tokens", odata.KeyPart{Value: lit(odata.StringLit, "'zz'")}), "", &wantErr{BadRequest, "path", "not a valid Edm.Guid", nil, ""}},
 		// Set(key)/Property and /$value are bound (TestBindPropertyPath);
-		// anything after them is not supported.
-		{"segment after a property", odata.Path{Kind: odata.PathEntity, Set: "Orders", Key: []odata.KeyPart{{Value: lit(odata.IntLit, "1")}}, Rest: []string{"Total", "x"}}, "", &wantErr{NotImplemented, "path", "addressing the property Total", nil, "Total"}},
-		{"segment after $value", odata.Path{Kind: odata.PathEntity, Set: "Orders", Key: []odata.KeyPart{{Value: lit(odata.IntLit, "1")}}, Rest: []string{"Total", "$value", "x"}}, "", &wantErr{NotImplemented, "path", "addressing the property Total", nil, "Total"}},
-		{"$ref segment", odata.Path{Kind: odata.PathEntity, Set: "Orders", Key: []odata.KeyPart{{Value: lit(odata.IntLit, "1")}}, Rest: []string{"$ref"}}, "", &wantErr{NotImplemented, "path", "path segment $ref is not supported", nil, "$ref"}},
-		{"navigation segment", odata.Path{Kind: odata.PathEntity, Set: "Orders", Key: []odata.KeyPart{{Value: lit(odata.IntLit, "1")}}, Rest: []string{"Customer"}}, "", &wantErr{NotFound, "path", "Orders has no property Customer", nil, "Customer"}},
+		// only $value may follow a property, nothing $value.
+		{"segment after a property", odata.Path{Kind: odata.PathEntity, Set: "Orders", Key: []odata.KeyPart{{Value: lit(odata.IntLit, "1")}}, Rest: []string{"Total", "x"}}, "", &wantErr{BadRequest, "path", "only $value may follow the property Total", nil, "x"}},
+		{"segment after $value", odata.Path{Kind: odata.PathEntity, Set: "Orders", Key: []odata.KeyPart{{Value: lit(odata.IntLit, "1")}}, Rest: []string{"Total", "$value", "x"}}, "", &wantErr{BadRequest, "path", "nothing may follow Total/$value", nil, "x"}},
+		{"unknown $ segment", odata.Path{Kind: odata.PathEntity, Set: "Orders", Key: []odata.KeyPart{{Value: lit(odata.IntLit, "1")}}, Rest: []string{"$links"}}, "", &wantErr{NotImplemented, "path", "path segment $links is not supported", nil, "$links"}},
+		{"unknown segment", odata.Path{Kind: odata.PathEntity, Set: "Orders", Key: []odata.KeyPart{{Value: lit(odata.IntLit, "1")}}, Rest: []string{"Customer"}}, "", &wantErr{NotFound, "path", "Orders has no property or navigation property Customer", nil, "Customer"}},
 		{"metadata path", odata.Path{Kind: odata.PathMetadata}, "", &wantErr{BadRequest, "path", "does not address an entity set", nil, ""}},
 	}
 	for _, tt := range tests {
@@ -285,7 +285,7 @@ func TestBindParsedURLs(t *testing.T) {
 		{"/Orders/10248", "", "10248:Int64 | OrderID,CustomerID,OrderDate,Total |  | ", nil},
 		{"/Customers/O'Brien", "$select=Name", "'O''Brien':String | Name |  | ", nil},
 		{"/Orders/x", "", "", &wantErr{BadRequest, "path", `key segment 'x' is not a valid Edm.Int64`, nil, "OrderID"}},
-		{"/Lines/1", "", "", &wantErr{NotFound, "path", "Lines has no property 1", nil, "1"}},
+		{"/Lines/1", "", "", &wantErr{BadRequest, "path", "Lines is a collection: address one entity by its key before 1", nil, "1"}},
 		{"/Orders(10248)", "$top=1", "", &wantErr{BadRequest, "$top", "$top applies to collections", nil, ""}},
 		{"/Orders/10248", "$filter=Total gt 1", "", &wantErr{BadRequest, "$filter", "single entity", nil, ""}},
 		{"/Orders('x')", "", "", &wantErr{BadRequest, "path", "key property OrderID has type Edm.Int64", nil, "OrderID"}},

@@ -37,12 +37,27 @@ type Entity map[*metadata.Property]Const
 // Decimal as strings), booleans from JSON true and false, every other type
 // from a JSON string; then they are checked against the property's facets
 // (MaxLength, Precision, Scale) and its writability.
-// Instance annotations (names containing '@') are skipped.
+//
+// A binding of a to-one navigation property, "Customer@odata.bind":
+// "Customers('ALFKI')" (or the 4.01 form "Customer": {"@id": "..."}), sets
+// the navigation's foreign-key properties from the bound entity's key; refs
+// turns the reference into a path relative to the service root (nil: every
+// reference is taken as relative). null unbinds (the foreign key becomes
+// null). A binding of an unknown navigation, to an entity of another set or
+// that contradicts a property of the body is invalid; bindings of
+// collection-valued navigations and deep inserts (a navigation property with
+// an entity or entities as value) are NotImplemented. Other instance
+// annotations (names containing '@') are skipped.
 //
 // Every problem becomes one entry of Details of a single *Error of kind
 // InvalidValue, each with the property as Target; nothing is bound when any
 // exists.
-func BindEntity(set *metadata.EntitySet, body *odata.Entity, mode WriteMode, key []Const) (Entity, error) {
+//
+// An entity created through a navigation (POST Customers('ALFKI')/Orders,
+// opt.Via) gets the navigation's foreign-key properties from the parent
+// (opt.ViaValues); the body may repeat them, not contradict them.
+func BindEntity(set *metadata.EntitySet, body *odata.Entity, mode WriteMode, key []Const, opt BodyOptions) (Entity, error) {
+	refs := opt.Refs
 	values := Entity{}
 	var details []*Error
 	reported := map[string]bool{}
@@ -50,13 +65,26 @@ func BindEntity(set *metadata.EntitySet, body *odata.Entity, mode WriteMode, key
 		reported[target] = true
 		details = append(details, &Error{Kind: InvalidValue, Msg: fmt.Sprintf(format, args...), Target: target})
 	}
+	var binds []binding
 	for _, m := range body.Members {
 		name := m.Name
-		if strings.Contains(name, "@") {
+		if at := strings.IndexByte(name, '@'); at >= 0 {
+			if name[at+1:] == "odata.bind" {
+				binds = append(binds, binding{Name: name[:at], Value: m.Value, member: name})
+			}
 			continue
 		}
 		p := set.Property(name)
 		if p == nil {
+			if nav := set.Navigation(name); nav != nil {
+				ref, ok := idRef(m.Value)
+				if !ok {
+					return nil, &Error{Kind: NotImplemented, Target: name,
+						Msg: fmt.Sprintf("deep insert and deep update (an entity as the value of the navigation property %s) are not supported; bind an existing entity with %s@odata.bind", name, name)}
+				}
+				binds = append(binds, binding{Name: name, Value: ref, member: name})
+				continue
+			}
 			if f := set.PropertyFold(name); f != nil {
 				bad(name, "%s has no property %q (did you mean %q?)", set.Name, name, f.Name)
 			} else {
@@ -80,6 +108,22 @@ func BindEntity(set *metadata.EntitySet, body *odata.Entity, mode WriteMode, key
 			bad(name, "property %s cannot be null", name)
 		default:
 			values[p] = c
+		}
+	}
+	for _, b := range binds {
+		if err := bindNavigation(set, b, mode, key, refs, values, reported, bad); err != nil {
+			return nil, err
+		}
+	}
+	if opt.Via != nil {
+		for i, r := range opt.Via.Remote {
+			v := retype(opt.ViaValues[i], r.Type)
+			if have, ok := values[r]; ok && !have.Equal(v) {
+				bad(r.Name, "property %s is %s, but the entity is created through the navigation %s, which sets it to %s",
+					r.Name, have.Literal().String(), opt.Via.Name, v.Literal().String())
+				continue
+			}
+			values[r] = v
 		}
 	}
 	if mode != Patch {
@@ -106,6 +150,152 @@ func BindEntity(set *metadata.EntitySet, body *odata.Entity, mode WriteMode, key
 	}
 	return nil, &Error{Kind: InvalidValue, Details: details,
 		Msg: fmt.Sprintf("the request body has %d invalid properties", len(details))}
+}
+
+// BodyOptions are what BindEntity needs besides the body.
+type BodyOptions struct {
+	// Refs resolves entity references (@odata.bind); nil takes them as
+	// relative to the service root.
+	Refs RefPath
+	// Via is the navigation an entity is created through (the last of the
+	// path's hops), ViaValues the values of its Local properties read from
+	// the parent, in Local order.
+	Via       *metadata.Navigation
+	ViaValues []Const
+}
+
+// RefPath turns an entity reference of a request body (the value of
+// Nav@odata.bind or of "@id") into a resource path relative to the service
+// root ("Customers('ALFKI')", still percent-encoded); ok is false when the
+// reference is not a URL of this service.
+type RefPath func(ref string) (path string, ok bool)
+
+// binding is a binding found in a body: Name is the navigation property,
+// Value the reference (raw JSON), member the body's member name.
+type binding struct {
+	Name   string
+	Value  json.RawMessage
+	member string
+}
+
+// idRef is the "@id" of a 4.01 entity reference {"@id": "..."} (an object
+// with nothing else but annotations); ok is false for anything else (a
+// deep insert).
+func idRef(raw json.RawMessage) (json.RawMessage, bool) {
+	var obj map[string]json.RawMessage
+	if jsonKind(bytes.TrimSpace(raw)) != "an object" || json.Unmarshal(raw, &obj) != nil {
+		return nil, false
+	}
+	id, ok := obj["@id"]
+	if !ok {
+		id, ok = obj["@odata.id"]
+	}
+	for name := range obj {
+		if !strings.HasPrefix(name, "@") {
+			return nil, false
+		}
+	}
+	return id, ok
+}
+
+// bindNavigation applies one binding to values: the foreign-key
+// properties of a to-one navigation get the bound entity's key.
+func bindNavigation(set *metadata.EntitySet, b binding, mode WriteMode, key []Const, refs RefPath, values Entity,
+	reported map[string]bool, bad func(target, format string, args ...any)) error {
+	nav := set.Navigation(b.Name)
+	if nav == nil {
+		switch {
+		case set.Property(b.Name) != nil:
+			bad(b.member, "%s is a property, not a navigation property: only navigation properties are bound", b.Name)
+		default:
+			msg := fmt.Sprintf("%s has no navigation property %q", set.Name, b.Name)
+			for _, n := range set.Navigations {
+				if strings.EqualFold(n.Name, b.Name) {
+					msg += fmt.Sprintf(" (did you mean %q?)", n.Name)
+				}
+			}
+			bad(b.member, "%s", msg)
+		}
+		return nil
+	}
+	if nav.Many {
+		return &Error{Kind: NotImplemented, Target: b.member,
+			Msg: fmt.Sprintf("binding entities to the collection-valued navigation property %s is not supported; bind each %s entity to this one through its own navigation property", nav.Name, nav.Target.Name)}
+	}
+	raw := bytes.TrimSpace(b.Value)
+	vals := make([]Const, len(nav.Local))
+	if string(raw) == "null" {
+		for i, l := range nav.Local {
+			vals[i] = Const{T: l.Type, Null: true}
+		}
+	} else {
+		var ref string
+		if jsonKind(raw) != "a string" || json.Unmarshal(raw, &ref) != nil {
+			bad(b.member, "%s expects an entity reference (a URL such as \"%s(...)\"), got %s", b.member, nav.Target.Name, jsonKind(raw))
+			return nil
+		}
+		target, msg := refKey(nav, ref, refs)
+		if msg != "" {
+			bad(b.member, "%s", msg)
+			return nil
+		}
+		for i, r := range nav.Remote {
+			j := keyIndex(nav.Target, r)
+			if j < 0 {
+				return &Error{Kind: NotImplemented, Target: b.member,
+					Msg: fmt.Sprintf("binding %s is not supported: its foreign key references %s, which is not the key of %s", nav.Name, r.Name, nav.Target.Name)}
+			}
+			vals[i] = retype(target[j], nav.Local[i].Type)
+		}
+	}
+	for i, l := range nav.Local {
+		v := vals[i]
+		if have, ok := values[l]; ok && !have.Equal(v) {
+			bad(b.member, "%s sets %s to %s, but the body gives %s", b.member, l.Name, v.Literal().String(), have.Literal().String())
+			continue
+		}
+		switch {
+		case set.IsKey(l) && mode != Create:
+			if !v.Equal(key[keyIndex(set, l)]) {
+				bad(b.member, "%s would change the key property %s, which cannot be changed", b.member, l.Name)
+			}
+			continue
+		case l.ReadOnly:
+			bad(b.member, "%s sets the read-only property %s", b.member, l.Name)
+			continue
+		case v.Null && !l.Nullable:
+			bad(b.member, "%s cannot be null: property %s is required", b.member, l.Name)
+			reported[l.Name] = true
+			continue
+		}
+		values[l] = v
+	}
+	return nil
+}
+
+// refKey binds an entity reference to the key of an entity of nav's target.
+func refKey(nav *metadata.Navigation, ref string, refs RefPath) ([]Const, string) {
+	rel := ref
+	if refs != nil {
+		var ok bool
+		if rel, ok = refs(ref); !ok {
+			return nil, fmt.Sprintf("%q is not a URL of this service", ref)
+		}
+	}
+	rel, _, _ = strings.Cut(rel, "?")
+	req, err := odata.ParseRequest("/"+strings.TrimPrefix(rel, "/"), "")
+	if err != nil {
+		return nil, fmt.Sprintf("%q is not an entity URL: %v", ref, err)
+	}
+	path := req.Path
+	if path.Kind != odata.PathEntity && path.Kind != odata.PathEntitySet || path.Set != nav.Target.Name {
+		return nil, fmt.Sprintf("%s leads to %s: %q is not an entity of %s", nav.Name, nav.Target.Name, ref, nav.Target.Name)
+	}
+	t, err := walkPath(nav.Target, path, nil)
+	if err != nil || !t.entity || len(t.hops) > 0 || t.prop != nil || t.ref {
+		return nil, fmt.Sprintf("%q does not address one entity of %s by its key, e.g. %s(%s)", ref, nav.Target.Name, nav.Target.Name, keyExample(nav.Target))
+	}
+	return t.key, ""
 }
 
 func keyIndex(set *metadata.EntitySet, p *metadata.Property) int {

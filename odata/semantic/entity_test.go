@@ -80,7 +80,7 @@ func TestBindEntityValues(t *testing.T) {
 	}
 	for _, tc := range cases {
 		text := thingsBody(tc.prop, tc.json)
-		got, err := BindEntity(things, body(t, text), Create, nil)
+		got, err := BindEntity(things, body(t, text), Create, nil, BodyOptions{})
 		if tc.wantErr != "" {
 			e, ok := err.(*Error)
 			if !ok || e.Kind != InvalidValue || !strings.Contains(e.Msg, tc.wantErr) || e.Target != tc.prop {
@@ -122,14 +122,14 @@ func TestBindEntityInvalidText(t *testing.T) {
 				ent.Members[i].Value = []byte(raw)
 			}
 		}
-		_, err := BindEntity(things, ent, Create, nil)
+		_, err := BindEntity(things, ent, Create, nil, BodyOptions{})
 		e, ok := err.(*Error)
 		if !ok || e.Kind != InvalidValue || e.Target != "Name" || !strings.Contains(e.Msg, "property Name: the value") {
 			t.Errorf("%q: error %v (target %v), want InvalidValue on Name", raw, err, targetOf(err))
 		}
 	}
 	// Valid text, a surrogate pair included, binds unchanged.
-	got, err := BindEntity(things, body(t, thingsBody("Name", `"Name":"\ud83d\ude00 日本"`)), Create, nil)
+	got, err := BindEntity(things, body(t, thingsBody("Name", `"Name":"\ud83d\ude00 日本"`)), Create, nil, BodyOptions{})
 	if err != nil || got[things.Property("Name")].V != "😀 日本" {
 		t.Errorf("valid text: %v %v", got[things.Property("Name")].V, err)
 	}
@@ -199,7 +199,7 @@ func TestBindEntityRules(t *testing.T) {
 			[]string{"Name", "Flag", "Nope", "Code", "I64", "Created"}, "6 invalid properties"},
 	}
 	for _, tc := range cases {
-		got, err := BindEntity(tc.set, body(t, tc.json), tc.mode, tc.key)
+		got, err := BindEntity(tc.set, body(t, tc.json), tc.mode, tc.key, BodyOptions{})
 		if tc.targets == nil {
 			if err != nil {
 				t.Errorf("%s: %v", tc.name, err)
@@ -251,7 +251,7 @@ func TestBodyAndFilterAgree(t *testing.T) {
 			t.Fatalf("%s: filter %s", tc.prop, Format(q.Filter))
 		}
 		lit := cmp.R.(*Const)
-		got, err := BindEntity(things, body(t, thingsBody(tc.prop, `"`+tc.prop+`":`+tc.jsonText)), Create, nil)
+		got, err := BindEntity(things, body(t, thingsBody(tc.prop, `"`+tc.prop+`":`+tc.jsonText)), Create, nil, BodyOptions{})
 		if err != nil {
 			t.Errorf("%s: body refused what $filter accepts: %v", tc.prop, err)
 			continue

@@ -47,6 +47,18 @@ type Query struct {
 	// After is the keyset position decoded from $skiptoken: rows strictly
 	// after it in the total order. Nil on the first page.
 	After *Keyset
+	// Path lists the entities a navigation path passes through before Set
+	// (Customers('ALFKI')/Orders: one hop, Customers('ALFKI') and its
+	// navigation Orders); nil when the path starts at Set. The server reads
+	// them first (Hop.Read) and ANDs the constraint they put on Set
+	// (Related) into Restrict; a missing hop is a 404.
+	Path []Hop
+	// Single is set when the path ends with a to-one navigation
+	// (Orders(1)/Customer): one entity, or none (null), without a key in
+	// the path.
+	Single bool
+	// Ref is set for entity references ($ref): Select is the key.
+	Ref bool
 }
 
 // Order is one sort key.
