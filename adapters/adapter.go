@@ -232,3 +232,7 @@ func IsOnPrimary(ctx context.Context) bool {
 	b, _ := ctx.Value(primaryKey{}).(bool)
 	return b
 }
+
+// CountColumn is the column an expansion's read (semantic.Query.Within with
+// Count) adds after the others: the number of the parent's matching rows.
+var CountColumn = &metadata.Property{Name: "@odata.count", Column: "odatagw_count", Type: metadata.Int64}
