@@ -34,7 +34,9 @@ const (
 //
 // so that the database returns at most Limit rows per parent. Columns are
 // q.Select, then the Props and the order's properties not selected, then
-// (with Count) adapters.CountColumn. q.Key, q.After and q.Skip are not
+// (with Count) adapters.CountColumn, and with Count and Skip
+// adapters.RowNumberColumn: a parent's first row then comes even when
+// skipped, so that its count is known (the caller drops it). q.Key, q.After and q.Skip are not
 // used (Within.Skip pages per parent).
 func within(d Dialect, q *semantic.Query) (Statement, []*metadata.Property, error) {
 	w := q.Within
@@ -120,6 +122,10 @@ func within(d Dialect, q *semantic.Query) (Statement, []*metadata.Property, erro
 		b.WriteString(", ")
 		b.WriteString(QuoteIdent(countAlias))
 	}
+	if w.Count && w.Skip > 0 {
+		b.WriteString(", ")
+		b.WriteString(QuoteIdent(rowNumberAlias))
+	}
 	b.WriteString(" FROM (SELECT ")
 	writeColumns(&b, cols)
 	b.WriteString(", ROW_NUMBER() OVER (PARTITION BY ")
@@ -155,6 +161,16 @@ func within(d Dialect, q *semantic.Query) (Statement, []*metadata.Property, erro
 		}
 		bounds = append(bounds, rn+" <= "+ph)
 	}
+	skipCounted := w.Count && w.Skip > 0
+	if skipCounted {
+		// A parent whose rows are all skipped still needs its count: its
+		// first row comes too, marked by its row number.
+		page := strings.Join(bounds, " AND ")
+		if len(bounds) > 1 {
+			page = "(" + page + ")"
+		}
+		bounds = []string{page + " OR " + rn + " = 1"}
+	}
 	writeWhere(&b, bounds)
 	b.WriteString(" ORDER BY ")
 	for _, p := range w.Props {
@@ -164,6 +180,9 @@ func within(d Dialect, q *semantic.Query) (Statement, []*metadata.Property, erro
 	b.WriteString(rn)
 	if w.Count {
 		cols = append(cols, adapters.CountColumn)
+	}
+	if skipCounted {
+		cols = append(cols, adapters.RowNumberColumn)
 	}
 	return Bind(d, b.String(), c.ps.Args()), cols, nil
 }
