@@ -168,6 +168,7 @@ func expandOne(ctx context.Context, qr Querier, i int, e *semantic.Expand, paren
 		}
 		q := *nq
 		q.Count, q.Expand, q.Within, q.After, q.Key = false, nil, &w, nil, nil
+		q.Select = JoinColumns(nq.Select, nq.Expand)
 		rows, err := qr.Query(ctx, &q, 0)
 		if err != nil {
 			return nil, err
@@ -231,6 +232,25 @@ func expandOne(ctx context.Context, qr Querier, i int, e *semantic.Expand, paren
 		}
 	}
 	return children, nil
+}
+
+// JoinColumns returns sel followed by the Local properties of exp's
+// navigations that sel lacks: the columns a read must have so that its
+// rows can be expanded (a $select may leave them out; they are read, not
+// written).
+func JoinColumns(sel []*metadata.Property, exp []*semantic.Expand) []*metadata.Property {
+	out := sel
+	for _, e := range exp {
+		for _, p := range e.Nav.Local {
+			if indexOf(out, p) < 0 {
+				if len(out) == len(sel) {
+					out = append([]*metadata.Property(nil), sel...)
+				}
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
 
 // joinValues returns the parent's Local values as constants of the Remote

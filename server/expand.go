@@ -19,24 +19,16 @@ import (
 // chunk).
 const expandChunk = 100
 
-// withJoinColumns returns dbq with the parents' join columns of q.Expand
-// appended to its Select when they are not read already (a $select that
-// leaves them out still expands: they are read, not written). Output
-// positions are unchanged: the added columns come last.
+// withJoinColumns returns dbq reading also the parents' join columns of
+// q.Expand (adapters.JoinColumns). Output positions are unchanged: the
+// added columns come last.
 func withJoinColumns(q, dbq *semantic.Query) *semantic.Query {
-	var extra []*metadata.Property
-	for _, e := range q.Expand {
-		for _, p := range e.Nav.Local {
-			if !containsProp(dbq.Select, p) && !containsProp(extra, p) {
-				extra = append(extra, p)
-			}
-		}
-	}
-	if len(extra) == 0 {
+	sel := adapters.JoinColumns(dbq.Select, q.Expand)
+	if len(sel) == len(dbq.Select) {
 		return dbq
 	}
 	wide := *dbq
-	wide.Select = append(append([]*metadata.Property(nil), dbq.Select...), extra...)
+	wide.Select = sel
 	return &wide
 }
 
