@@ -25,7 +25,7 @@ func shop(t *testing.T) *metadata.Model {
 		{Name: "customers", Kind: metadata.KindTable, PrimaryKey: []string{"id"}, Columns: []metadata.Column{col("id", metadata.Int64, false)}},
 		{Name: "products", Kind: metadata.KindTable, PrimaryKey: []string{"id"}, Columns: []metadata.Column{col("id", metadata.Int64, false), col("name", metadata.String, false)}},
 		{Name: "orders", Kind: metadata.KindTable, PrimaryKey: []string{"id"},
-			Columns: []metadata.Column{col("id", metadata.Int64, false), col("customer_id", metadata.Int64, true), col("product_id", metadata.Int64, false)},
+			Columns:     []metadata.Column{col("id", metadata.Int64, false), col("customer_id", metadata.Int64, true), col("product_id", metadata.Int64, false)},
 			ForeignKeys: []metadata.ForeignKeySource{fk("o_c", "customer_id", "customers"), fk("o_p", "product_id", "products")}},
 	}}, metadata.Overlay{})
 	if err != nil {
