@@ -232,3 +232,12 @@ func IsOnPrimary(ctx context.Context) bool {
 	b, _ := ctx.Value(primaryKey{}).(bool)
 	return b
 }
+
+// CountColumn is the column an expansion's read (semantic.Query.Within with
+// Count) adds after the others: the number of the parent's matching rows.
+var CountColumn = &metadata.Property{Name: "@odata.count", Column: "odatagw_count", Type: metadata.Int64}
+
+// RowNumberColumn is the column an expansion's read with Count and Skip
+// adds after CountColumn: the row's number within its parent's rows (rows
+// numbered Skip or less only carry the count).
+var RowNumberColumn = &metadata.Property{Name: "@rn", Column: "odatagw_rn", Type: metadata.Int64}

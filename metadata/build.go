@@ -75,6 +75,9 @@ type Overlay struct {
 	ReadOnly bool
 	// NoNavigation leaves navigation properties out of the model.
 	NoNavigation bool
+	// MaxExpandDepth is the $expand depth the service allows, advertised
+	// as Capabilities.ExpandRestrictions/MaxLevels (0: the default, 3).
+	MaxExpandDepth int
 }
 
 // SetOverlay renames, hides or annotates one table or view.
@@ -502,7 +505,7 @@ func Build(src Source, ov Overlay) (*Model, []Warning, error) {
 		}
 	}
 
-	m := &Model{Namespace: ns, Container: "Container", Sets: sets, Zone: zone}
+	m := &Model{Namespace: ns, Container: "Container", Sets: sets, Zone: zone, MaxExpandDepth: ov.MaxExpandDepth}
 	m.index()
 	if !ov.NoNavigation {
 		if err := deriveNavigations(sets, setOverlays, setObjs); err != nil {

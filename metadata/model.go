@@ -71,6 +71,9 @@ type Model struct {
 	// Zone is the time zone in which timestamp-without-time-zone columns
 	// are interpreted. Never nil in a built model (UTC by default).
 	Zone *time.Location
+	// MaxExpandDepth is the $expand depth the service allows (0: the
+	// default, 3); $metadata advertises it.
+	MaxExpandDepth int
 
 	byName map[string]*EntitySet
 	byFold map[string]*EntitySet
@@ -241,4 +244,22 @@ func NewModel(namespace string, zone *time.Location, sets ...*EntitySet) *Model 
 	m := &Model{Namespace: namespace, Container: "Container", Sets: sets, Zone: zone}
 	m.index()
 	return m
+}
+
+// ExpandLevels is the $expand depth advertised in $metadata.
+func (m *Model) ExpandLevels() int {
+	if m.MaxExpandDepth > 0 {
+		return m.MaxExpandDepth
+	}
+	return 3
+}
+
+// HasNavigation reports whether any set has a navigation property.
+func (m *Model) HasNavigation() bool {
+	for _, s := range m.Sets {
+		if len(s.Navigations) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -90,7 +90,7 @@ var abnfExprRules = map[string]bool{
 // abnfQueryRules are parsed with ParseRequest as a query string.
 var abnfQueryRules = map[string]bool{
 	"filter": true, "orderby": true, "orderBy": true, "select": true, "search": true,
-	"skiptoken": true, "systemQueryOption": true, "customQueryOption": true,
+	"skiptoken": true, "systemQueryOption": true, "customQueryOption": true, "expand": true,
 }
 
 // abnfExcluded lists the cases of implemented rules this parser does not
@@ -150,6 +150,9 @@ var abnfExcluded = map[string]string{
 	"select: $select=@Core.Messages($top=5)":                                                                     "nested $select options, operations and annotations in $select are not supported (501)",
 	"select: $select=Address/@Core.Messages($top=5)":                                                             "nested $select options, operations and annotations in $select are not supported (501)",
 	"select: $select=@Measures.Currency,@Core.MayImplement($top=2)":                                              "nested $select options, operations and annotations in $select are not supported (501)",
+	"expand: $expand=@Namespace.EntityTerm":                                                                      "annotations in $expand are not supported (501)",
+	"expand: $expand=@Namespace.EntityTerm($top=2)":                                                              "annotations in $expand are not supported (501)",
+	"expand: $expand=@Namespace.SomeTerm/Products($top=2)":                                                       "annotations in $expand are not supported (501)",
 	"skiptoken: $skiptoken=Not&this":                                                                             "at query-string level '&' starts a new (custom) option 'this'; the token itself is opaque",
 	"enumLiteral: 'Yellow'":                                                                                      "an enum value without type prefix is a string literal here; the binder converts by the expected type",
 	"enumLiteral: 'Solid,Yellow,-42'":                                                                            "an enum value without type prefix is a string literal here; the binder converts by the expected type",

@@ -287,8 +287,10 @@ type Options struct {
 	SkipToken  string // $skiptoken, opaque
 	Format     string // $format value as written ("" if absent)
 	DeltaToken string
+	// Expand is $expand (nil when absent).
+	Expand []ExpandItem
 	// Unsupported lists valid system query options the gateway does not
-	// implement ($expand, $apply, $compute, $levels, $index, $schemaversion, ...),
+	// implement ($apply, $compute, $levels, $index, $schemaversion, ...),
 	// in the order given; the server answers 501 naming the first.
 	Unsupported []string
 	// Custom holds custom query options (names without '$' or '@'), raw values.

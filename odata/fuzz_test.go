@@ -101,12 +101,46 @@ func FuzzParseRequest(f *testing.F) {
 				t.Fatalf("orderby %q printed as %q: %v", o.Raw["$orderby"], printed, err)
 			}
 		}
+		if o.Expand != nil {
+			printed := FormatExpand(o.Expand)
+			if _, err := ParseExpand(printed, nil); err != nil && !strings.Contains(printed, "@") {
+				t.Fatalf("expand %q printed as %q: %v", o.Raw["$expand"], printed, err)
+			}
+		}
 		if o.HasSelect {
 			printed := FormatSelect(o.Select)
 			items, err := ParseSelect(printed)
 			if err != nil || FormatSelect(items) != printed {
 				t.Fatalf("select %q printed as %q: %v", o.Raw["$select"], printed, err)
 			}
+		}
+	})
+}
+
+func FuzzParseExpand(f *testing.F) {
+	f.Add("Orders($filter=Total gt 5;$expand=order_lines($top=1;$select=sku)),Customer/$ref")
+	f.Add("*($levels=max),Orders/$count($search=\"a b\")")
+	f.Add("Orders($orderby=Total desc;$skip=1;$count=true;$search=x OR y)")
+	for _, s := range abnfSeeds(f, func(r string) bool { return r == "expand" }) {
+		f.Add(strings.TrimPrefix(strings.TrimPrefix(s, "$"), "expand="))
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		items, err := ParseExpand(in, nil)
+		if err != nil {
+			return
+		}
+		for _, it := range items {
+			if it.Span.Start < 0 || it.Span.Start > it.Span.End || it.Span.End > len(in) {
+				t.Fatalf("%q: item span %v outside the input", in, it.Span)
+			}
+		}
+		printed := FormatExpand(items)
+		again, err := ParseExpand(printed, nil)
+		if err != nil {
+			t.Fatalf("%q printed as %q, which does not parse: %v", in, printed, err)
+		}
+		if p2 := FormatExpand(again); p2 != printed {
+			t.Fatalf("%q printed as %q, reparsed and printed as %q", in, printed, p2)
 		}
 	})
 }

@@ -49,6 +49,7 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 		rows = emptyRows{count: n}
 	} else {
 		dbq, idx := forETag(q)
+		dbq = withJoinColumns(q, dbq)
 		if dbq.Count && !page.NeedCount { // an earlier page of the walk counted
 			c := *dbq
 			c.Count = false
@@ -95,6 +96,9 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 	return response{header: h, stream: func(w http.ResponseWriter, commit func()) error {
 		end := s.stage(r, "stream")
 		err := s.spoolPage(w, r, gz, commit, func(out io.Writer) error {
+			if len(q.Expand) > 0 {
+				return s.writePageExpand(out, r, req, q, f, page, rows, proj, has)
+			}
 			return s.writePage(out, r, req, q, f, page, rows, proj, has)
 		})
 		end(err)

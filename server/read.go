@@ -193,6 +193,7 @@ func selected(q *semantic.Query) []*metadata.Property {
 func (s *Server) readEntity(r *http.Request, q *semantic.Query, f format) response {
 	start := time.Now()
 	dbq, idx := forETag(q)
+	dbq = withJoinColumns(q, dbq)
 	end := s.stage(r, "sql")
 	rows, err := s.adapter.Query(r.Context(), dbq, 1)
 	end(err)
@@ -236,12 +237,21 @@ func (s *Server) readEntity(r *http.Request, q *semantic.Query, f format) respon
 		}
 	}
 	pr := newProjector(q, idx, cols).mask(requestInfo(r).masked)
-	ctx := jsonfmt.ContextURL(s.serviceRootURL(r), q.Set.Name, selected(q), true)
+	ctx := s.contextURL(r, q, true)
 	id := ""
 	if f.metadata == jsonfmt.Full && q.Key != nil {
 		id = s.entityURL(r, q.Set, q.Key)
 	}
-	body := jsonfmt.AppendSingleEntity(make([]byte, 0, 1024), f.jsonOptions(s, q.Set), id, ctx, pr.cols, pr.values(vals), etag)
+	var nested []jsonfmt.Nested
+	if len(q.Expand) > 0 {
+		node := &adapters.Node{Columns: cols, Values: adapters.CopyRow(vals)}
+		rows.Close() // the expansions' reads need no second connection
+		if err := s.expand(r, q, []*adapters.Node{node}); err != nil {
+			return fail(err)
+		}
+		vals, nested = node.Values, s.nested(r, f, q.Set, node)
+	}
+	body := jsonfmt.AppendSingleEntityNested(make([]byte, 0, 1024), f.jsonOptions(s, q.Set), id, ctx, pr.cols, pr.values(vals), etag, nested)
 	releaseEarly(r) // the entity is in memory: a slow client holds no database slot
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	return response{header: h, body: func(w http.ResponseWriter) { _, _ = w.Write(body) }}

@@ -48,6 +48,9 @@ func ordersBy(order []semantic.Order, p *metadata.Property) bool {
 // backend cannot evaluate, Internal for a malformed query (a keyset whose
 // length differs from the order, a key of the wrong length).
 func Select(d Dialect, q *semantic.Query, limit int64) (Statement, []*metadata.Property, error) {
+	if q.Within != nil {
+		return within(d, q)
+	}
 	c := &compiler{d: d, ps: NewParams(d)}
 	order := TotalOrder(q)
 

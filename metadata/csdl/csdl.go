@@ -89,6 +89,12 @@ func WriteMetadata(w io.Writer, m *metadata.Model) error {
 		}
 		x.raw("        </EntitySet>\n")
 	}
+	if m.HasNavigation() {
+		x.raw(`        <Annotation Term="Capabilities.ExpandRestrictions"><Record>` +
+			`<PropertyValue Property="Expandable" Bool="true"/>` +
+			`<PropertyValue Property="MaxLevels" Int="` + strconv.Itoa(m.ExpandLevels()) + `"/>` +
+			"</Record></Annotation>\n")
+	}
 	x.raw(`        <Annotation Term="Capabilities.BatchSupported" Bool="true"/>` + "\n")
 	x.raw(`        <Annotation Term="Capabilities.BatchContinueOnErrorSupported" Bool="true"/>` + "\n")
 	x.raw(`        <Annotation Term="Capabilities.BatchSupportedFormats">` +

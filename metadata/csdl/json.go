@@ -97,6 +97,9 @@ func WriteMetadataJSON(w io.Writer, m *metadata.Model) error {
 		}
 		j.raw(`}`)
 	}
+	if m.HasNavigation() {
+		j.raw(`,"@Capabilities.ExpandRestrictions":{"Expandable":true,"MaxLevels":` + strconv.Itoa(m.ExpandLevels()) + `}`)
+	}
 	j.raw(`,"@Capabilities.BatchSupported":true,"@Capabilities.BatchContinueOnErrorSupported":true,` +
 		`"@Capabilities.BatchSupportedFormats":["multipart/mixed","application/json"]}}}` + "\n")
 	if j.err != nil {

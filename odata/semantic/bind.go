@@ -42,11 +42,13 @@ func (l Limits) withDefaults() Limits {
 		return v
 	}
 	return Limits{
-		MaxExprLength: def(l.MaxExprLength, DefaultLimits.MaxExprLength),
-		MaxNodes:      def(l.MaxNodes, DefaultLimits.MaxNodes),
-		MaxDepth:      def(l.MaxDepth, DefaultLimits.MaxDepth),
-		MaxInList:     def(l.MaxInList, DefaultLimits.MaxInList),
-		MaxOrderBy:    def(l.MaxOrderBy, DefaultLimits.MaxOrderBy),
+		MaxExprLength:  def(l.MaxExprLength, DefaultLimits.MaxExprLength),
+		MaxNodes:       def(l.MaxNodes, DefaultLimits.MaxNodes),
+		MaxDepth:       def(l.MaxDepth, DefaultLimits.MaxDepth),
+		MaxInList:      def(l.MaxInList, DefaultLimits.MaxInList),
+		MaxOrderBy:     def(l.MaxOrderBy, DefaultLimits.MaxOrderBy),
+		MaxExpandDepth: def(l.MaxExpandDepth, DefaultLimits.MaxExpandDepth),
+		MaxExpandItems: def(l.MaxExpandItems, DefaultLimits.MaxExpandItems),
 	}
 }
 
@@ -162,6 +164,11 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 	}
 	if o.Count != nil {
 		q.Count = *o.Count
+	}
+	if len(o.Expand) > 0 {
+		if q.Expand, err = bindExpand(m, set, o, lim, opt.Access); err != nil {
+			return nil, err
+		}
 	}
 	if o.SkipToken != "" {
 		if opt.Tokens == nil {
@@ -349,13 +356,27 @@ func keyExample(set *metadata.EntitySet) string {
 
 // bindSelect resolves $select into properties in set order.
 func bindSelect(set *metadata.EntitySet, o *odata.Options) ([]*metadata.Property, bool, error) {
-	all := append([]*metadata.Property(nil), set.Properties...)
-	if !o.HasSelect || len(o.Select) == 0 {
-		return all, false, nil
+	return bindSelectItems(set, o.Select, o.HasSelect, nil)
+}
+
+// bindSelectItems resolves $select items into properties in set order;
+// hidden properties are unknown (and left out of "*" and of the default).
+func bindSelectItems(set *metadata.EntitySet, items []odata.SelectItem, has bool, hidden map[string]bool) ([]*metadata.Property, bool, error) {
+	all := make([]*metadata.Property, 0, len(set.Properties))
+	for _, p := range set.Properties {
+		if !hidden[p.Name] {
+			all = append(all, p)
+		}
+	}
+	if len(all) == 0 {
+		all = append(all, set.Key...) // the key stays readable, as at the top level
+	}
+	if !has || len(items) == 0 {
+		return all, len(hidden) > 0 && len(all) != len(set.Properties), nil
 	}
 	chosen := make(map[*metadata.Property]bool)
 	star := false
-	for _, it := range o.Select {
+	for _, it := range items {
 		if it.Star {
 			star = true
 			continue
@@ -367,9 +388,9 @@ func bindSelect(set *metadata.EntitySet, o *odata.Options) ([]*metadata.Property
 		}
 		name := it.Path[0]
 		p := set.Property(name)
-		if p == nil {
+		if p == nil || hidden[p.Name] {
 			msg := fmt.Sprintf("%s has no property %s", set.Name, name)
-			if f := set.PropertyFold(name); f != nil {
+			if f := set.PropertyFold(name); f != nil && !hidden[f.Name] {
 				msg += "; did you mean " + f.Name + "?"
 			}
 			return nil, false, &Error{Kind: BadRequest, Option: "$select", Span: it.Span, Target: name, Msg: msg}
@@ -377,7 +398,7 @@ func bindSelect(set *metadata.EntitySet, o *odata.Options) ([]*metadata.Property
 		chosen[p] = true
 	}
 	if star {
-		return all, false, nil
+		return all, len(hidden) > 0 && len(all) != len(set.Properties), nil
 	}
 	var out []*metadata.Property
 	for _, p := range set.Properties {
@@ -391,11 +412,17 @@ func bindSelect(set *metadata.EntitySet, o *odata.Options) ([]*metadata.Property
 // bindOrderBy binds $orderby items; nodes and depth are counted over all
 // items together.
 func bindOrderBy(set *metadata.EntitySet, items []odata.OrderItem, lim Limits) ([]Order, error) {
+	return bindOrderByHidden(set, items, lim, nil, "$orderby")
+}
+
+// bindOrderByHidden is bindOrderBy with hidden properties unknown, errors
+// reported for option.
+func bindOrderByHidden(set *metadata.EntitySet, items []odata.OrderItem, lim Limits, hidden map[string]bool, option string) ([]Order, error) {
 	if len(items) > lim.MaxOrderBy {
-		return nil, &Error{Kind: LimitExceeded, Option: "$orderby", Span: items[lim.MaxOrderBy].Span,
+		return nil, &Error{Kind: LimitExceeded, Option: option, Span: items[lim.MaxOrderBy].Span,
 			Msg: fmt.Sprintf("$orderby exceeds the maximum of %d items", lim.MaxOrderBy)}
 	}
-	b := &binder{set: set, option: "$orderby", lim: lim}
+	b := &binder{set: set, option: option, lim: lim, hidden: hidden}
 	out := make([]Order, 0, len(items))
 	for _, it := range items {
 		o, err := b.operand(it.Expr, 1)

@@ -206,8 +206,8 @@ func TestBindCountAndUnsupported(t *testing.T) {
 	if !q.CountOnly || q.Filter == nil {
 		t.Errorf("CountOnly = %v, filter = %v", q.CountOnly, q.Filter)
 	}
-	_, err = Bind(m, request(t, setPath("Orders"), "$expand", "Customer", "$apply", "x"), Options{})
-	checkErr(t, "$expand", err, wantErr{NotImplemented, "$expand", "system query option $expand is not supported", nil, ""})
+	_, err = Bind(m, request(t, setPath("Orders"), "$apply", "x"), Options{})
+	checkErr(t, "$apply", err, wantErr{NotImplemented, "$apply", "system query option $apply is not supported", nil, ""})
 
 	neg := int64(-1)
 	r := request(t, setPath("Orders"))
@@ -289,7 +289,7 @@ func TestBindParsedURLs(t *testing.T) {
 		{"/Orders(10248)", "$top=1", "", &wantErr{BadRequest, "$top", "$top applies to collections", nil, ""}},
 		{"/Orders/10248", "$filter=Total gt 1", "", &wantErr{BadRequest, "$filter", "single entity", nil, ""}},
 		{"/Orders('x')", "", "", &wantErr{BadRequest, "path", "key property OrderID has type Edm.Int64", nil, "OrderID"}},
-		{"/Orders", "$expand=Customer", "", &wantErr{NotImplemented, "$expand", "$expand is not supported", nil, ""}},
+		{"/Orders", "$expand=Customer", "", &wantErr{BadRequest, "$expand", "Orders has no navigation property Customer (it has none)", sp(0, 8), "Customer"}},
 		{"/Orders", "$filter=OrderDate%20eq%20true", "", &wantErr{BadRequest, "$filter", "cannot compare Edm.Date with Edm.Boolean", sp(0, 17), ""}},
 	}
 	for _, tt := range tests {

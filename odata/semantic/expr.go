@@ -68,6 +68,9 @@ type binder struct {
 	// an error rather than null.
 	params map[string]Const
 	nodes  int
+	// hidden are properties unknown to the caller (a set reached through
+	// navigation, see Access): named, they are unknown properties.
+	hidden map[string]bool
 }
 
 // operand is a bound expression plus what the typing rules need to know
@@ -191,9 +194,9 @@ func (b *binder) property(path []string, span odata.Span) (*metadata.Property, e
 	}
 	name := path[0]
 	p := b.set.Property(name)
-	if p == nil {
+	if p == nil || b.hidden[p.Name] {
 		msg := fmt.Sprintf("%s has no property %s", b.set.Name, name)
-		if f := b.set.PropertyFold(name); f != nil {
+		if f := b.set.PropertyFold(name); f != nil && !b.hidden[f.Name] {
 			msg += "; did you mean " + f.Name + "?"
 		}
 		e := b.badf(span, "%s", msg)

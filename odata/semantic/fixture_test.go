@@ -125,7 +125,9 @@ func request(t testing.TB, path odata.Path, kv ...string) *odata.Request {
 			r.Options.SkipToken = v
 		case "$search":
 			r.Options.Search, err = odata.ParseSearch(v)
-		case "$expand", "$apply":
+		case "$expand":
+			r.Options.Expand, err = odata.ParseExpand(v, aliases)
+		case "$apply":
 			r.Options.Unsupported = append(r.Options.Unsupported, k)
 		}
 		if err != nil {

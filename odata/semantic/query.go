@@ -59,6 +59,12 @@ type Query struct {
 	Single bool
 	// Ref is set for entity references ($ref): Select is the key.
 	Ref bool
+	// Expand lists the navigation properties to expand ($expand), each
+	// with its nested query.
+	Expand []*Expand
+	// Within is set on the nested read of an expansion: the rows related
+	// to a page of parents, paged per parent (see Within).
+	Within *Within
 }
 
 // Order is one sort key.
@@ -319,10 +325,17 @@ type Limits struct {
 	MaxDepth      int // nesting depth (default 100)
 	MaxInList     int // items in one "in" list (default 10000)
 	MaxOrderBy    int // $orderby items (default 16)
+	// MaxExpandDepth is how deep $expand may nest (default 3: Customers ->
+	// Orders -> order_lines -> line_notes).
+	MaxExpandDepth int
+	// MaxExpandItems bounds the expanded navigation properties of one
+	// request, all levels together (default 32).
+	MaxExpandItems int
 }
 
 // DefaultLimits are the documented defaults.
-var DefaultLimits = Limits{MaxExprLength: 256 << 10, MaxNodes: 60000, MaxDepth: 100, MaxInList: 10000, MaxOrderBy: 16}
+var DefaultLimits = Limits{MaxExprLength: 256 << 10, MaxNodes: 60000, MaxDepth: 100, MaxInList: 10000, MaxOrderBy: 16,
+	MaxExpandDepth: 3, MaxExpandItems: 32}
 
 // Now is the clock used for now(); tests may replace it.
 var Now = func() time.Time { return time.Now().UTC() }
@@ -331,28 +344,5 @@ var Now = func() time.Time { return time.Now().UTC() }
 // an In for a single-property key, else an or of ands of equalities. keys
 // must not be empty.
 func KeysIn(set *metadata.EntitySet, keys [][]Const) Expr {
-	if len(set.Key) == 1 {
-		vals := make([]Const, len(keys))
-		for i, k := range keys {
-			vals[i] = k[0]
-		}
-		return &In{X: &Prop{P: set.Key[0]}, Values: vals}
-	}
-	var or Expr
-	for _, k := range keys {
-		var and Expr
-		for i, p := range set.Key {
-			c := k[i]
-			var eq Expr = &Compare{Op: Eq, L: &Prop{P: p}, R: &c}
-			if and != nil {
-				eq = &Logical{L: and, R: eq}
-			}
-			and = eq
-		}
-		if or != nil {
-			and = &Logical{Or: true, L: or, R: and}
-		}
-		or = and
-	}
-	return or
+	return ValuesIn(set.Key, keys)
 }

@@ -172,7 +172,7 @@ func (c Config) Overlay() (metadata.Overlay, error) {
 	if err != nil {
 		return metadata.Overlay{}, err
 	}
-	ov := metadata.Overlay{Zone: zone, ReadOnly: c.ReadOnly, NoNavigation: !c.Navigation, Sets: map[string]metadata.SetOverlay{}}
+	ov := metadata.Overlay{Zone: zone, ReadOnly: c.ReadOnly, NoNavigation: !c.Navigation, MaxExpandDepth: c.Limits.MaxExpandDepth, Sets: map[string]metadata.SetOverlay{}}
 	for k, s := range c.Sets {
 		so := metadata.SetOverlay{Name: s.Name, Hide: s.Hide, Key: s.Key, ReadOnly: s.ReadOnly,
 			Search: s.Search, ETag: s.ETag, ETagHash: s.ETagHash, Properties: map[string]metadata.PropertyOverlay{},
@@ -292,7 +292,8 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 		MaxBodyBytes: gc.MaxBodyBytes, MaxBatchRequests: gc.MaxBatchRequests, MaxURLBytes: gc.MaxURLBytes, WriteStall: gc.WriteStallTimeout,
 		LongQueryAfter: max(gc.LongQueryAfter, 0),
 		Limits: semantic.Limits{MaxExprLength: c.Limits.MaxExprLength, MaxNodes: c.Limits.MaxNodes,
-			MaxDepth: c.Limits.MaxDepth, MaxInList: c.Limits.MaxInList, MaxOrderBy: c.Limits.MaxOrderBy},
+			MaxDepth: c.Limits.MaxDepth, MaxInList: c.Limits.MaxInList, MaxOrderBy: c.Limits.MaxOrderBy,
+			MaxExpandDepth: c.Limits.MaxExpandDepth, MaxExpandItems: c.Limits.MaxExpandItems},
 		TokenKey: key, Upsert: c.Upsert, RequireIfMatch: c.RequireIfMatch, TrackRetention: c.TrackRetention,
 		CSRF:    server.CSRFConfig{Enabled: c.CSRF.Enabled, Header: c.CSRF.Header, TTL: c.CSRF.TTL},
 		Metrics: c.Metrics, Permissions: perms, CORSOrigins: c.CORSOrigins, TrustedProxies: proxies,

@@ -100,6 +100,11 @@ type Config struct {
 		MaxDepth      int `yaml:"max_depth"`
 		MaxInList     int `yaml:"max_in_list"`
 		MaxOrderBy    int `yaml:"max_orderby"`
+		// MaxExpandDepth is how deep $expand may nest (default 3);
+		// MaxExpandItems bounds the expanded navigation properties of one
+		// request, all levels together (default 32).
+		MaxExpandDepth int `yaml:"max_expand_depth"`
+		MaxExpandItems int `yaml:"max_expand_items"`
 	} `yaml:"limits"`
 
 	Guard guard.Config `yaml:"guard"`
