@@ -319,10 +319,13 @@ type Limits struct {
 	MaxDepth      int // nesting depth (default 100)
 	MaxInList     int // items in one "in" list (default 10000)
 	MaxOrderBy    int // $orderby items (default 16)
+	// MaxLambdaDepth bounds lambda operators nested in one another
+	// (Orders/any(o: o/order_lines/any(l: ...)) is 2; default 3).
+	MaxLambdaDepth int
 }
 
 // DefaultLimits are the documented defaults.
-var DefaultLimits = Limits{MaxExprLength: 256 << 10, MaxNodes: 60000, MaxDepth: 100, MaxInList: 10000, MaxOrderBy: 16}
+var DefaultLimits = Limits{MaxExprLength: 256 << 10, MaxNodes: 60000, MaxDepth: 100, MaxInList: 10000, MaxOrderBy: 16, MaxLambdaDepth: 3}
 
 // Now is the clock used for now(); tests may replace it.
 var Now = func() time.Time { return time.Now().UTC() }
