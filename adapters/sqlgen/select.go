@@ -48,7 +48,7 @@ func ordersBy(order []semantic.Order, p *metadata.Property) bool {
 // backend cannot evaluate, Internal for a malformed query (a keyset whose
 // length differs from the order, a key of the wrong length).
 func Select(d Dialect, q *semantic.Query, limit int64) (Statement, []*metadata.Property, error) {
-	c := &compiler{d: d, ps: NewParams(d)}
+	c := newCompiler(d, q.Set)
 	order := TotalOrder(q)
 
 	cols := make([]*metadata.Property, 0, len(q.Select)+len(order))
@@ -148,7 +148,7 @@ func Matching(d Dialect, q *semantic.Query) (Statement, error) {
 }
 
 func matching(d Dialect, q *semantic.Query, head string) (Statement, error) {
-	c := &compiler{d: d, ps: NewParams(d)}
+	c := newCompiler(d, q.Set)
 	var b strings.Builder
 	b.WriteString(head)
 	b.WriteString(Table(q.Set))
