@@ -23,7 +23,9 @@ type relModel struct {
 	customers, orders, lines, notes, emps *metadata.EntitySet
 }
 
-func (r *relModel) p(set *metadata.EntitySet, name string) *metadata.Property { return set.Property(name) }
+func (r *relModel) p(set *metadata.EntitySet, name string) *metadata.Property {
+	return set.Property(name)
+}
 
 func newRelModel(schema, empTable string) *relModel {
 	cid := prop("CustomerID", "customer_id", metadata.String, false)
@@ -85,7 +87,7 @@ var relRows = map[string][][]any{
 		{int64(3), "ANATR", "99.99", "Open", nil},
 		{int64(4), "BERGS", nil, "Open", nil}, // null Total: all(Total gt 0) is false for BERGS
 		{int64(5), "BERGS", "300.00", "Open", true},
-		{int64(6), nil, "5.00", "Open", nil},       // null customer
+		{int64(6), nil, "5.00", "Open", nil},        // null customer
 		{int64(7), "GHOST", "7.00", "Shipped", nil}, // dangling customer: null navigation
 		{int64(8), "DUPE1", "80.00", "Open", false},
 		{int64(9), "DUPE2", "90.00", "Shipped", true},
