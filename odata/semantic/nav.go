@@ -203,7 +203,7 @@ func (b *binder) reach(set *metadata.EntitySet) (reached, error) {
 // the target is unknown.
 func (b *binder) enterNav(s scope, nav *metadata.Navigation, name string, span odata.Span) (reached, error) {
 	if b.noNav {
-		return reached{}, b.errorf(NotImplemented, span, "navigation (%s) is not supported in this expression", name)
+		return reached{}, b.errorf(NotImplemented, span, "navigation (%s) is not supported in a row filter: it reads its own set only", name)
 	}
 	r, err := b.reach(nav.Target)
 	if err != nil {
@@ -298,7 +298,7 @@ func (b *binder) lambda(n *odata.Lambda, depth int) (operand, error) {
 		return operand{}, b.badf(n.Span, "lambda operator %s needs a collection path", n.Op)
 	}
 	if b.noNav {
-		return operand{}, b.errorf(NotImplemented, n.Span, "lambda operator %s is not supported in this expression", n.Op)
+		return operand{}, b.errorf(NotImplemented, n.Span, "lambda operator %s is not supported in a row filter: it reads its own set only", n.Op)
 	}
 	i, segs := b.base(n.Path.Path)
 	if len(segs) == 0 {

@@ -100,6 +100,8 @@ type Config struct {
 		MaxDepth      int `yaml:"max_depth"`
 		MaxInList     int `yaml:"max_in_list"`
 		MaxOrderBy    int `yaml:"max_orderby"`
+		// MaxLambdaDepth bounds lambda operators nested in one another.
+		MaxLambdaDepth int `yaml:"max_lambda_depth"`
 	} `yaml:"limits"`
 
 	Guard guard.Config `yaml:"guard"`
