@@ -188,12 +188,15 @@ func TestLambdaAuthorization(t *testing.T) {
 			{Name: "finance", Hash: auth.HashAPIKey(financeKey), Roles: []string{"reader", "finance"}},
 		}
 		c.Policy = auth.PolicyConfig{Sets: map[string]auth.SetRules{
-			"*": {Grants: []auth.Grant{{To: []string{"role:reader"}, Ops: []string{"read"}}}},
+			"order_lines": {Grants: []auth.Grant{{To: []string{"role:reader"}, Ops: []string{"read"}}}},
+			"line_notes":  {Grants: []auth.Grant{{To: []string{"role:finance"}, Ops: []string{"read"}}}},
 			"Orders": {
+				Grants:     []auth.Grant{{To: []string{"role:reader"}, Ops: []string{"read"}}},
 				RowFilters: []auth.RowFilter{{To: []string{"*"}, Filter: "Status eq 'Open'"}},
 				Properties: []auth.PropertyRule{{Names: []string{"Total"}, Read: []string{"role:finance"}}},
 			},
 			"Customers": {
+				Grants:     []auth.Grant{{To: []string{"role:reader"}, Ops: []string{"read"}}},
 				RowFilters: []auth.RowFilter{{To: []string{"*"}, Filter: "Country ne 'Mexico'"}},
 				Properties: []auth.PropertyRule{{Names: []string{"CreditLimit"}, Read: []string{"role:finance"}}},
 			},
@@ -247,6 +250,12 @@ func TestLambdaAuthorization(t *testing.T) {
 	expectError(t, g, r, 400, `{"error":{"code":"InvalidQuery","message":"Customers has no property CreditLimit","target":"CreditLimit","innererror":{"requestId":"RID"}}}`)
 	top = g.do("GET", "/odata/Customers?$filter=CreditLimit gt 5", nil, reader...)
 	expectError(t, g, top, 400, `{"error":{"code":"InvalidQuery","message":"Customers has no property CreditLimit","target":"CreditLimit","innererror":{"requestId":"RID"}}}`)
+	// A set the caller may not read cannot be reached through navigation.
+	r = g.do("GET", "/odata/order_lines?$filter=line_notes/any()", nil, reader...)
+	expectError(t, g, r, 403, `{"error":{"code":"Forbidden","message":"you may not read line_notes","innererror":{"requestId":"RID"}}}`)
+	r = g.do("GET", "/odata/order_lines?$filter=line_notes/any()&$select=order_id,line_no", nil, finance...)
+	g.expect(t, r, 200, ctx("order_lines(order_id,line_no)")+`{"order_id":10248,"line_no":1},{"order_id":10249,"line_no":1}]}`)
+
 	r = g.do("GET", "/odata/Orders?$filter=Customer/creditlimit gt 5", nil, reader...)
 	if r.Status != 400 || strings.Contains(string(r.Body), "did you mean") {
 		t.Errorf("case hint towards a hidden property: %d %s", r.Status, r.Body)
