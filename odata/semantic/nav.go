@@ -455,3 +455,14 @@ func ownProps(e Expr, d int, f func(*metadata.Property, *metadata.Navigation)) {
 		ownProps(x.Restrict, d+1, f)
 	}
 }
+
+// Navigates reports whether e reads other sets through navigation (a
+// lambda or a path through a navigation property): its result can then
+// change when only those sets change.
+func Navigates(e Expr) bool {
+	found := false
+	ownProps(e, 0, func(_ *metadata.Property, via *metadata.Navigation) {
+		found = found || via != nil
+	})
+	return found
+}

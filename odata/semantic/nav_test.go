@@ -301,6 +301,26 @@ func TestOwnProps(t *testing.T) {
 	}
 }
 
+func TestNavigates(t *testing.T) {
+	for filter, want := range map[string]bool{
+		"Name eq 'x'":  false,
+		"Orders/any()": true,
+		"not (Name eq 'a' or Orders/all(o: o/Total gt 1))": true,
+	} {
+		q, err := navBind(t, nil, "Customers", "$filter", filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Navigates(q.Filter); got != want {
+			t.Errorf("%s: %v", filter, got)
+		}
+	}
+	q, err := navBind(t, nil, "Orders", "$filter", "Customer/Name eq 'x'")
+	if err != nil || !Navigates(q.Filter) {
+		t.Errorf("path: %v %v", err, err == nil && Navigates(q.Filter))
+	}
+}
+
 func TestNavigationOrderByIsOffsetPaged(t *testing.T) {
 	q, err := navBind(t, nil, "Orders", "$orderby", "Customer/Name desc,OrderID")
 	if err != nil {
