@@ -23,10 +23,6 @@ type relModel struct {
 	customers, orders, lines, notes, emps *metadata.EntitySet
 }
 
-func (r *relModel) p(set *metadata.EntitySet, name string) *metadata.Property {
-	return set.Property(name)
-}
-
 func newRelModel(schema, empTable string) *relModel {
 	cid := prop("CustomerID", "customer_id", metadata.String, false)
 	customers := &metadata.EntitySet{Name: "Customers", Schema: schema, Table: "customers", Kind: metadata.KindTable,
