@@ -74,6 +74,9 @@ func TestLambdaPostgres(t *testing.T) {
 			ctx("line_notes(note_id)") + `{"note_id":1},{"note_id":2},{"note_id":3}]}`},
 		{"/odata/Orders?$filter=Customer/Orders/any(o: o/Status eq 'Shipped')&$select=OrderID",
 			ctx("Orders(OrderID)") + `{"OrderID":10248},{"OrderID":10249},{"OrderID":10253}]}`},
+		// On the collection of a navigation path.
+		{"/odata/Customers('ALFKI')/Orders?$filter=order_lines/any()&$select=OrderID",
+			ctx("Orders(OrderID)") + `{"OrderID":10248},{"OrderID":10249}]}`},
 		{"/odata/order_lines?$orderby=line_notes/any() desc,order/Total&$select=order_id,line_no",
 			ctx("order_lines(order_id,line_no)") + `{"order_id":10248,"line_no":1},{"order_id":10249,"line_no":1},{"order_id":10248,"line_no":2}]}`},
 	})
