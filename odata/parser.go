@@ -387,8 +387,8 @@ func (p *parser) parseUnary() (Expr, error) {
 //	castExpr / isofExpr / firstMemberExpr (property paths, $count, lambdas)
 //	parenExpr = OPEN BWS commonExpr BWS CLOSE
 //
-// $it, $this, $root, JSON literals, annotations and bound functions are
-// *UnsupportedError.
+// $it starts a path when a '/' follows ($it/Name); $it alone, $this, $root,
+// JSON literals, annotations and bound functions are *UnsupportedError.
 func (p *parser) parsePrimary() (Expr, error) {
 	t := p.tok
 	switch t.kind {
@@ -429,6 +429,11 @@ func (p *parser) parsePrimary() (Expr, error) {
 		}
 		return p.parsePath()
 	case tDollar:
+		if t.text == "$it" && p.nextByte() == '/' {
+			// $it/Name, $it/Orders/any(...): a path from the current
+			// instance (the binder resolves it, also inside lambdas).
+			return p.parsePath()
+		}
 		switch t.text {
 		case "$it", "$this", "$root":
 			return nil, &UnsupportedError{Option: p.lex.opt, Feature: t.text}

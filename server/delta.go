@@ -42,6 +42,11 @@ func (s *Server) startTracking(r *http.Request, q *semantic.Query, page *semanti
 		// navigation paths.
 		return false, nil
 	}
+	if semantic.Navigates(q.Filter) {
+		// The change log of q.Set does not see changes of the sets a
+		// lambda or a navigation path reads: no delta link.
+		return false, nil
+	}
 	if page.Track() != "" {
 		return true, nil
 	}

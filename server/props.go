@@ -35,9 +35,14 @@ func applyHidden(q *semantic.Query, hidden map[string]bool) (map[*metadata.Prope
 	}
 	var refused string
 	visit := func(e semantic.Expr) {
-		walkExpr(e, func(p *metadata.Property) {
+		walkExpr(e, func(p *metadata.Property, via *metadata.Navigation) {
 			if hidden[p.Name] && refused == "" {
 				refused = p.Name
+				if via != nil {
+					// A navigation whose foreign key is hidden is unknown:
+					// it would reveal the key's value.
+					refused = via.Name
+				}
 			}
 		})
 	}
@@ -80,34 +85,12 @@ func unknownProperty(set *metadata.EntitySet, name string) error {
 	return e
 }
 
-// walkExpr calls f for every property a bound expression reads.
-func walkExpr(e semantic.Expr, f func(*metadata.Property)) {
-	switch x := e.(type) {
-	case nil:
-	case *semantic.Prop:
-		f(x.P)
-	case *semantic.Compare:
-		walkExpr(x.L, f)
-		walkExpr(x.R, f)
-	case *semantic.IsNull:
-		walkExpr(x.X, f)
-	case *semantic.Logical:
-		walkExpr(x.L, f)
-		walkExpr(x.R, f)
-	case *semantic.Not:
-		walkExpr(x.X, f)
-	case *semantic.Arith:
-		walkExpr(x.L, f)
-		walkExpr(x.R, f)
-	case *semantic.Neg:
-		walkExpr(x.X, f)
-	case *semantic.In:
-		walkExpr(x.X, f)
-	case *semantic.Call:
-		for _, a := range x.Args {
-			walkExpr(a, f)
-		}
-	}
+// walkExpr calls f for every property of the query's own set that a bound
+// expression reads, $it references inside lambdas and the foreign keys of
+// navigations included (via is then the navigation); properties of sets
+// reached through navigation are the binder's business (semantic.Access).
+func walkExpr(e semantic.Expr, f func(p *metadata.Property, via *metadata.Navigation)) {
+	semantic.OwnProps(e, f)
 }
 
 // pruneSearch drops hidden properties from every search term.

@@ -32,6 +32,23 @@ type compiler struct {
 	// qual qualifies column references ("" at the top level of a
 	// statement, `"t1".` inside a correlated subquery).
 	qual string
+	// top qualifies the statement's own table from inside subqueries
+	// (`"erp"."orders".`), topTable is its unqualified name (no alias may
+	// take it); both are empty for statements without navigation.
+	top, topTable string
+	// outer holds the qualifications of the scopes enclosing the current
+	// subquery, innermost last; aliases counts the aliases given (nav.go).
+	outer   []string
+	aliases int
+}
+
+// newCompiler returns a compiler for a statement over set (nil: none).
+func newCompiler(d Dialect, set *metadata.EntitySet) *compiler {
+	c := &compiler{d: d, ps: NewParams(d)}
+	if set != nil {
+		c.top, c.topTable = Table(set)+".", set.Table
+	}
+	return c
 }
 
 // col references p in the compiler's current scope.
@@ -49,6 +66,20 @@ func (c *compiler) value(e semantic.Expr) (Operand, error) {
 	switch e := e.(type) {
 	case *semantic.Prop:
 		return Operand{SQL: c.col(e.P, UseValue), Type: e.P.Type, Nullable: e.P.Nullable, Prop: e.P}, nil
+	case *semantic.Outer:
+		ref, err := c.outerRef(e.Up)
+		if err != nil {
+			return Operand{}, err
+		}
+		return Operand{SQL: c.d.Column(ref+QuoteIdent(e.P.Column), e.P, UseValue), Type: e.P.Type, Nullable: e.P.Nullable, Prop: e.P}, nil
+	case *semantic.ToOne:
+		return c.related(e)
+	case *semantic.Exists:
+		s, err := c.exists(e)
+		if err != nil {
+			return Operand{}, err
+		}
+		return Operand{SQL: "(" + s + ")", Type: metadata.Boolean}, nil
 	case *semantic.Const:
 		s, err := c.d.Param(c.ps, *e)
 		if err != nil {
@@ -226,6 +257,17 @@ func (c *compiler) pred(e semantic.Expr, strict bool) (string, error) {
 		return "NOT (" + x + ")", nil
 	case *semantic.In:
 		return c.in(e, strict)
+	case *semantic.Exists:
+		return c.exists(e) // two-valued
+	case *semantic.ToOne, *semantic.Outer:
+		if e.Type() != metadata.Boolean {
+			return "", internalf("sqlgen: %s operand used as a condition", e.Type())
+		}
+		x, err := c.value(e)
+		if err != nil {
+			return "", err
+		}
+		return x.SQL, nil // null (no related entity, a null property) stays unknown, also under not
 	case *semantic.Call:
 		switch e.Fn {
 		case semantic.FnContains, semantic.FnStartsWith, semantic.FnEndsWith:

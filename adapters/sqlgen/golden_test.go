@@ -258,34 +258,41 @@ func TestGolden(t *testing.T) {
 				t.Fatal("duplicate case name")
 			}
 			seen[tc.name] = true
-			var b strings.Builder
-			for _, d := range dialects {
-				st, cols, err := render(d, tc)
-				b.WriteString("-- " + d.Name() + "\n")
-				if err != nil {
-					b.WriteString("error (" + kindName(adapters.KindOf(err)) + "): " + err.Error() + "\n")
-					continue
-				}
-				b.WriteString(st.SQL + "\n")
-				args, err := json.Marshal(st.Args)
-				if err != nil {
-					t.Fatal(err)
-				}
-				b.WriteString("-- args\n" + string(args) + "\n")
-				if cols != nil {
-					var names []string
-					for _, p := range cols {
-						names = append(names, p.Name)
-					}
-					b.WriteString("-- columns\n" + strings.Join(names, ",") + "\n")
-				}
-				if n := placeholders(st.SQL, d); n != len(st.Args) {
-					t.Errorf("%s: %d distinct placeholders for %d args", d.Name(), n, len(st.Args))
-				}
-			}
-			golden.Assert(t, filepath.Join("testdata", tc.name+".golden"), []byte(b.String()))
+			assertGolden(t, tc.name, dialects, func(d sqlgen.Dialect) (sqlgen.Statement, []*metadata.Property, error) { return render(d, tc) })
 		})
 	}
+}
+
+// assertGolden compares the statements render gives for each dialect with
+// testdata/<name>.golden.
+func assertGolden(t *testing.T, name string, dialects []sqlgen.Dialect, render func(sqlgen.Dialect) (sqlgen.Statement, []*metadata.Property, error)) {
+	t.Helper()
+	var b strings.Builder
+	for _, d := range dialects {
+		st, cols, err := render(d)
+		b.WriteString("-- " + d.Name() + "\n")
+		if err != nil {
+			b.WriteString("error (" + kindName(adapters.KindOf(err)) + "): " + err.Error() + "\n")
+			continue
+		}
+		b.WriteString(st.SQL + "\n")
+		args, err := json.Marshal(st.Args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString("-- args\n" + string(args) + "\n")
+		if cols != nil {
+			var names []string
+			for _, p := range cols {
+				names = append(names, p.Name)
+			}
+			b.WriteString("-- columns\n" + strings.Join(names, ",") + "\n")
+		}
+		if n := placeholders(st.SQL, d); n != len(st.Args) {
+			t.Errorf("%s: %d distinct placeholders for %d args", d.Name(), n, len(st.Args))
+		}
+	}
+	golden.Assert(t, filepath.Join("testdata", name+".golden"), []byte(b.String()))
 }
 
 // placeholders counts the distinct parameters the SQL refers to: every

@@ -51,7 +51,7 @@ func Select(d Dialect, q *semantic.Query, limit int64) (Statement, []*metadata.P
 	if q.Within != nil {
 		return within(d, q)
 	}
-	c := &compiler{d: d, ps: NewParams(d)}
+	c := newCompiler(d, q.Set)
 	order := TotalOrder(q)
 
 	cols := make([]*metadata.Property, 0, len(q.Select)+len(order))
@@ -151,7 +151,7 @@ func Matching(d Dialect, q *semantic.Query) (Statement, error) {
 }
 
 func matching(d Dialect, q *semantic.Query, head string) (Statement, error) {
-	c := &compiler{d: d, ps: NewParams(d)}
+	c := newCompiler(d, q.Set)
 	var b strings.Builder
 	b.WriteString(head)
 	b.WriteString(Table(q.Set))

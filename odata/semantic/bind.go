@@ -49,6 +49,7 @@ func (l Limits) withDefaults() Limits {
 		MaxOrderBy:     def(l.MaxOrderBy, DefaultLimits.MaxOrderBy),
 		MaxExpandDepth: def(l.MaxExpandDepth, DefaultLimits.MaxExpandDepth),
 		MaxExpandItems: def(l.MaxExpandItems, DefaultLimits.MaxExpandItems),
+		MaxLambdaDepth: def(l.MaxLambdaDepth, DefaultLimits.MaxLambdaDepth),
 	}
 }
 
@@ -60,8 +61,8 @@ func (l Limits) withDefaults() Limits {
 //     case differs), or a path segment that is no property or navigation
 //     property;
 //   - NotImplemented: an unsupported system query option (named), unknown
-//     $-segments, lambda operators, cast/isof, geo functions, has,
-//     enum and geo literals;
+//     $-segments, $count of a navigation path in an expression, cast/isof,
+//     geo functions, has, enum and geo literals;
 //   - LimitExceeded: an expression over Options.Limits (the message names
 //     the limit);
 //   - BadRequest: everything else (unknown property, type mismatch, bad
@@ -127,7 +128,7 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 		if err := checkLength(o.Raw, "$filter", lim); err != nil {
 			return nil, err
 		}
-		b := &binder{set: set, option: "$filter", lim: lim}
+		b := &binder{set: set, option: "$filter", lim: lim, access: opt.Access}
 		if q.Filter, err = b.boolExpr(o.Filter); err != nil {
 			return nil, err
 		}
@@ -145,7 +146,7 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 		if err := checkLength(o.Raw, "$orderby", lim); err != nil {
 			return nil, err
 		}
-		if q.OrderBy, err = bindOrderBy(set, o.OrderBy, lim); err != nil {
+		if q.OrderBy, err = bindOrderBy(set, o.OrderBy, lim, opt.Access); err != nil {
 			return nil, err
 		}
 	}
@@ -219,8 +220,10 @@ func checkLength(raw map[string]string, option string, lim Limits) error {
 // an authorization restriction (Query.Restrict). params supply the values of
 // aliases (@name): typed constants; a String parameter compared with a
 // property of another type is converted like a literal (400 when it cannot
-// be). An alias that is neither in params nor has a value is a 400. Errors
-// are *Error with Option "$filter".
+// be). An alias that is neither in params nor has a value is a 400.
+// Navigation (lambda operators, paths through navigation properties) is
+// NotImplemented here: such an expression would read other sets without
+// their own rules. Errors are *Error with Option "$filter".
 func BindFilter(set *metadata.EntitySet, e odata.Expr, lim Limits, params map[string]Const) (Expr, error) {
 	lim = lim.withDefaults()
 	if params == nil {
@@ -230,7 +233,7 @@ func BindFilter(set *metadata.EntitySet, e odata.Expr, lim Limits, params map[st
 		return nil, &Error{Kind: LimitExceeded, Option: "$filter",
 			Msg: fmt.Sprintf("$filter exceeds the maximum length of %d bytes", lim.MaxExprLength)}
 	}
-	b := &binder{set: set, option: "$filter", lim: lim, params: params}
+	b := &binder{set: set, option: "$filter", lim: lim, params: params, noNav: true}
 	return b.boolExpr(e)
 }
 
@@ -411,18 +414,18 @@ func bindSelectItems(set *metadata.EntitySet, items []odata.SelectItem, has bool
 
 // bindOrderBy binds $orderby items; nodes and depth are counted over all
 // items together.
-func bindOrderBy(set *metadata.EntitySet, items []odata.OrderItem, lim Limits) ([]Order, error) {
-	return bindOrderByHidden(set, items, lim, nil, "$orderby")
+func bindOrderBy(set *metadata.EntitySet, items []odata.OrderItem, lim Limits, access Access) ([]Order, error) {
+	return bindOrderByHidden(set, items, lim, access, nil, "$orderby")
 }
 
 // bindOrderByHidden is bindOrderBy with hidden properties unknown, errors
 // reported for option.
-func bindOrderByHidden(set *metadata.EntitySet, items []odata.OrderItem, lim Limits, hidden map[string]bool, option string) ([]Order, error) {
+func bindOrderByHidden(set *metadata.EntitySet, items []odata.OrderItem, lim Limits, access Access, hidden map[string]bool, option string) ([]Order, error) {
 	if len(items) > lim.MaxOrderBy {
 		return nil, &Error{Kind: LimitExceeded, Option: option, Span: items[lim.MaxOrderBy].Span,
 			Msg: fmt.Sprintf("$orderby exceeds the maximum of %d items", lim.MaxOrderBy)}
 	}
-	b := &binder{set: set, option: option, lim: lim, hidden: hidden}
+	b := &binder{set: set, option: option, lim: lim, hidden: hidden, access: access}
 	out := make([]Order, 0, len(items))
 	for _, it := range items {
 		o, err := b.operand(it.Expr, 1)

@@ -209,7 +209,7 @@ func (b *expandBinder) item(nav *metadata.Navigation, it *odata.ExpandItem, dept
 		q.Select, q.SelectExplicit = target.Key, true
 	}
 	if o.Filter != nil {
-		fb := &binder{set: target, option: "$filter", lim: b.lim, hidden: hidden}
+		fb := &binder{set: target, option: "$filter", lim: b.lim, hidden: hidden, access: b.acc}
 		if q.Filter, err = fb.boolExpr(o.Filter); err != nil {
 			return nil, rebase("$filter", err)
 		}
@@ -222,7 +222,7 @@ func (b *expandBinder) item(nav *metadata.Navigation, it *odata.ExpandItem, dept
 		q.Search = pruneHidden(q.Search, hidden)
 	}
 	if len(o.OrderBy) > 0 {
-		if q.OrderBy, err = bindOrderByHidden(target, o.OrderBy, b.lim, hidden, "$orderby"); err != nil {
+		if q.OrderBy, err = bindOrderByHidden(target, o.OrderBy, b.lim, b.acc, hidden, "$orderby"); err != nil {
 			return nil, rebase("$orderby", err)
 		}
 	}

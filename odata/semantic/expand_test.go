@@ -49,7 +49,7 @@ type expandAccess struct {
 	reached []string
 }
 
-var errDenied = errors.New("denied")
+var errExpandDenied = errors.New("denied")
 
 func (a *expandAccess) Reach(set *metadata.EntitySet) (Expr, map[string]bool, error) {
 	a.reached = append(a.reached, set.Name)
@@ -59,7 +59,7 @@ func (a *expandAccess) Reach(set *metadata.EntitySet) (Expr, map[string]bool, er
 		return &Compare{Op: Gt, L: &Prop{P: set.Property("total")}, R: &zero}, map[string]bool{"margin": true}, nil
 	case "line_notes":
 		if a.deny {
-			return nil, nil, errDenied
+			return nil, nil, errExpandDenied
 		}
 	}
 	return nil, nil, nil
@@ -201,7 +201,7 @@ func TestBindExpandErrors(t *testing.T) {
 	}
 	// An Access error fails the request as it is.
 	_, err := bindURL(t, m, "/order_lines", "$expand=line_notes", Options{Access: &expandAccess{deny: true}})
-	if !errors.Is(err, errDenied) {
+	if !errors.Is(err, errExpandDenied) {
 		t.Errorf("denied target: %v", err)
 	}
 }

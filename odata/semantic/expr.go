@@ -15,7 +15,9 @@ import (
 // Typing rules (the contract sqlgen relies on):
 //
 //   - Identifiers resolve case-sensitively to *Prop; a case-only mismatch
-//     gets a "did you mean" hint. Paths with '/' are 400.
+//     gets a "did you mean" hint. Paths through to-one navigation are
+//     *ToOne, lambda operators *Exists, properties of an enclosing
+//     entity inside a lambda *Outer (nav.go); other paths with '/' are 400.
 //   - Literals have a natural type (integer: Int32, Int64, then Decimal;
 //     1.5: Decimal; 1e5/INF/NaN: Double) and adapt to the operand they meet:
 //     5 against Edm.Decimal is Decimal 5, 1.5 against Edm.Double is Double,
@@ -71,6 +73,13 @@ type binder struct {
 	// hidden are properties unknown to the caller (a set reached through
 	// navigation, see Access): named, they are unknown properties.
 	hidden map[string]bool
+	// access is asked about the sets reached through navigation (nil: all
+	// visible); noNav refuses navigation altogether (BindFilter).
+	access      Access
+	noNav       bool
+	scopes      []scope // see nav.go; empty until a path is bound
+	lambdas     int     // lambda operators around the expression being bound
+	reachedSets map[*metadata.EntitySet]reached
 }
 
 // operand is a bound expression plus what the typing rules need to know
@@ -152,11 +161,7 @@ func (b *binder) operand(e odata.Expr, depth int) (operand, error) {
 	case *odata.Literal:
 		return b.literal(n)
 	case *odata.Ident:
-		p, err := b.property(n.Path, n.Span)
-		if err != nil {
-			return operand{}, err
-		}
-		return operand{e: &Prop{P: p}, span: span}, nil
+		return b.path(n)
 	case *odata.Alias:
 		return b.alias(n, depth)
 	case *odata.Binary:
@@ -168,7 +173,7 @@ func (b *binder) operand(e odata.Expr, depth int) (operand, error) {
 	case *odata.In:
 		return b.in(n, depth)
 	case *odata.Lambda:
-		return operand{}, b.errorf(NotImplemented, span, "lambda operator %s is not supported: the model has no navigation properties", n.Op)
+		return b.lambda(n, depth)
 	}
 	return operand{}, b.errorf(NotImplemented, span, "expression %T is not supported", e)
 }
@@ -185,31 +190,6 @@ func (b *binder) literal(n *odata.Literal) (operand, error) {
 		return operand{}, b.badf(n.Span, "invalid %s literal %s: %v", n.Kind, n.Raw, err)
 	}
 	return operand{e: c, lit: n, span: n.Span}, nil
-}
-
-// property resolves a property path of the bound set.
-func (b *binder) property(path []string, span odata.Span) (*metadata.Property, error) {
-	if len(path) == 0 {
-		return nil, b.badf(span, "empty property path")
-	}
-	name := path[0]
-	p := b.set.Property(name)
-	if p == nil || b.hidden[p.Name] {
-		msg := fmt.Sprintf("%s has no property %s", b.set.Name, name)
-		if f := b.set.PropertyFold(name); f != nil && !b.hidden[f.Name] {
-			msg += "; did you mean " + f.Name + "?"
-		}
-		e := b.badf(span, "%s", msg)
-		e.Target = name
-		return nil, e
-	}
-	if len(path) > 1 {
-		e := b.badf(span, "property path %s is not supported: %s is a primitive property of type %s",
-			strings.Join(path, "/"), p.Name, p.Type.FullName())
-		e.Target = strings.Join(path, "/")
-		return nil, e
-	}
-	return p, nil
 }
 
 func (b *binder) alias(n *odata.Alias, depth int) (operand, error) {

@@ -315,7 +315,7 @@ func TestBindFilterErrors(t *testing.T) {
 		{"cast to entity type", "Things", "cast(Name, odatagw.Things) eq 'x'", nil, wantErr{NotImplemented, "$filter", "entity or complex type", nil, ""}},
 		{"matchesPattern bad pattern", "Things", "matchesPattern(Name, 'a(')", nil, wantErr{BadRequest, "$filter", "not a valid regular expression", nil, ""}},
 		{"isof entity", "Things", "isof(odatagw.Things)", nil, wantErr{NotImplemented, "$filter", "supported on a primitive value only", nil, ""}},
-		{"lambda", "Things", "Tags/any(t: t eq 'a')", nil, wantErr{NotImplemented, "$filter", "lambda operator any is not supported: the model has no navigation properties", nil, ""}},
+		{"lambda over an unknown path", "Things", "Tags/any(t: t eq 'a')", nil, wantErr{BadRequest, "$filter", "Things has no property Tags", nil, "Tags"}},
 		{"has", "Things", "Name has 'x'", nil, wantErr{NotImplemented, "$filter", "operator has is not supported", nil, ""}},
 		{"alias value error names the alias", "Things", "Name eq @p", []string{"@p", "Nope"}, wantErr{BadRequest, "@p", "Things has no property Nope", sp(0, 4), "Nope"}},
 	}

@@ -97,6 +97,38 @@ func format(sb *strings.Builder, e Expr) {
 			format(sb, a)
 		}
 		sb.WriteString("):" + string(n.T))
+	case *Outer:
+		fmt.Fprintf(sb, "^%d.%s", n.Up, n.P.Name)
+	case *Exists:
+		op := "any"
+		if n.All {
+			op = "all"
+		}
+		if n.Up > 0 {
+			fmt.Fprintf(sb, "^%d.", n.Up)
+		}
+		sb.WriteString(n.Nav.Name + "/" + op + "(")
+		if n.Restrict != nil {
+			sb.WriteString("[")
+			format(sb, n.Restrict)
+			sb.WriteString("] ")
+		}
+		if n.Cond != nil {
+			format(sb, n.Cond)
+		}
+		sb.WriteByte(')')
+	case *ToOne:
+		if n.Up > 0 {
+			fmt.Fprintf(sb, "^%d.", n.Up)
+		}
+		sb.WriteString(n.Nav.Name)
+		if n.Restrict != nil {
+			sb.WriteString("[")
+			format(sb, n.Restrict)
+			sb.WriteString("]")
+		}
+		sb.WriteByte('/')
+		format(sb, n.X)
 	default:
 		fmt.Fprintf(sb, "<%T>", e)
 	}

@@ -123,7 +123,7 @@ func TestBindNavigationPaths(t *testing.T) {
 		{"/Orders(1)/Customer/$ref", "$filter=Name eq 'x'", "", &wantErr{BadRequest, "$filter", "applies to collections", nil, ""}},
 		{"/Customers('A')/Orders/$ref", "$select=Total", "", &wantErr{BadRequest, "$select", "$select does not apply to entity references", nil, ""}},
 		{"/Customers('A')/Orders", "$filter=Name eq 'x'", "", &wantErr{BadRequest, "$filter", "Orders has no property Name", nil, ""}},
-		{"/Customers('A')/Orders", "$expand=Customer", "", &wantErr{NotImplemented, "$expand", "not supported", nil, ""}},
+		{"/Customers('A')/Orders", "$expand=Customer", "Customers('A':String)/Orders -> Orders", nil},
 		{"/Orders(1)/Customer/Orders(1)/$links", "", "", &wantErr{NotImplemented, "path", "path segment $links is not supported", nil, "$links"}},
 	}
 	for _, tt := range tests {

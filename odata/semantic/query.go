@@ -331,11 +331,14 @@ type Limits struct {
 	// MaxExpandItems bounds the expanded navigation properties of one
 	// request, all levels together (default 32).
 	MaxExpandItems int
+	// MaxLambdaDepth bounds lambda operators nested in one another
+	// (Orders/any(o: o/order_lines/any(l: ...)) is 2; default 3).
+	MaxLambdaDepth int
 }
 
 // DefaultLimits are the documented defaults.
 var DefaultLimits = Limits{MaxExprLength: 256 << 10, MaxNodes: 60000, MaxDepth: 100, MaxInList: 10000, MaxOrderBy: 16,
-	MaxExpandDepth: 3, MaxExpandItems: 32}
+	MaxExpandDepth: 3, MaxExpandItems: 32, MaxLambdaDepth: 3}
 
 // Now is the clock used for now(); tests may replace it.
 var Now = func() time.Time { return time.Now().UTC() }

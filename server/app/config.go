@@ -105,6 +105,8 @@ type Config struct {
 		// request, all levels together (default 32).
 		MaxExpandDepth int `yaml:"max_expand_depth"`
 		MaxExpandItems int `yaml:"max_expand_items"`
+		// MaxLambdaDepth bounds lambda operators nested in one another.
+		MaxLambdaDepth int `yaml:"max_lambda_depth"`
 	} `yaml:"limits"`
 
 	Guard guard.Config `yaml:"guard"`

@@ -306,6 +306,7 @@ func TestPolicyCheck(t *testing.T) {
 		{"star property missing in one set", PolicyConfig{Sets: map[string]SetRules{"*": {Properties: []PropertyRule{{Names: []string{"Dept"}, Read: []string{"*"}}}}}}, "Customers lacks"},
 		{"row filter unknown property", PolicyConfig{Sets: map[string]SetRules{"Orders": {RowFilters: []RowFilter{{To: []string{"*"}, Filter: "Region eq {claim:region}"}}}}}, "Region"},
 		{"star row filter missing property", PolicyConfig{Sets: map[string]SetRules{"*": {RowFilters: []RowFilter{{To: []string{"*"}, Filter: "OwnerID eq {claim:o}"}}}}}, "on Customers"},
+		{"row filter with a lambda", PolicyConfig{Sets: map[string]SetRules{"Orders": {RowFilters: []RowFilter{{To: []string{"*"}, Filter: "Lines/any(l: l/Qty gt {claim:q})"}}}}}, "lambda operator any is not supported in a row filter"},
 		{"row filter not boolean", PolicyConfig{Sets: map[string]SetRules{"Orders": {RowFilters: []RowFilter{{To: []string{"*"}, Filter: "OwnerID add {claim:o}"}}}}}, "row filter"},
 	}
 	for _, tc := range tests {
