@@ -59,6 +59,10 @@ var expandCases = []expandCase{
 		`{"@odata.context":"BASE/odata/$metadata#Orders(OrderID,order_lines(),Customer(City))","value":[` +
 			`{"OrderID":10248,"order_lines@odata.count":2,"Customer":{"City":"Berlin"}},{"OrderID":10249,"order_lines@odata.count":1,"Customer":{"City":"Berlin"}},` +
 			`{"OrderID":10250,"order_lines@odata.count":0,"Customer":null}]}`},
+	{"a lambda and a path in nested options, with paging by the path", "/odata/Customers?$filter=CustomerID in ('ALFKI','ANATR')&$select=CustomerID" +
+		"&$expand=Orders($filter=order_lines/any(l: l/quantity gt 5) or Customer/City eq 'México D.F.';$orderby=Customer/Name desc,OrderID desc;$top=1;$select=OrderID)", 200,
+		`{"@odata.context":"BASE/odata/$metadata#Customers(CustomerID,Orders(OrderID))","value":[` +
+			`{"CustomerID":"ALFKI","Orders":[{"OrderID":10249}]},{"CustomerID":"ANATR","Orders":[{"OrderID":10250}]}]}`},
 	{"4.01 names without $", "/odata/Orders(10250)?select=OrderID&expand=Customer(select=CustomerID)", 200,
 		`{"@odata.context":"BASE/odata/$metadata#Orders(OrderID,Customer(CustomerID))/$entity","OrderID":10250,"Customer":{"CustomerID":"ANATR"}}`},
 	{"unknown navigation", "/odata/Customers?$expand=orders", 400,

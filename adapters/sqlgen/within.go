@@ -43,7 +43,7 @@ func within(d Dialect, q *semantic.Query) (Statement, []*metadata.Property, erro
 	if len(w.Props) == 0 || len(w.Values) == 0 {
 		return Statement{}, nil, internalf("sqlgen: an expansion read without parent values")
 	}
-	c := &compiler{d: d, ps: NewParams(d)}
+	c := newCompiler(d, q.Set) // nested options may follow navigation (lambdas, paths)
 	order := TotalOrder(q)
 	cols := append([]*metadata.Property(nil), q.Select...)
 	if len(cols) == 0 {
