@@ -44,7 +44,6 @@ import (
 // or above it. A change that commits while a poll runs may be listed by
 // two polls (with the row's current state both times); none is missed.
 
-
 // gapGrace is how long a gap in the sequence may be an insert in flight
 // (an AUTO_INCREMENT value is taken just before the row reaches the index).
 var gapGrace = 2 * time.Second
