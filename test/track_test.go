@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/odatagw/odatagw/internal/conformance"
+	"github.com/odatagw/odatagw/internal/mytest"
 	"github.com/odatagw/odatagw/internal/pgtest"
 	"github.com/odatagw/odatagw/server/app"
 )
@@ -297,4 +298,71 @@ UPDATE order_lines SET quantity = 11 WHERE order_id = 10249 AND line_no = 1`)
 		`{"@odata.context":"BASE/odata/$metadata#order_lines/$deletedEntity","id":"BASE/odata/order_lines(order_id=10248,line_no=1)","reason":"deleted"},`+
 		`{"order_id":10249,"line_no":1,"quantity":11},{"order_id":10248,"line_no":9,"quantity":2}],`+ // the change log's (jsonb) order
 		`"@odata.deltaLink":"BASE/odata/order_lines?$select=quantity&$deltatoken=TOKEN"}`)
+}
+
+// TestChangeTrackingMySQL: the same delta links on MariaDB, with a change
+// made by a transaction that is still open during a poll (its sequence
+// number is lower than a change committed before the poll): the next poll
+// reports it.
+func TestChangeTrackingMySQL(t *testing.T) {
+	t.Parallel()
+	dsn := mysqlFixtureDSN(t)
+	if out := trackCmd(t, "install", []string{"Orders"}, "--db", dsn); !regexp.MustCompile(`Orders\s+true\s+0\s+-`).MatchString(out) {
+		t.Fatalf("track install printed:\n%s", out)
+	}
+	c := baseConfig(dsn)
+	c.Sets = map[string]app.SetConfig{"open_orders": {Key: []string{"OrderID"}}, "Orders": {TrackChanges: true}}
+	g := start(t, c)
+	if md := string(g.do("GET", "/odata/$metadata", nil).Body); strings.Contains(md, "odatagw_") ||
+		strings.Count(md, `<Annotation Term="Capabilities.ChangeTracking">`) != 1 {
+		t.Errorf("$metadata shows the change log or misses the annotation")
+	}
+	track := []string{"Prefer", "odata.track-changes"}
+	r := g.do("GET", "/odata/Orders?$select=OrderID,Status&$filter=Total%20gt%2050&$top=0", nil, track...)
+	delta := link(t, r, "deltaLink")
+
+	w1, w2 := mytest.Open(t, dsn), mytest.Open(t, dsn)
+	slow, err := w1.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = slow.Rollback() })
+	if _, err := slow.Exec(`UPDATE "Orders" SET "Status" = 'Slow' WHERE "OrderID" = 10250`); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		`INSERT INTO "Orders" ("OrderID","CustomerID","OrderDate","Total","Status") VALUES (30000,'ALFKI','2024-07-01',75,'Open')`,
+		`UPDATE "Orders" SET "Status" = 'Packed' WHERE "OrderID" = 10249`,
+		`UPDATE "Orders" SET "Total" = 10 WHERE "OrderID" = 10248`,
+		`DELETE FROM "order_lines" WHERE "order_id" = 10249`,
+	} {
+		if _, err := w2.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if w := g.do("PATCH", "/odata/Orders(30000)", []byte(`{"Status":"Paid"}`)); w.Status != 204 {
+		t.Fatalf("PATCH: %d %s", w.Status, w.Body)
+	}
+	r = g.doURL("GET", delta, nil)
+	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#Orders(OrderID,Status)/$delta","value":[`+
+		`{"@odata.context":"BASE/odata/$metadata#Orders/$deletedEntity","id":"BASE/odata/Orders(10248)","reason":"changed"},`+
+		`{"OrderID":10249,"Status":"Packed"},{"OrderID":30000,"Status":"Paid"}],`+
+		`"@odata.deltaLink":"BASE/odata/Orders?$filter=Total%20gt%2050&$select=OrderID,Status&$deltatoken=TOKEN"}`)
+	delta = link(t, r, "deltaLink")
+	if err := slow.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// The position stayed at the open transaction's change, so the changes
+	// numbered after it are listed again (with their current state).
+	r = g.doURL("GET", delta, nil)
+	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#Orders(OrderID,Status)/$delta","value":[`+
+		`{"@odata.context":"BASE/odata/$metadata#Orders/$deletedEntity","id":"BASE/odata/Orders(10248)","reason":"changed"},`+
+		`{"OrderID":10249,"Status":"Packed"},{"OrderID":10250,"Status":"Slow"},{"OrderID":30000,"Status":"Paid"}],`+
+		`"@odata.deltaLink":"BASE/odata/Orders?$filter=Total%20gt%2050&$select=OrderID,Status&$deltatoken=TOKEN"}`)
+	r = g.doURL("GET", link(t, r, "deltaLink"), nil)
+	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#Orders(OrderID,Status)/$delta","value":[],`+
+		`"@odata.deltaLink":"BASE/odata/Orders?$filter=Total%20gt%2050&$select=OrderID,Status&$deltatoken=TOKEN"}`)
+	if out := trackCmd(t, "remove", []string{"Orders"}, "--db", dsn); !strings.Contains(out, "false") {
+		t.Errorf("track remove printed:\n%s", out)
+	}
 }

@@ -66,6 +66,7 @@ type DB struct {
 	flavor  Flavor
 	version string
 	dbName  string
+	track   tracker
 }
 
 var _ adapters.Adapter = (*DB)(nil)

@@ -66,6 +66,7 @@ func Introspect(ctx context.Context, db *sql.DB, schemas []string) (metadata.Sou
 SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, COALESCE(TABLE_COMMENT, '')
 FROM information_schema.TABLES
 WHERE TABLE_SCHEMA IN `+in+` AND TABLE_TYPE IN ('BASE TABLE', 'VIEW', 'SYSTEM VERSIONED')
+  AND TABLE_NAME NOT IN ('odatagw_changes', 'odatagw_tracked')
 ORDER BY TABLE_SCHEMA, TABLE_NAME`, args...)
 	if err != nil {
 		return src, fmt.Errorf("introspect tables: %w", err)

@@ -114,7 +114,7 @@ func introspectObjects(ctx context.Context, db *sqlx.DB) ([]introspectObject, er
 	}
 
 	rows, err = db.QueryContext(ctx, `SELECT type, name FROM sqlite_schema
-		WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\'
+		WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name <> 'odatagw_changes'
 		ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("introspect: sqlite_schema: %w", err)
