@@ -230,6 +230,9 @@ func TestChangeTrackingSQLite(t *testing.T) {
 	c.LogLevel = "warn"
 	c.Sets = map[string]app.SetConfig{"orders": {TrackChanges: true}}
 	g := start(t, c)
+	if md := string(g.do("GET", "/odata/$metadata", nil).Body); strings.Contains(md, "odatagw_") {
+		t.Errorf("$metadata exposes the change log")
+	}
 	r := g.do("GET", "/odata/orders?$select=order_id,status&$filter=status%20ne%20'Cancelled'&$top=0", nil, "Prefer", "odata.track-changes")
 	delta := link(t, r, "deltaLink")
 	db, err := sql.Open("sqlite", demo)
