@@ -201,10 +201,12 @@ type Change struct {
 }
 
 // TrackAdmin prepares and removes change capture (`odatagw track`); it
-// needs DDL rights, which serving never does.
+// needs DDL rights, which serving never does. Install and remove run in
+// one transaction and call done (when not nil) after each set's
+// statements, for the command line's progress.
 type TrackAdmin interface {
-	InstallTracking(ctx context.Context, sets []*metadata.EntitySet) error
-	RemoveTracking(ctx context.Context, sets []*metadata.EntitySet) error
+	InstallTracking(ctx context.Context, sets []*metadata.EntitySet, done func(*metadata.EntitySet)) error
+	RemoveTracking(ctx context.Context, sets []*metadata.EntitySet, done func(*metadata.EntitySet)) error
 	TrackingStatus(ctx context.Context, sets []*metadata.EntitySet) ([]TrackStatus, error)
 }
 

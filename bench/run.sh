@@ -24,6 +24,7 @@
 #   BENCH_W3_SKIP         where the W3 walk starts [850000]  BENCH_W3_PAGES nextLinks to walk [50]
 #   BENCH_W8_PAGES        pages per W8 walk [40]      BENCH_SINGLE_DURATION 1-client W6/W6e runs [BENCH_LAT_DURATION]
 #   BENCH_SCALE           seed scale [1]              BENCH_WORK_DIR [bench/.work]  BENCH_RESULTS_DIR [bench/results]
+#   BENCH_PROGRESS        long steps (the seed load): live on a terminal, else plain lines [auto]; live|plain|off
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -171,8 +172,9 @@ ensure_database() {
                     (select count(*) from erp.order_lines), (select count(*) from erp.products)' 2>/dev/null || true)
   if [[ $have != "$want_counts" ]]; then
     log "loading erp_seed.sql (scale $SCALE; takes a few minutes; found '${have:-no erp schema}')"
-    psql "$DSN" -X -q -v ON_ERROR_STOP=1 -v scale="$SCALE" -f "$SHARED/bench/erp_seed.sql" >"$WORK/seed.log" 2>&1 ||
+    psql_file_progress "$DSN" "$SHARED/bench/erp_seed.sql" "$WORK/seed.log" -v ON_ERROR_STOP=1 -v scale="$SCALE" ||
       die "seed load failed, see $WORK/seed.log"
+    log "erp_seed.sql loaded"
   else
     log "erp data already loaded ($have)"
   fi
@@ -723,16 +725,27 @@ main() {
     fi
   fi
 
+  # the measurements to run, counted first so that each says "n/N"
+  local plan=() step=0 m
   for w in $WORKLOADS; do
     [[ -n ${DESC[$w]:-} ]] || die "unknown workload $w"
     # W7 needs gateway writes; without the gateway in BENCH_TARGETS it runs for the others
     if [[ $w == W7 && $GW_WRITES != 1 ]] && want odatagw; then continue; fi
     for svc in odatagw postgres cap; do
       case $svc in
-        postgres) ((have_pg)) && measure_pg "$w" ;;
-        *) [[ -n ${OK[$svc-$w]:-} ]] && measure_http "$svc" "$w" ;;
+        postgres) ((have_pg)) && plan+=("$svc $w") ;;
+        *) [[ -n ${OK[$svc-$w]:-} ]] && plan+=("$svc $w") ;;
       esac
     done
+  done
+  for m in "${plan[@]}"; do
+    step=$((step + 1))
+    read -r svc w <<<"$m"
+    log "measurement $step/${#plan[@]}: $w on $svc"
+    case $svc in
+      postgres) measure_pg "$w" ;;
+      *) measure_http "$svc" "$w" ;;
+    esac
   done
   if has_workload W3; then
     ((have_gw)) && latency odatagw

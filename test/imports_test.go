@@ -40,6 +40,7 @@ var allowed = map[string][]string{
 	"internal/mytest":      {},
 	"internal/golden":      {},
 	"internal/faultproxy":  {},
+	"internal/progress":    {},
 	"internal/sfbundle":    {"metadata/salesforce", "metadata"},
 	"internal/conformance": {"metadata/csdl", "metadata/salesforce", "metadata"},
 	"test":                 {"*"},

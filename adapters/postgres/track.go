@@ -98,7 +98,7 @@ var (
 )
 
 // InstallTracking implements adapters.TrackAdmin: idempotent.
-func (d *DB) InstallTracking(ctx context.Context, sets []*metadata.EntitySet) error {
+func (d *DB) InstallTracking(ctx context.Context, sets []*metadata.EntitySet, done func(*metadata.EntitySet)) error {
 	for _, s := range sets {
 		if why := adapters.Trackable(s); why != "" {
 			return fmt.Errorf("%s cannot be tracked: %s", s.Name, why)
@@ -120,6 +120,9 @@ CREATE TRIGGER ` + triggerName + ` AFTER INSERT OR UPDATE OR DELETE ON ` + table
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("installing the trigger on %s: %w", s.Name, err)
 		}
+		if done != nil {
+			done(s)
+		}
 	}
 	return tx.Commit()
 }
@@ -127,7 +130,7 @@ CREATE TRIGGER ` + triggerName + ` AFTER INSERT OR UPDATE OR DELETE ON ` + table
 // RemoveTracking implements adapters.TrackAdmin: drops the triggers of
 // sets and their log entries; the change log itself when no trigger is
 // left.
-func (d *DB) RemoveTracking(ctx context.Context, sets []*metadata.EntitySet) error {
+func (d *DB) RemoveTracking(ctx context.Context, sets []*metadata.EntitySet, done func(*metadata.EntitySet)) error {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -146,6 +149,9 @@ DROP FUNCTION IF EXISTS `+functionName(s)+`()`); err != nil {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM odatagw.changes WHERE tbl = $1`, logName(s)); err != nil {
 				return err
 			}
+		}
+		if done != nil {
+			done(s)
 		}
 	}
 	var left int

@@ -56,7 +56,7 @@ func keyJSON(set *metadata.EntitySet, row string) string {
 }
 
 // InstallTracking implements adapters.TrackAdmin: idempotent.
-func (d *DB) InstallTracking(ctx context.Context, sets []*metadata.EntitySet) error {
+func (d *DB) InstallTracking(ctx context.Context, sets []*metadata.EntitySet, done func(*metadata.EntitySet)) error {
 	for _, s := range sets {
 		if why := adapters.Trackable(s); why != "" {
 			return fmt.Errorf("%s cannot be tracked: %s", s.Name, why)
@@ -91,12 +91,15 @@ func (d *DB) InstallTracking(ctx context.Context, sets []*metadata.EntitySet) er
 				return fmt.Errorf("installing the triggers on %s: %w", s.Name, err)
 			}
 		}
+		if done != nil {
+			done(s)
+		}
 	}
 	return tx.Commit()
 }
 
 // RemoveTracking implements adapters.TrackAdmin.
-func (d *DB) RemoveTracking(ctx context.Context, sets []*metadata.EntitySet) error {
+func (d *DB) RemoveTracking(ctx context.Context, sets []*metadata.EntitySet, done func(*metadata.EntitySet)) error {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -116,6 +119,9 @@ func (d *DB) RemoveTracking(ctx context.Context, sets []*metadata.EntitySet) err
 			if _, err := tx.ExecContext(ctx, "DELETE FROM odatagw_changes WHERE tbl = ?", s.Table); err != nil {
 				return err
 			}
+		}
+		if done != nil {
+			done(s)
 		}
 	}
 	var left int

@@ -2,14 +2,80 @@
 # bench/lib/common.sh: helpers sourced by bench/run.sh (logging, processes,
 # ports, durations, JSON result accumulation). Not meant to be run alone.
 
-log() { printf '%s [bench] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+log() { progress_clear; printf '%s [bench] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # warn also appends to $NOTES_FILE (when set): the notes of the result, kept in
 # a file because many callers run in command substitutions (subshells).
 warn() {
+  progress_clear
   printf '%s [bench] WARNING: %s\n' "$(date +%H:%M:%S)" "$*" >&2
   [[ -z ${NOTES_FILE:-} ]] || printf '%s\n' "$*" >>"$NOTES_FILE"
 }
-die() { printf '%s [bench] FATAL: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
+die() { progress_clear; printf '%s [bench] FATAL: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
+
+# ---- progress of long steps -------------------------------------------------
+# BENCH_PROGRESS: auto [default: live when stderr is a terminal, else plain],
+# live (one line on stderr rewritten in place), plain (a log line at most every
+# BENCH_PROGRESS_EVERY seconds [10]), off. Progress never goes to stdout.
+PROGRESS_MODE=${BENCH_PROGRESS:-auto}
+if [[ $PROGRESS_MODE == auto ]]; then
+  if [[ -t 2 ]]; then PROGRESS_MODE=live; else PROGRESS_MODE=plain; fi
+fi
+PROGRESS_SHOWN=0 PROGRESS_LAST=0
+# progress TEXT: the state of the step under way.
+progress() {
+  local msg="$*"
+  case $PROGRESS_MODE in
+    live)
+      printf '\r%s [bench] %s\033[K' "$(date +%H:%M:%S)" "${msg:0:$((${COLUMNS:-100} - 20))}" >&2
+      PROGRESS_SHOWN=1
+      ;;
+    plain)
+      if ((SECONDS - PROGRESS_LAST >= ${BENCH_PROGRESS_EVERY:-10})); then
+        PROGRESS_LAST=$SECONDS
+        printf '%s [bench] %s\n' "$(date +%H:%M:%S)" "$msg" >&2
+      fi
+      ;;
+  esac
+}
+# progress_clear erases a live progress line (before any other output).
+progress_clear() {
+  if ((PROGRESS_SHOWN)); then
+    printf '\r\033[K' >&2
+    PROGRESS_SHOWN=0
+  fi
+}
+
+# psql_file_progress DSN FILE LOG [psql args...]: runs the SQL file with psql
+# (queries echoed to LOG) and shows which of its long statements (CREATE TABLE,
+# INSERT INTO, CREATE INDEX, ANALYZE at the start of a line) runs, n/N, with the
+# size of the table it fills and the time so far. Fails as psql does.
+psql_file_progress() {
+  local dsn=$1 file=$2 logfile=$3 pat='^(CREATE TABLE|INSERT INTO|CREATE INDEX|ANALYZE)' total n stmt tbl size sp start pid
+  shift 3
+  total=$(grep -cE "$pat" "$file" || true)
+  # the file's search_path (SET search_path = ...), to find the tables it fills
+  sp=$(sed -n 's/^SET search_path *= *\([^;]*\);.*/\1/p' "$file" | tail -1)
+  start=$SECONDS
+  PROGRESS_LAST=$SECONDS # plain: the first line after BENCH_PROGRESS_EVERY
+  psql "$dsn" -X -q -e "$@" -f "$file" >"$logfile" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    n=$(grep -cE "$pat" "$logfile" || true)
+    stmt=$(grep -E "$pat" "$logfile" | tail -1 | sed 's/[[:space:]]*(.*$//; s/;$//')
+    size=""
+    if [[ $stmt == "INSERT INTO "* ]]; then
+      tbl=${stmt#INSERT INTO }
+      tbl=${tbl%% *}
+      size=$(psql "$dsn" -X -Atq -c "SET search_path = ${sp:-public}" \
+        -c "SELECT pg_size_pretty(pg_total_relation_size(to_regclass('${tbl//\'/}')))" 2>/dev/null || true)
+      [[ -z $size ]] || size=", $size"
+    fi
+    progress "${file##*/}: step $n/$total ${stmt:-starting}$size ($((SECONDS - start))s)"
+    sleep 1
+  done
+  progress_clear
+  wait "$pid"
+}
 
 # dur_secs 15s|2m|15 -> whole seconds (at least 1), for pgbench -T.
 dur_secs() {

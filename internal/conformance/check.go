@@ -44,6 +44,17 @@ type Options struct {
 	MaxRows    int
 	Timeout    time.Duration // per request; default 60s
 	HTTPClient *http.Client  // default: a client without redirects to other hosts
+	// Progress, when set, is told each step before it runs (and once at
+	// the end, with Done == Total); the checker never prints progress itself.
+	Progress func(Step)
+}
+
+// Step is a progress report: Done of Total units finished (the service
+// checks, then each selected set; Total is 0 until $metadata is read), and
+// the check about to run on Set ("" for the service).
+type Step struct {
+	Done, Total int
+	Set, Check  string
 }
 
 // Status of one check.
@@ -198,6 +209,10 @@ func Check(ctx context.Context, o Options) ([]Item, error) {
 		o: o,
 	}
 	r.run(ctx)
+	if r.total == 0 {
+		r.total = 1 // $metadata failed: that was the only unit
+	}
+	r.step(r.total, "", "")
 	return r.items, nil
 }
 
@@ -206,6 +221,16 @@ type runner struct {
 	c     *client
 	o     Options
 	items []Item
+	done  int // units finished, for Options.Progress
+	total int
+}
+
+// step reports progress: the check about to run.
+func (r *runner) step(done int, set, check string) {
+	r.done = done
+	if r.o.Progress != nil {
+		r.o.Progress(Step{Done: done, Total: r.total, Set: set, Check: check})
+	}
 }
 
 func (r *runner) add(set, check string, st Status, req, reason string) {
@@ -213,6 +238,7 @@ func (r *runner) add(set, check string, st Status, req, reason string) {
 }
 
 func (r *runner) run(ctx context.Context) {
+	r.step(0, "", "metadata")
 	resp, err := r.c.get(ctx, "$metadata")
 	if err != nil {
 		r.add("", "metadata", Fail, resp.req, "request failed: "+err.Error())
@@ -250,8 +276,11 @@ func (r *runner) run(ctx context.Context) {
 			}
 		}
 	}
+	r.total = 1 + len(selected)
+	r.step(0, "", "service document")
 	r.serviceChecks(ctx, sets)
-	for _, s := range selected {
+	for i, s := range selected {
+		r.step(1+i, s.Name, "metadata")
 		if ctx.Err() != nil {
 			r.add(s.Name, "run", Skip, "", "interrupted: "+ctx.Err().Error())
 			continue

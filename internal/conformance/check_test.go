@@ -237,3 +237,54 @@ func TestEmptySet(t *testing.T) {
 		t.Errorf("empty set failed:\n%s", dump(items))
 	}
 }
+
+// Options.Progress hears every step in order: $metadata, the service
+// checks, then each selected set's checks with a growing Done, and a last
+// step with Done == Total; the items are the same as without it.
+func TestProgress(t *testing.T) {
+	fk := newFake(t, faults{})
+	var steps []Step
+	o := Options{Sets: []string{"Customers", "Orders"}, Progress: func(s Step) { steps = append(steps, s) }}
+	items := runFake(t, fk, o)
+	if len(steps) < 6 {
+		t.Fatalf("%d steps: %+v", len(steps), steps)
+	}
+	if first := steps[0]; first != (Step{Check: "metadata"}) {
+		t.Errorf("first step %+v", first)
+	}
+	if last := steps[len(steps)-1]; last != (Step{Done: 3, Total: 3}) {
+		t.Errorf("last step %+v", last)
+	}
+	seen := map[string]bool{}
+	prev := 0
+	for _, s := range steps[1:] {
+		if s.Total != 3 || s.Done < prev || s.Done > s.Total {
+			t.Fatalf("step %+v after done %d", s, prev)
+		}
+		prev = s.Done
+		seen[s.Set+"/"+s.Check] = true
+	}
+	for _, want := range []string{"/service document", "Customers/metadata", "Customers/read", "Customers/orderby", "Orders/filter", "Orders/SOQL"} {
+		if !seen[want] {
+			t.Errorf("no step %s in %+v", want, steps)
+		}
+	}
+	for _, s := range steps {
+		if s.Set == "Orders" && s.Done != 2 {
+			t.Errorf("Orders checks run with %d units done, want 2: %+v", s.Done, s)
+		}
+	}
+	o.Progress = nil
+	if again := runFake(t, fk, o); len(again) != len(items) {
+		t.Errorf("progress changed the items: %d vs %d", len(items), len(again))
+	}
+
+	// A service that cannot be reached: one unit, reported finished.
+	steps = nil
+	if _, err := Check(context.Background(), Options{URL: "http://127.0.0.1:1/odata", Progress: func(s Step) { steps = append(steps, s) }}); err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 2 || steps[1] != (Step{Done: 1, Total: 1}) {
+		t.Errorf("unreachable service: %+v", steps)
+	}
+}

@@ -97,25 +97,33 @@ func (sr *setRun) metadataChecks(req string) bool {
 }
 
 func (sr *setRun) run(ctx context.Context) {
+	sr.step(sr.done, sr.s.Name, "read")
 	if !sr.readCheck(ctx) {
 		return
 	}
-	steps := []func(context.Context){
-		sr.selectCheck, sr.topSkipCheck, sr.countCheck, sr.walkCheck,
-		sr.orderbyChecks, sr.filterChecks, sr.logicChecks, sr.keyChecks, sr.searchCheck, sr.soqlChecks,
+	type step struct {
+		name string
+		run  func(context.Context)
+	}
+	steps := []step{
+		{"select", sr.selectCheck}, {"top/skip", sr.topSkipCheck}, {"count", sr.countCheck},
+		{"paging walk", sr.walkCheck}, {"orderby", sr.orderbyChecks}, {"filter", sr.filterChecks},
+		{"and/or/not", sr.logicChecks}, {"key lookup", sr.keyChecks}, {"search", sr.searchCheck},
+		{"SOQL", sr.soqlChecks},
 	}
 	if sr.s.ChangeTracking {
-		steps = append(steps, sr.trackingCheck)
+		steps = append(steps, step{"change tracking", sr.trackingCheck})
 	}
 	if sr.o.Writes {
-		steps = append(steps, sr.writeChecks)
+		steps = append(steps, step{"writes", sr.writeChecks})
 	}
-	for _, step := range steps {
+	for _, st := range steps {
 		if ctx.Err() != nil {
 			sr.add("runtime checks", Skip, "", "interrupted: "+ctx.Err().Error())
 			return
 		}
-		step(ctx)
+		sr.step(sr.done, sr.s.Name, st.name)
+		st.run(ctx)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -502,6 +503,9 @@ func (c Config) trackedSets(m *metadata.Model) []*metadata.EntitySet {
 			out = append(out, s)
 		}
 	}
+	// by name, not in the config map's random order: `track`
+	// prints (and reports progress) in a stable order
+	slices.SortFunc(out, func(a, b *metadata.EntitySet) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 

@@ -70,6 +70,11 @@ func introspect(args []string, stdout, stderr io.Writer, getenv func(string) str
 
 // check validates a remote OData service.
 func runCheck(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	args, bar, err := takeProgress(args, stderr, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "odatagw check:", err)
+		return 2
+	}
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o conformance.Options
@@ -94,7 +99,7 @@ func runCheck(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		url = fs.Arg(0)
 	}
 	if url == "" {
-		fmt.Fprintln(stderr, "usage: odatagw check SERVICE-URL [--user U --password P | --bearer T] [--writes] [--json]")
+		fmt.Fprintln(stderr, "usage: odatagw check SERVICE-URL [--user U --password P | --bearer T] [--writes] [--json] [--progress[=on|plain|off]]")
 		return 2
 	}
 	o.URL = url
@@ -109,6 +114,20 @@ func runCheck(args []string, stdout, stderr io.Writer, getenv func(string) strin
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer cancel()
+	bar.Start("check", 0)
+	defer bar.Done()
+	o.Progress = func(s conformance.Step) {
+		bar.SetTotal(s.Total)
+		switch {
+		case s.Check == "":
+			bar.Update(s.Done, "")
+			bar.Done() // before the report
+		case s.Set == "":
+			bar.Update(s.Done, s.Check)
+		default:
+			bar.Update(s.Done, s.Set+": "+s.Check)
+		}
+	}
 	failed, err := conformance.Run(ctx, o, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "odatagw check:", err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/odatagw/odatagw/adapters"
+	"github.com/odatagw/odatagw/metadata"
 )
 
 // track runs `odatagw track install|status|remove`: it prepares (or
@@ -16,11 +17,16 @@ import (
 // rights; serving does not.
 func track(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	if len(args) == 0 || args[0] != "install" && args[0] != "status" && args[0] != "remove" {
-		fmt.Fprintln(stderr, "usage: odatagw track install|status|remove [--config F] [--db ... --schemas ...]")
+		fmt.Fprintln(stderr, "usage: odatagw track install|status|remove [--config F] [--db ... --schemas ...] [--progress[=on|plain|off]]")
 		return 2
 	}
 	verb := args[0]
-	c, extra, err := Load("track", Sources{Args: args[1:], Env: getenv, Stderr: stderr})
+	rest, bar, err := takeProgress(args[1:], stderr, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "odatagw track:", err)
+		return 2
+	}
+	c, extra, err := Load("track", Sources{Args: rest, Env: getenv, Stderr: stderr})
 	if err != nil {
 		fmt.Fprintln(stderr, "odatagw:", err)
 		return 2
@@ -46,12 +52,17 @@ func track(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 		fmt.Fprintln(stderr, "odatagw: no set is configured with track_changes: true (sets: {<table>: {track_changes: true}})")
 		return 2
 	}
+	n := 0
+	done := func(s *metadata.EntitySet) { n++; bar.Update(n, s.Name) }
 	switch verb {
 	case "install":
-		err = admin.InstallTracking(ctx, sets)
+		bar.Start("track install", len(sets))
+		err = admin.InstallTracking(ctx, sets, done)
 	case "remove":
-		err = admin.RemoveTracking(ctx, sets)
+		bar.Start("track remove", len(sets))
+		err = admin.RemoveTracking(ctx, sets, done)
 	}
+	bar.Done()
 	if err != nil {
 		fmt.Fprintln(stderr, "odatagw:", err)
 		return 1
