@@ -140,7 +140,7 @@ var (
 // InstallTracking implements adapters.TrackAdmin: idempotent. MySQL
 // commits DDL implicitly, so a failure half-way leaves what was done; a
 // second run completes it.
-func (d *DB) InstallTracking(ctx context.Context, sets []*metadata.EntitySet) error {
+func (d *DB) InstallTracking(ctx context.Context, sets []*metadata.EntitySet, done func(*metadata.EntitySet)) error {
 	for _, s := range sets {
 		if why := adapters.Trackable(s); why != "" {
 			return fmt.Errorf("%s cannot be tracked: %s", s.Name, why)
@@ -169,6 +169,9 @@ func (d *DB) InstallTracking(ctx context.Context, sets []*metadata.EntitySet) er
 				return fmt.Errorf("installing the triggers on %s: %w", s.Name, err)
 			}
 		}
+		if done != nil {
+			done(s)
+		}
 	}
 	return nil
 }
@@ -176,7 +179,7 @@ func (d *DB) InstallTracking(ctx context.Context, sets []*metadata.EntitySet) er
 // RemoveTracking implements adapters.TrackAdmin: drops the triggers of
 // sets and their log entries; the change log when no table is left
 // tracked.
-func (d *DB) RemoveTracking(ctx context.Context, sets []*metadata.EntitySet) error {
+func (d *DB) RemoveTracking(ctx context.Context, sets []*metadata.EntitySet, done func(*metadata.EntitySet)) error {
 	changes, tracked := d.logTables()
 	exists, err := d.logExists(ctx)
 	if err != nil {
@@ -194,6 +197,9 @@ func (d *DB) RemoveTracking(ctx context.Context, sets []*metadata.EntitySet) err
 					return err
 				}
 			}
+		}
+		if done != nil {
+			done(s)
 		}
 	}
 	if !exists {

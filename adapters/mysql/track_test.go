@@ -76,10 +76,10 @@ CREATE TABLE pairs (a varchar(5), b int, PRIMARY KEY (a, b))`)
 		t.Fatal(err)
 	}
 	items, codes, pairs := m.Set("items"), m.Set("codes"), m.Set("pairs")
-	if err := d.InstallTracking(ctx, []*metadata.EntitySet{items, codes, pairs}); err != nil {
+	if err := d.InstallTracking(ctx, []*metadata.EntitySet{items, codes, pairs}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.InstallTracking(ctx, []*metadata.EntitySet{items}); err != nil { // idempotent
+	if err := d.InstallTracking(ctx, []*metadata.EntitySet{items}, nil); err != nil { // idempotent
 		t.Fatal(err)
 	}
 	if m2, _, err := d.Model(ctx, metadata.Overlay{}); err != nil || len(m2.Sets) != 3 {
@@ -190,7 +190,7 @@ CREATE TABLE pairs (a varchar(5), b int, PRIMARY KEY (a, b))`)
 	if n, err := d.PurgeChanges(ctx, time.Now().Add(time.Hour)); err != nil || n == 0 {
 		t.Errorf("purge: %d, %v", n, err)
 	}
-	if err := d.RemoveTracking(ctx, []*metadata.EntitySet{items, codes, pairs}); err != nil {
+	if err := d.RemoveTracking(ctx, []*metadata.EntitySet{items, codes, pairs}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if tracked, err := d.TrackedSets(ctx, m.Sets); err != nil || len(tracked) != 0 {
