@@ -78,6 +78,9 @@ type Overlay struct {
 	// MaxExpandDepth is the $expand depth the service allows, advertised
 	// as Capabilities.ExpandRestrictions/MaxLevels (0: the default, 3).
 	MaxExpandDepth int
+	// FilterFunctions are the functions and operators $filter supports,
+	// advertised in $metadata (Capabilities.FilterFunctions).
+	FilterFunctions []string
 }
 
 // SetOverlay renames, hides or annotates one table or view.
@@ -505,7 +508,8 @@ func Build(src Source, ov Overlay) (*Model, []Warning, error) {
 		}
 	}
 
-	m := &Model{Namespace: ns, Container: "Container", Sets: sets, Zone: zone, MaxExpandDepth: ov.MaxExpandDepth}
+	m := &Model{Namespace: ns, Container: "Container", Sets: sets, Zone: zone, MaxExpandDepth: ov.MaxExpandDepth,
+		FilterFunctions: ov.FilterFunctions}
 	m.index()
 	if !ov.NoNavigation {
 		if err := deriveNavigations(sets, setOverlays, setObjs); err != nil {

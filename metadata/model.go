@@ -74,6 +74,9 @@ type Model struct {
 	// MaxExpandDepth is the $expand depth the service allows (0: the
 	// default, 3); $metadata advertises it.
 	MaxExpandDepth int
+	// FilterFunctions are the functions and operators $filter supports
+	// (nil: not advertised).
+	FilterFunctions []string
 
 	byName map[string]*EntitySet
 	byFold map[string]*EntitySet

@@ -200,7 +200,16 @@ func (d *DB) Model(ctx context.Context, ov metadata.Overlay) (*metadata.Model, [
 func (d *DB) Ping(ctx context.Context) error { return classify(d.db.PingContext(ctx)) }
 
 // Close closes the pool.
-func (d *DB) Close() error { return d.db.Close() }
+// Close closes the pool. A connection the server or the network already
+// broke cannot say goodbye (its Terminate message meets a reset socket):
+// that is not a failure to close.
+func (d *DB) Close() error {
+	err := d.db.Close()
+	if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
 
 // SQLX exposes the pool for tests and tools.
 func (d *DB) SQLX() *sqlx.DB { return d.db }

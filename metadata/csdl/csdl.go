@@ -95,6 +95,13 @@ func WriteMetadata(w io.Writer, m *metadata.Model) error {
 			`<PropertyValue Property="MaxLevels" Int="` + strconv.Itoa(m.ExpandLevels()) + `"/>` +
 			"</Record></Annotation>\n")
 	}
+	if len(m.FilterFunctions) > 0 {
+		x.raw(`        <Annotation Term="Capabilities.FilterFunctions"><Collection>`)
+		for _, f := range m.FilterFunctions {
+			x.raw("<String>" + escapeXML(f) + "</String>")
+		}
+		x.raw("</Collection></Annotation>\n")
+	}
 	x.raw(`        <Annotation Term="Capabilities.BatchSupported" Bool="true"/>` + "\n")
 	x.raw(`        <Annotation Term="Capabilities.BatchContinueOnErrorSupported" Bool="true"/>` + "\n")
 	x.raw(`        <Annotation Term="Capabilities.BatchSupportedFormats">` +

@@ -100,6 +100,14 @@ func WriteMetadataJSON(w io.Writer, m *metadata.Model) error {
 	if m.HasNavigation() {
 		j.raw(`,"@Capabilities.ExpandRestrictions":{"Expandable":true,"MaxLevels":` + strconv.Itoa(m.ExpandLevels()) + `}`)
 	}
+	if len(m.FilterFunctions) > 0 {
+		j.raw(`,"@Capabilities.FilterFunctions":[`)
+		for i, f := range m.FilterFunctions {
+			j.comma(i)
+			j.str(f)
+		}
+		j.raw(`]`)
+	}
 	j.raw(`,"@Capabilities.BatchSupported":true,"@Capabilities.BatchContinueOnErrorSupported":true,` +
 		`"@Capabilities.BatchSupportedFormats":["multipart/mixed","application/json"]}}}` + "\n")
 	if j.err != nil {

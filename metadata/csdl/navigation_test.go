@@ -34,7 +34,7 @@ func navModel(t *testing.T) *metadata.Model {
 				col("order_id", metadata.Int64, false), col("line_no", metadata.Int16, false)},
 			ForeignKeys: fk("note_line", []string{"order_id", "line_no"}, "order_lines", "order_id", "line_no")},
 	}}
-	m, _, err := metadata.Build(src, metadata.Overlay{})
+	m, _, err := metadata.Build(src, metadata.Overlay{FilterFunctions: []string{"all", "any", "contains"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package semantic
 
 import (
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -71,6 +72,21 @@ var functions = map[string]function{
 	"round":              {FnRound, roundingOverloads, "round(Edm.Decimal, Edm.Double, Edm.Single or an integer type)"},
 	"floor":              {FnFloor, roundingOverloads, "floor(Edm.Decimal, Edm.Double, Edm.Single or an integer type)"},
 	"ceiling":            {FnCeiling, roundingOverloads, "ceiling(Edm.Decimal, Edm.Double, Edm.Single or an integer type)"},
+}
+
+// FilterFunctions lists, sorted, the canonical functions and the lambda
+// operators $filter accepts, as $metadata advertises them
+// (Capabilities.FilterFunctions).
+func FilterFunctions() []string {
+	out := []string{"any", "all", "cast", "isof"}
+	for name := range functions {
+		if name == "matchespattern" {
+			name = "matchesPattern"
+		}
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }
 
 var roundingOverloads = []overload{{params: []metadata.Type{anyNumeric}, result: anyNumeric}}

@@ -173,7 +173,8 @@ func (c Config) Overlay() (metadata.Overlay, error) {
 	if err != nil {
 		return metadata.Overlay{}, err
 	}
-	ov := metadata.Overlay{Zone: zone, ReadOnly: c.ReadOnly, NoNavigation: !c.Navigation, MaxExpandDepth: c.Limits.MaxExpandDepth, Sets: map[string]metadata.SetOverlay{}}
+	ov := metadata.Overlay{Zone: zone, ReadOnly: c.ReadOnly, NoNavigation: !c.Navigation, MaxExpandDepth: c.Limits.MaxExpandDepth,
+		FilterFunctions: semantic.FilterFunctions(), Sets: map[string]metadata.SetOverlay{}}
 	for k, s := range c.Sets {
 		so := metadata.SetOverlay{Name: s.Name, Hide: s.Hide, Key: s.Key, ReadOnly: s.ReadOnly,
 			Search: s.Search, ETag: s.ETag, ETagHash: s.ETagHash, Properties: map[string]metadata.PropertyOverlay{},
