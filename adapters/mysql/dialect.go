@@ -584,3 +584,15 @@ func (*dialect) SetDefault(*metadata.Property) string { return "DEFAULT" }
 func (*dialect) NullBool() string { return "(NULL AND TRUE)" }
 
 func (*dialect) DefaultValues() string { return "() VALUES ()" }
+
+// Aggregate implements sqlgen.Aggregator: an average whose result is
+// Edm.Double is computed in DOUBLE (AVG of an integer column is otherwise
+// a DECIMAL with only div_precision_increment, 4, fractional digits).
+// Other aggregates take the default form; the average of a DECIMAL column
+// keeps MySQL's scale (the column's scale + 4).
+func (d *dialect) Aggregate(m semantic.AggMethod, t metadata.Type, arg *sqlgen.Operand) (string, bool) {
+	if m == semantic.Average && t == metadata.Double {
+		return "AVG(CAST(" + arg.SQL + " AS DOUBLE))", true
+	}
+	return "", false
+}
