@@ -52,10 +52,10 @@ type Join struct {
 
 // Group is one grouping property.
 type Group struct {
-	Path []string            // the navigation names before the property (nil for the set's own)
-	Join *Join               // the join it is read through (nil for the set's own)
-	P    *metadata.Property  // the property read (of Join.Nav.Target, or of the set)
-	Out  *metadata.Property  // the result column
+	Path []string           // the navigation names before the property (nil for the set's own)
+	Join *Join              // the join it is read through (nil for the set's own)
+	P    *metadata.Property // the property read (of Join.Nav.Target, or of the set)
+	Out  *metadata.Property // the result column
 }
 
 // AggMethod is an aggregation method.

@@ -203,12 +203,11 @@ func TestApplyPaging(t *testing.T) {
 		return req
 	}
 	req := parse("$apply=groupby((status),aggregate($count%20as%20n))")
-	q, err := Bind(m, req, Options{Tokens: codec})
-	if err != nil {
-		t.Fatal(err)
+	if q, err := Bind(m, req, Options{Tokens: codec}); err != nil || q.Apply == nil {
+		t.Fatal(q, err)
 	}
 	tok := codec.Encode(Fingerprint("orders", req), Keyset{Offset: 4, Returned: 4})
-	q, err = Bind(m, parse(req.Options.Encode()+"&$skiptoken="+tok), Options{Tokens: codec})
+	q, err := Bind(m, parse(req.Options.Encode()+"&$skiptoken="+tok), Options{Tokens: codec})
 	if err != nil || q.After == nil || q.After.Offset != 4 || q.After.Values != nil {
 		t.Fatalf("after %+v, %v", q, err)
 	}
