@@ -273,6 +273,14 @@ func applyResponses(t *testing.T, g *gateway) {
 	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#Orders(A,N)","value":[`+
 		`{"@odata.id":null,"A@odata.type":"#Decimal","A":80.8300000000000000,"N@odata.type":"#Int64","N":2}]}`)
 
+	// Over a navigation path: the aggregation sees the related rows only.
+	r = g.do("GET", "/odata/Customers('ALFKI')/Orders?$apply=aggregate(Total with sum as S,$count as C)", nil)
+	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#Orders(S,C)","value":[{"S@odata.type":"#Decimal","S":392.50,"C@odata.type":"#Int64","C":3}]}`)
+	r = g.do("GET", "/odata/Orders(10248)/Customer?$apply=aggregate($count as C)", nil)
+	if r.Status != 400 {
+		t.Errorf("$apply on a to-one path: %d %s", r.Status, r.Body)
+	}
+
 	// A $apply of filters only returns the set's entities.
 	r = g.do("GET", "/odata/Orders?$apply=filter(Total gt 1000)&$select=OrderID", nil)
 	g.expect(t, r, 200, `{"@odata.context":"BASE/odata/$metadata#Orders(OrderID)","value":[{"OrderID":10252}]}`)

@@ -36,13 +36,13 @@ func applyModel(t *testing.T) *metadata.Model {
 	return m
 }
 
-type fakeAccess struct {
+type applyAccess struct {
 	reached []string
 	hidden  map[string]bool
 	deny    bool
 }
 
-func (a *fakeAccess) Reach(set *metadata.EntitySet) (Expr, map[string]bool, error) {
+func (a *applyAccess) Reach(set *metadata.EntitySet) (Expr, map[string]bool, error) {
 	a.reached = append(a.reached, set.Name)
 	if a.deny {
 		return nil, nil, &Error{Kind: BadRequest, Msg: "denied " + set.Name}
@@ -86,7 +86,7 @@ func TestBindApply(t *testing.T) {
 			[]col{{"country", metadata.String}, {"customer_id", metadata.String}, {"status", metadata.String}, {"q", metadata.Decimal}}, 1}, // qty mul 2 is Int64
 	}
 	for _, c := range cases {
-		acc := &fakeAccess{}
+		acc := &applyAccess{}
 		q, err := bindApplyURL(t, m, acc, c.query)
 		if err != nil {
 			t.Errorf("%s: %v", c.query, err)
@@ -154,9 +154,9 @@ func TestBindApplyErrors(t *testing.T) {
 		{"$apply=groupby((status/x))", nil, wantErr{BadRequest, "$apply", "status is a primitive property", nil, ""}},
 		{"$apply=groupby((customer))", nil, wantErr{NotImplemented, "$apply", "grouping by the navigation property customer", nil, ""}},
 		{"$apply=groupby((status,status))", nil, wantErr{BadRequest, "$apply", "given twice", nil, ""}},
-		{"$apply=groupby((customer/secret))", &fakeAccess{hidden: map[string]bool{"secret": true}},
+		{"$apply=groupby((customer/secret))", &applyAccess{hidden: map[string]bool{"secret": true}},
 			wantErr{BadRequest, "$apply", "customers has no property secret", nil, "customer/secret"}},
-		{"$apply=groupby((customer/country))", &fakeAccess{deny: true}, wantErr{BadRequest, "", "denied customers", nil, ""}},
+		{"$apply=groupby((customer/country))", &applyAccess{deny: true}, wantErr{BadRequest, "", "denied customers", nil, ""}},
 		{"$apply=aggregate(total with sum as status)", nil, wantErr{BadRequest, "$apply", "alias status collides with a property", nil, "status"}},
 		{"$apply=aggregate(total with sum as customer)", nil, wantErr{BadRequest, "$apply", "alias customer collides", nil, ""}},
 		{"$apply=aggregate(total with sum as s,qty with sum as s)", nil, wantErr{BadRequest, "$apply", "alias s is given twice", nil, ""}},
