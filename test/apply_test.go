@@ -60,6 +60,14 @@ var applyCases = []applyCase{
 	{name: "filter first", query: "Orders?$apply=filter(Total gt 50)/groupby((CustomerID),aggregate(Total with average as A))",
 		cols: []string{"CustomerID", "A"},
 		pg:   `SELECT "CustomerID", AVG("Total") FROM "Orders" WHERE "Total" > 50 GROUP BY 1`},
+	{name: "filter over a to-one path first", query: "Orders?$apply=filter(Customer/City eq 'Berlin')/groupby((Status),aggregate(Total with sum as S))",
+		cols: []string{"Status", "S"},
+		pg: `SELECT o."Status", SUM(o."Total") FROM "Orders" o JOIN "Customers" c ON c."CustomerID" = o."CustomerID"
+			WHERE c."City" = 'Berlin' GROUP BY 1`},
+	{name: "filter with a lambda first", query: "Orders?$apply=filter(order_lines/any(l: l/quantity ge 2))/aggregate($count as C,Total with max as M)",
+		cols: []string{"C", "M"},
+		pg: `SELECT COUNT(*), MAX("Total") FROM "Orders" o
+			WHERE EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o."OrderID" AND l.quantity >= 2)`},
 	{name: "filter after (having)", query: "Orders?$apply=groupby((CustomerID),aggregate($count as C))/filter(C gt 1)",
 		cols: []string{"CustomerID", "C"},
 		pg:   `SELECT "CustomerID", COUNT(*) FROM "Orders" GROUP BY 1 HAVING COUNT(*) > 1`},
@@ -438,6 +446,7 @@ func TestApplyRowFilter(t *testing.T) {
 		"Orders?$apply=groupby((Customer/City))",
 		"Customers?$apply=aggregate(CreditLimit with sum as S)",
 		"Customers?$apply=groupby((City))",
+		"Orders?$apply=filter(Customer/City eq 'Berlin')/aggregate($count as C)",
 	} {
 		if r := g.do("GET", "/odata/"+q, nil, clerk...); r.Status != 400 || !strings.Contains(string(r.Body), "has no property") {
 			t.Errorf("clerk %s: %d %s", q, r.Status, r.Body)

@@ -41,7 +41,7 @@ func Aggregate(m semantic.AggMethod, arg *Operand) string {
 //
 //	SELECT "g1", "a1" FROM (
 //	  SELECT <g> AS "g1", SUM(<x>) AS "a1"
-//	  FROM "Orders" "t0" LEFT JOIN "Customers" "t1" ON "t1"."CustomerID" = "t0"."CustomerID" AND <row filter of Customers>
+//	  FROM "Orders" "t0" LEFT JOIN "Customers" "j1" ON "j1"."CustomerID" = "t0"."CustomerID" AND <row filter of Customers>
 //	  WHERE <row filter of Orders> AND <filter() steps before the aggregation>
 //	  GROUP BY <g>
 //	) "r" WHERE <filter() after it> AND <$filter> ORDER BY <$orderby>, "g1" LIMIT/OFFSET
@@ -136,7 +136,10 @@ func (c *compiler) outerWhere(b *strings.Builder, q *semantic.Query) error {
 	return nil
 }
 
-func joinAlias(j *semantic.Join) string { return QuoteIdent("t" + strconv.Itoa(j.Index+1)) }
+// joinAlias is the alias of a grouping join: "j1", "j2", ... (correlated
+// subqueries of navigation in expressions take "t1", "t2", ...; the
+// queried set is "t0").
+func joinAlias(j *semantic.Join) string { return QuoteIdent("j" + strconv.Itoa(j.Index+1)) }
 
 // aggregated writes the derived table "(SELECT ... GROUP BY ...) r".
 func (c *compiler) aggregated(b *strings.Builder, q *semantic.Query) error {

@@ -96,7 +96,7 @@ func (a *Apply) Reads() []*metadata.Property {
 		}
 	}
 	collect := func(e Expr) {
-		walkProps(e, func(p *metadata.Property) { out = append(out, p) })
+		OwnProps(e, func(p *metadata.Property, _ *metadata.Navigation) { out = append(out, p) })
 	}
 	for _, e := range a.Where {
 		collect(e)
@@ -105,35 +105,6 @@ func (a *Apply) Reads() []*metadata.Property {
 		collect(g.Expr)
 	}
 	return out
-}
-
-// walkProps calls f for every property a bound expression reads.
-func walkProps(e Expr, f func(*metadata.Property)) {
-	switch x := e.(type) {
-	case *Prop:
-		f(x.P)
-	case *Compare:
-		walkProps(x.L, f)
-		walkProps(x.R, f)
-	case *IsNull:
-		walkProps(x.X, f)
-	case *Logical:
-		walkProps(x.L, f)
-		walkProps(x.R, f)
-	case *Not:
-		walkProps(x.X, f)
-	case *Arith:
-		walkProps(x.L, f)
-		walkProps(x.R, f)
-	case *Neg:
-		walkProps(x.X, f)
-	case *In:
-		walkProps(x.X, f)
-	case *Call:
-		for _, a := range x.Args {
-			walkProps(a, f)
-		}
-	}
 }
 
 // column resolves a property path of the result ("Customer/Country", an
@@ -242,7 +213,7 @@ func trafoName(t odata.Transformation) string {
 // filter binds a filter() step: over the set's rows before the
 // aggregation, over the result's columns after it.
 func (ab *applyBinder) filter(s *odata.FilterStep) (Expr, error) {
-	b := &binder{set: ab.set, option: "$apply", lim: ab.lim, nodes: ab.nodes}
+	b := &binder{set: ab.set, option: "$apply", lim: ab.lim, nodes: ab.nodes, access: ab.access}
 	if len(ab.a.Columns) > 0 {
 		b.scope = ab.a
 	}
@@ -453,7 +424,7 @@ func (ab *applyBinder) aggregate(it odata.AggregateItem) error {
 		ab.a.Aggregates = append(ab.a.Aggregates, g)
 		return nil
 	}
-	b := &binder{set: ab.set, option: "$apply", lim: ab.lim, nodes: ab.nodes}
+	b := &binder{set: ab.set, option: "$apply", lim: ab.lim, nodes: ab.nodes, access: ab.access}
 	o, err := b.operand(it.Expr, 1)
 	ab.nodes = b.nodes
 	if err != nil {

@@ -113,6 +113,30 @@ func TestBindApply(t *testing.T) {
 	}
 }
 
+// TestBindApplyNavigationInSteps: paths in filter() steps and aggregate
+// expressions ask Access like paths in $filter (no row filter is skipped).
+func TestBindApplyNavigationInSteps(t *testing.T) {
+	m := applyModel(t)
+	acc := &applyAccess{}
+	q, err := bindApplyURL(t, m, acc, "$apply=filter(customer/country eq 'DE')/groupby((status),aggregate(qty with sum as q))")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acc.reached) == 0 || acc.reached[0] != "customers" || len(q.Apply.Where) != 1 || len(q.Apply.Joins) != 0 {
+		t.Errorf("reached %v, apply %+v", acc.reached, q.Apply)
+	}
+	// What the aggregation reads of the set includes the navigation's join column.
+	var reads []string
+	for _, p := range q.Apply.Reads() {
+		reads = append(reads, p.Name)
+	}
+	if got := strings.Join(reads, ","); got != "status,customer_id,qty" {
+		t.Errorf("Reads = %s", got)
+	}
+	_, err = bindApplyURL(t, m, &applyAccess{hidden: map[string]bool{"country": true}}, "$apply=filter(customer/country eq 'DE')/aggregate($count as n)")
+	checkErr(t, "hidden in a filter step", err, wantErr{BadRequest, "$apply", "no property country", nil, ""})
+}
+
 func TestBindApplyCombined(t *testing.T) {
 	m := applyModel(t)
 	q, err := bindApplyURL(t, m, nil, "$apply=filter(qty gt 1)/groupby((customer/country),aggregate(total with sum as s))/filter(s gt 10)"+
