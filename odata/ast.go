@@ -289,8 +289,9 @@ type Options struct {
 	DeltaToken string
 	// Expand is $expand (nil when absent).
 	Expand []ExpandItem
+	Apply  *Apply // $apply (Data Aggregation), nil when absent
 	// Unsupported lists valid system query options the gateway does not
-	// implement ($apply, $compute, $levels, $index, $schemaversion, ...),
+	// implement ($compute, $levels, $index, $schemaversion, ...),
 	// in the order given; the server answers 501 naming the first.
 	Unsupported []string
 	// Custom holds custom query options (names without '$' or '@'), raw values.

@@ -86,6 +86,7 @@ func FuzzParseRequest(f *testing.F) {
 	f.Add("/Customers('O%27%27Brien')", "$filter=Name+eq+@p&@p='x'&$top=5&$orderby=Name desc")
 	f.Add("/order_lines(order_id=1,line_no=2)", "$select=a,b/c&$search=a OR b&$count=false")
 	f.Add("/Customers/$count", "$expand=Orders&x=1&@a=@b&@b=@a&$filter=@a")
+	f.Add("/Orders", "$apply=filter(a eq @p)/groupby((C/d,e),aggregate(x with sum as S,$count as N))/filter(S gt 1)&@p=1")
 	f.Fuzz(func(t *testing.T, path, query string) {
 		req, err := ParseRequest(path, query)
 		if err != nil {
@@ -105,6 +106,14 @@ func FuzzParseRequest(f *testing.F) {
 			printed := FormatExpand(o.Expand)
 			if _, err := ParseExpand(printed, nil); err != nil && !strings.Contains(printed, "@") {
 				t.Fatalf("expand %q printed as %q: %v", o.Raw["$expand"], printed, err)
+			}
+		}
+		if o.Apply != nil {
+			// The canonical form parses back to itself.
+			printed := o.Apply.String()
+			a, err := ParseApply(printed, nil)
+			if err != nil && !strings.Contains(err.Error(), "@") || err == nil && a.String() != printed {
+				t.Fatalf("apply %q printed as %q: %v", o.Raw["$apply"], printed, err)
 			}
 		}
 		if o.HasSelect {

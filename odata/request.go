@@ -11,9 +11,9 @@ import (
 var systemOptions = map[string]bool{
 	"$filter": true, "$orderby": true, "$select": true, "$search": true,
 	"$top": true, "$skip": true, "$count": true, "$skiptoken": true,
-	"$format": true, "$deltatoken": true, "$expand": true,
+	"$format": true, "$deltatoken": true, "$expand": true, "$apply": true,
 	// valid OData, not implemented (501)
-	"$apply": false, "$compute": false, "$levels": false,
+	"$compute": false, "$levels": false,
 	"$index": false, "$schemaversion": false, "$id": false,
 }
 
@@ -43,7 +43,7 @@ type queryOption struct {
 // forms without '$' listed in withoutDollar) are matched
 // case-insensitively and may appear once (top=1 and $top=2 together are a
 // duplicate); unknown $-options are a
-// *SyntaxError; $apply, $compute, $levels, $index, $schemaversion
+// *SyntaxError; $compute, $levels, $index, $schemaversion
 // and $id are recorded in Options.Unsupported; "@name" options are
 // parameter aliases, parsed when $filter, $orderby or a key refers to them;
 // other names are custom options. Options.Raw keeps every decoded value.
@@ -126,6 +126,8 @@ func (o *Options) set(q queryOption, aliases map[string]string) error {
 		o.DeltaToken = v
 	case "$expand":
 		o.Expand, err = ParseExpand(v, aliases)
+	case "$apply":
+		o.Apply, err = ParseApply(v, aliases)
 	default:
 		switch {
 		case name[0] == '$':

@@ -36,10 +36,10 @@ func (s *Server) changeTracker() adapters.ChangeTracker {
 // position (before anything is read). It reports whether the preference
 // is applied; later pages apply it when the walk carries a position.
 func (s *Server) startTracking(r *http.Request, q *semantic.Query, page *semantic.Page) (bool, error) {
-	if !preferences(r).trackChanges || !q.Set.Tracked || len(q.Path) > 0 || q.Ref || len(q.Expand) > 0 {
+	if !preferences(r).trackChanges || !q.Set.Tracked || len(q.Path) > 0 || q.Ref || len(q.Expand) > 0 || q.Apply != nil {
 		// A delta response lists entities without their expansions: with
 		// $expand the preference is not applied (no delta link); nor on
-		// navigation paths.
+		// navigation paths, nor for aggregates.
 		return false, nil
 	}
 	if semantic.Navigates(q.Filter) {

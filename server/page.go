@@ -177,8 +177,13 @@ func (s *Server) writePage(w io.Writer, r *http.Request, req *odata.Request, q *
 		count = &n
 	}
 	ctxURL := jsonfmt.ContextURL(s.serviceRootURL(r), q.Set.Name, selected(q), false)
-	if q.Ref {
+	var members []jsonfmt.Member // the shape of an aggregated result's rows
+	switch {
+	case q.Ref:
 		ctxURL = s.refContext(r, true)
+	case q.Apply != nil:
+		members = applyMembers(q.Apply)
+		ctxURL = jsonfmt.ApplyContextURL(s.serviceRootURL(r), q.Set.Name, members)
 	}
 	jw.BeginCollection(ctxURL, count)
 	// Room kept for the closing bytes and the nextLink, which is at most the
@@ -197,6 +202,8 @@ func (s *Server) writePage(w io.Writer, r *http.Request, req *odata.Request, q *
 		var n int
 		if q.Ref {
 			n = jw.EncodeRef(s.entityURL(r, q.Set, adapters.KeyOf(q.Set, adapters.Row{Columns: cols, Values: vals})))
+		} else if members != nil {
+			n = jw.EncodeRow(members, vals)
 		} else {
 			etag := edm.ETag(s.cfg.TokenKey, q.Set, cols, vals) // over the stored row, hidden values included
 			if f.metadata == jsonfmt.Full {

@@ -19,6 +19,16 @@ func applyHidden(q *semantic.Query, hidden map[string]bool) (map[*metadata.Prope
 	if len(hidden) == 0 {
 		return nil, nil
 	}
+	if q.Apply != nil {
+		// The result has only grouping properties and aliases; what the
+		// aggregation reads of the set must be readable, as in $filter.
+		for _, p := range q.Apply.Reads() {
+			if hidden[p.Name] {
+				return nil, unknownProperty(q.Set, p.Name)
+			}
+		}
+		return nil, nil
+	}
 	if q.Property != nil && hidden[q.Property.Name] { // Set(key)/Name of a hidden property
 		return nil, unknownProperty(q.Set, q.Property.Name)
 	}

@@ -294,6 +294,9 @@ func (s *Server) propertyResult(r *http.Request, q *semantic.Query, f format, v 
 // selected; nil positions mean the query is q itself and the first
 // len(q.Select) columns are the output.
 func forETag(q *semantic.Query) (*semantic.Query, []int) {
+	if q.Apply != nil { // aggregated rows have no ETag
+		return q, nil
+	}
 	set := q.Set
 	var need []*metadata.Property
 	switch {

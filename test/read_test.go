@@ -198,7 +198,7 @@ func TestErrors(t *testing.T) {
 		{"GET", "/odata/Customers?$top=abc", 400, "InvalidSyntax", "$top", "$top"},
 		{"GET", "/odata/Customers?$foo=1", 400, "InvalidSyntax", "", "$foo"},
 		{"GET", "/odata/Customers?$expand=Nope", 400, "InvalidQuery", "Nope", "no navigation property Nope"},
-		{"GET", "/odata/Customers?$apply=groupby((City))", 501, "NotImplemented", "", "$apply"},
+		{"GET", "/odata/Customers?$apply=topcount(2,CreditLimit)", 501, "NotImplemented", "", "transformation topcount"},
 		{"GET", "/odata/Customers('ALFKI')/Name/x", 400, "InvalidQuery", "", "x"}, // only $value may follow a property (TestPropertyPaths)
 		{"GET", "/odata/Orders('x')", 400, "InvalidQuery", "", ""},
 		{"GET", "/odata/Customers?$format=xml", 406, "NotAcceptable", "", "JSON"},

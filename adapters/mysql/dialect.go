@@ -584,3 +584,16 @@ func (*dialect) SetDefault(*metadata.Property) string { return "DEFAULT" }
 func (*dialect) NullBool() string { return "(NULL AND TRUE)" }
 
 func (*dialect) DefaultValues() string { return "() VALUES ()" }
+
+// Aggregate implements sqlgen.Aggregator: an average whose result is
+// Edm.Double is computed in DOUBLE (AVG of an integer column is otherwise
+// a DECIMAL rounded to div_precision_increment fractional digits). Other
+// aggregates take the default form; the average of a DECIMAL column has
+// the column's scale + div_precision_increment (30 in the adapter's
+// sessions) fractional digits, at most 38 digits in all.
+func (d *dialect) Aggregate(m semantic.AggMethod, t metadata.Type, arg *sqlgen.Operand) (string, bool) {
+	if m == semantic.Average && t == metadata.Double {
+		return "AVG(CAST(" + arg.SQL + " AS DOUBLE))", true
+	}
+	return "", false
+}

@@ -187,7 +187,7 @@ func (b *Backend) count(ctx context.Context, tx *sql.Tx, q *semantic.Query, limi
 		b.observe(sqlgen.Statement{SQL: "EXPLAIN " + stmt.SQL, Args: stmt.Args}, start, err)
 		return n, err == nil
 	}
-	if q.Set.Count.Estimated {
+	if q.Set.Count.Estimated && q.Apply == nil { // the rows of an aggregation are always counted
 		if n, ok := estimate(); ok && n >= q.Set.Count.ExactBelow {
 			return adapters.Count{N: n, Estimate: true}, nil
 		}

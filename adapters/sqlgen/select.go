@@ -11,6 +11,10 @@ import (
 // already sort by (ascending), so that the order is total. It is computed
 // exactly like semantic.TotalOrder; keyset values follow its items.
 func TotalOrder(q *semantic.Query) []semantic.Order {
+	if q.Apply != nil {
+		order, _ := semantic.TotalOrder(q)
+		return order
+	}
 	out := make([]semantic.Order, 0, len(q.OrderBy)+len(q.Set.Key))
 	out = append(out, q.OrderBy...)
 	for _, k := range q.Set.Key {
@@ -50,6 +54,9 @@ func ordersBy(order []semantic.Order, p *metadata.Property) bool {
 func Select(d Dialect, q *semantic.Query, limit int64) (Statement, []*metadata.Property, error) {
 	if q.Within != nil {
 		return within(d, q)
+	}
+	if q.Apply != nil {
+		return selectApply(d, q, limit)
 	}
 	c := newCompiler(d, q.Set)
 	order := TotalOrder(q)
@@ -151,6 +158,9 @@ func Matching(d Dialect, q *semantic.Query) (Statement, error) {
 }
 
 func matching(d Dialect, q *semantic.Query, head string) (Statement, error) {
+	if q.Apply != nil {
+		return matchingApply(d, q, head)
+	}
 	c := newCompiler(d, q.Set)
 	var b strings.Builder
 	b.WriteString(head)

@@ -29,10 +29,11 @@ import (
 
 // Namespaces and the vocabulary reference used by the document.
 const (
-	EdmxNamespace = "http://docs.oasis-open.org/odata/ns/edmx"
-	EdmNamespace  = "http://docs.oasis-open.org/odata/ns/edm"
-	coreURI       = "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.xml"
-	capabilityURI = "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Capabilities.V1.xml"
+	EdmxNamespace  = "http://docs.oasis-open.org/odata/ns/edmx"
+	EdmNamespace   = "http://docs.oasis-open.org/odata/ns/edm"
+	coreURI        = "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.xml"
+	capabilityURI  = "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Capabilities.V1.xml"
+	aggregationURI = "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Aggregation.V1.xml"
 )
 
 // WriteMetadata writes the CSDL XML (EDMX 4.0) document for m to w.
@@ -55,6 +56,9 @@ func WriteMetadata(w io.Writer, m *metadata.Model) error {
 	x.raw("  </edmx:Reference>\n")
 	x.raw(`  <edmx:Reference Uri="` + capabilityURI + `">` + "\n")
 	x.raw(`    <edmx:Include Namespace="Org.OData.Capabilities.V1" Alias="Capabilities"/>` + "\n")
+	x.raw("  </edmx:Reference>\n")
+	x.raw(`  <edmx:Reference Uri="` + aggregationURI + `">` + "\n")
+	x.raw(`    <edmx:Include Namespace="Org.OData.Aggregation.V1" Alias="Aggregation"/>` + "\n")
 	x.raw("  </edmx:Reference>\n")
 	x.raw("  <edmx:DataServices>\n")
 	x.raw(`    <Schema Namespace="`)
@@ -85,7 +89,7 @@ func WriteMetadata(w io.Writer, m *metadata.Model) error {
 			x.raw(`"/>` + "\n")
 		}
 		for _, a := range annotations {
-			x.raw(`          <Annotation Term="Capabilities.` + a.term + `">` + a.xml + "</Annotation>\n")
+			x.raw(`          <Annotation Term="` + a.name() + `">` + a.xml + "</Annotation>\n")
 		}
 		x.raw("        </EntitySet>\n")
 	}
@@ -119,10 +123,27 @@ func WriteMetadata(w io.Writer, m *metadata.Model) error {
 // setAnnotation is one Capabilities annotation of an entity set, as CSDL
 // XML (the Annotation's content) and as CSDL JSON (the member's value).
 type setAnnotation struct {
-	term string // without the Capabilities. prefix
-	xml  string
-	json string
+	term  string // without the vocabulary's alias
+	xml   string
+	json  string
+	vocab string // the vocabulary's alias; "" is Capabilities
 }
+
+// name is the annotation's qualified term.
+func (a setAnnotation) name() string {
+	if a.vocab == "" {
+		return "Capabilities." + a.term
+	}
+	return a.vocab + "." + a.term
+}
+
+// applySupported is the Aggregation.ApplySupported annotation of every set:
+// the $apply transformations the gateway implements, without rollup.
+var applySupported = setAnnotation{vocab: "Aggregation", term: "ApplySupported",
+	xml: `<Record><PropertyValue Property="Transformations"><Collection>` +
+		`<String>filter</String><String>groupby</String><String>aggregate</String></Collection></PropertyValue>` +
+		`<PropertyValue Property="Rollup" EnumMember="Aggregation.RollupType/None"/></Record>`,
+	json: `{"Transformations":["filter","groupby","aggregate"],"Rollup":"None"}`}
 
 // setAnnotations are the Capabilities annotations of s: the restrictions of
 // a read-only set, Searchable false for a set without searchable
@@ -165,6 +186,7 @@ func setAnnotations(s *metadata.EntitySet) []setAnnotation {
 			xml:  `<Record><PropertyValue Property="Supported" Bool="true"/></Record>`,
 			json: `{"Supported":true}`})
 	}
+	out = append(out, applySupported)
 	return out
 }
 

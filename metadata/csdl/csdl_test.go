@@ -178,8 +178,9 @@ func checkAgainstModel(t *testing.T, doc edmx, m *metadata.Model, comments bool)
 	if doc.Version != "4.0" || len(doc.Schemas) != 1 {
 		t.Fatalf("version %q, %d schemas", doc.Version, len(doc.Schemas))
 	}
-	if len(doc.References) != 2 || doc.References[0].Include.Alias != "Core" || doc.References[1].Include.Alias != "Capabilities" {
-		t.Errorf("references %+v, want Core and Capabilities", doc.References)
+	if len(doc.References) != 3 || doc.References[0].Include.Alias != "Core" || doc.References[1].Include.Alias != "Capabilities" ||
+		doc.References[2].Include.Alias != "Aggregation" {
+		t.Errorf("references %+v, want Core, Capabilities and Aggregation", doc.References)
 	}
 	sc := doc.Schemas[0]
 	if sc.Namespace != m.Namespace || sc.Container.Name != m.Container {

@@ -23,7 +23,9 @@ func WriteMetadataJSON(w io.Writer, m *metadata.Model) error {
 	j.str(jsonVocabulary(coreURI))
 	j.raw(`:{"$Include":[{"$Namespace":"Org.OData.Core.V1","$Alias":"Core"}]},`)
 	j.str(jsonVocabulary(capabilityURI))
-	j.raw(`:{"$Include":[{"$Namespace":"Org.OData.Capabilities.V1","$Alias":"Capabilities"}]}},`)
+	j.raw(`:{"$Include":[{"$Namespace":"Org.OData.Capabilities.V1","$Alias":"Capabilities"}]},`)
+	j.str(jsonVocabulary(aggregationURI))
+	j.raw(`:{"$Include":[{"$Namespace":"Org.OData.Aggregation.V1","$Alias":"Aggregation"}]}},`)
 	j.str(m.Namespace)
 	j.raw(`:{`)
 	for _, s := range m.Sets {
@@ -92,7 +94,7 @@ func WriteMetadataJSON(w io.Writer, m *metadata.Model) error {
 		}
 		for _, a := range setAnnotations(s) {
 			j.raw(`,`)
-			j.str("@Capabilities." + a.term)
+			j.str("@" + a.name())
 			j.raw(`:` + a.json)
 		}
 		j.raw(`}`)

@@ -91,6 +91,11 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 		return nil, err
 	}
 	o := &req.Options
+	if o.Apply != nil {
+		if _, ok := o.Raw["$expand"]; ok {
+			return nil, &Error{Kind: NotImplemented, Option: "$expand", Msg: "$expand together with $apply is not supported"}
+		}
+	}
 	if len(o.Unsupported) > 0 {
 		name := o.Unsupported[0]
 		return nil, &Error{Kind: NotImplemented, Option: name, Msg: "system query option " + name + " is not supported"}
@@ -116,22 +121,42 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 			return q, nil
 		}
 	}
+	var applied Expr // the filter steps of a $apply without aggregation
+	if o.Apply != nil {
+		if t.ref {
+			return nil, &Error{Kind: NotImplemented, Option: "$apply", Msg: "$apply on entity references ($ref) is not supported"}
+		}
+		if t.toOne {
+			return nil, &Error{Kind: BadRequest, Option: "$apply", Msg: "$apply applies to collections; the path addresses a single entity"}
+		}
+		if applied, err = bindApplyOption(q, o, lim, opt.Access); err != nil {
+			return nil, err
+		}
+	}
 	if t.ref {
 		if o.HasSelect {
 			return nil, &Error{Kind: BadRequest, Option: "$select", Msg: "$select does not apply to entity references ($ref)"}
 		}
 		q.Select = append([]*metadata.Property(nil), set.Key...)
-	} else if q.Select, q.SelectExplicit, err = bindSelect(set, o); err != nil {
-		return nil, err
+	} else if q.Apply == nil {
+		if q.Select, q.SelectExplicit, err = bindSelect(set, o); err != nil {
+			return nil, err
+		}
 	}
 	if o.Filter != nil {
 		if err := checkLength(o.Raw, "$filter", lim); err != nil {
 			return nil, err
 		}
-		b := &binder{set: set, option: "$filter", lim: lim, access: opt.Access}
+		b := &binder{set: set, option: "$filter", lim: lim, access: opt.Access, scope: q.Apply}
 		if q.Filter, err = b.boolExpr(o.Filter); err != nil {
 			return nil, err
 		}
+	}
+	if applied != nil {
+		if q.Filter != nil {
+			applied = &Logical{L: applied, R: q.Filter}
+		}
+		q.Filter = applied
 	}
 	if o.Search != nil {
 		if err := checkLength(o.Raw, "$search", lim); err != nil {
@@ -146,7 +171,12 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 		if err := checkLength(o.Raw, "$orderby", lim); err != nil {
 			return nil, err
 		}
-		if q.OrderBy, err = bindOrderBy(set, o.OrderBy, lim, opt.Access); err != nil {
+		if q.Apply != nil {
+			q.OrderBy, err = bindApplyOrderBy(set, q.Apply, o.OrderBy, lim)
+		} else {
+			q.OrderBy, err = bindOrderBy(set, o.OrderBy, lim, opt.Access)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -176,7 +206,13 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 			return nil, &Error{Kind: BadRequest, Option: "$skiptoken", Msg: "$skiptoken is not accepted by this service"}
 		}
 		order, _ := TotalOrder(q)
-		if q.After, err = opt.Tokens.Decode(Fingerprint(q.Resource(), req), o.SkipToken, order); err != nil {
+		if q.Apply != nil {
+			// An aggregated result pages by offset.
+			q.After, err = opt.Tokens.decode(Fingerprint(q.Resource(), req), o.SkipToken, nil, false)
+		} else {
+			q.After, err = opt.Tokens.Decode(Fingerprint(q.Resource(), req), o.SkipToken, order)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -521,6 +557,8 @@ func collectionOption(o *odata.Options) string {
 		return "$count"
 	case o.SkipToken != "":
 		return "$skiptoken"
+	case o.Apply != nil:
+		return "$apply"
 	}
 	return ""
 }
@@ -532,6 +570,16 @@ func collectionOption(o *odata.Options) string {
 // paging falls back to an offset.
 func TotalOrder(q *Query) (items []Order, keyset bool) {
 	items = append(items, q.OrderBy...)
+	if q.Apply != nil {
+		// An aggregated result has no key: its grouping properties are
+		// unique per row, and pages go by offset.
+		for _, g := range q.Apply.Group {
+			if !ordersByProp(q.OrderBy, g.Out) {
+				items = append(items, Order{Expr: &Prop{P: g.Out}})
+			}
+		}
+		return items, false
+	}
 	keyset = true
 	seen := make(map[*metadata.Property]bool)
 	for _, o := range q.OrderBy {
@@ -547,4 +595,39 @@ func TotalOrder(q *Query) (items []Order, keyset bool) {
 		}
 	}
 	return items, keyset
+}
+
+func ordersByProp(order []Order, p *metadata.Property) bool {
+	for _, o := range order {
+		if pr, ok := o.Expr.(*Prop); ok && pr.P == p {
+			return true
+		}
+	}
+	return false
+}
+
+// bindApplyOption binds $apply into q (Apply, Select) and refuses the
+// options that do not combine with it. It returns the filter of an apply
+// without aggregation (to be ANDed before $filter).
+func bindApplyOption(q *Query, o *odata.Options, lim Limits, access Access) (Expr, error) {
+	if err := checkLength(o.Raw, "$apply", lim); err != nil {
+		return nil, err
+	}
+	a, f, err := bindApply(q.Set, o.Apply, lim, access)
+	if err != nil {
+		return nil, err
+	}
+	if a == nil {
+		return f, nil
+	}
+	switch {
+	case o.HasSelect:
+		return nil, &Error{Kind: NotImplemented, Option: "$select",
+			Msg: "$select together with an aggregating $apply is not supported: the result has the grouping properties and aliases"}
+	case o.Search != nil:
+		return nil, &Error{Kind: NotImplemented, Option: "$search",
+			Msg: "$search together with an aggregating $apply is not supported; filter in $apply instead"}
+	}
+	q.Apply, q.Select = a, a.Columns
+	return nil, nil
 }

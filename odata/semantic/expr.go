@@ -80,6 +80,9 @@ type binder struct {
 	scopes      []scope // see nav.go; empty until a path is bound
 	lambdas     int     // lambda operators around the expression being bound
 	reachedSets map[*metadata.EntitySet]reached
+	// scope, when set, resolves property paths against the result of an
+	// aggregation ($apply) instead of the set.
+	scope *Apply
 }
 
 // operand is a bound expression plus what the typing rules need to know

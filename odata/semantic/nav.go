@@ -225,6 +225,13 @@ func (b *binder) path(n *odata.Ident) (operand, error) {
 	if len(n.Path) == 0 {
 		return operand{}, b.badf(n.Span, "empty property path")
 	}
+	if b.scope != nil { // the result of an aggregation ($apply)
+		p, err := b.resultProperty(n.Path, n.Span)
+		if err != nil {
+			return operand{}, err
+		}
+		return operand{e: &Prop{P: p}, span: n.Span}, nil
+	}
 	i, segs := b.base(n.Path)
 	if len(segs) == 0 {
 		s := b.scopes[i]
@@ -294,6 +301,9 @@ func (b *binder) member(i int, segs []string, n *odata.Ident, hops int) (Expr, e
 
 // lambda binds path/any(v: body) and path/all(v: body).
 func (b *binder) lambda(n *odata.Lambda, depth int) (operand, error) {
+	if b.scope != nil {
+		return operand{}, b.errorf(NotImplemented, n.Span, "lambda operators over the result of $apply are not supported")
+	}
 	if n.Path == nil || len(n.Path.Path) == 0 {
 		return operand{}, b.badf(n.Span, "lambda operator %s needs a collection path", n.Op)
 	}

@@ -65,6 +65,9 @@ type Query struct {
 	// Within is set on the nested read of an expansion: the rows related
 	// to a page of parents, paged per parent (see Within).
 	Within *Within
+	// Apply is the aggregation of $apply (nil: none). Select is then its
+	// Columns; Filter, OrderBy, Top, Skip and Count apply to its result.
+	Apply *Apply
 }
 
 // Order is one sort key.

@@ -207,6 +207,18 @@ func invalidToken() *Error {
 // another query's token, malformed payload, values not fitting the order)
 // is the same *Error{Kind: BadRequest, Option: "$skiptoken"}.
 func (c *TokenCodec) Decode(fingerprint, token string, order []Order) (*Keyset, error) {
+	keyset := true
+	for _, o := range order {
+		if _, ok := o.Expr.(*Prop); !ok {
+			keyset = false
+		}
+	}
+	return c.decode(fingerprint, token, order, keyset)
+}
+
+// decode is Decode with the paging mode given: keyset (values of order)
+// or offset.
+func (c *TokenCodec) decode(fingerprint, token string, order []Order, keyset bool) (*Keyset, error) {
 	if len(token) == 0 || len(token) > maxTokenLen {
 		return nil, invalidToken()
 	}
@@ -236,12 +248,6 @@ func (c *TokenCodec) Decode(fingerprint, token string, order []Order) (*Keyset, 
 		}
 		if c > 0 {
 			k.Count, k.Counted = int64(c-1), true
-		}
-	}
-	keyset := true
-	for _, o := range order {
-		if _, ok := o.Expr.(*Prop); !ok {
-			keyset = false
 		}
 	}
 	mode, ok := r.byte()
@@ -426,6 +432,10 @@ func Fingerprint(set string, req *odata.Request) string {
 	}
 	field("set", set)
 	aliases := map[string]*odata.Alias{}
+	if o.Apply != nil {
+		field("$apply", o.Apply.String())
+		collectApplyAliases(o.Apply.Steps, aliases)
+	}
 	if o.Filter != nil {
 		field("$filter", o.Filter.String())
 		collectAliases(o.Filter, aliases)
@@ -501,6 +511,23 @@ func collectAliases(e odata.Expr, seen map[string]*odata.Alias) {
 	case *odata.Lambda:
 		if n.Body != nil {
 			collectAliases(n.Body, seen)
+		}
+	}
+}
+
+func collectApplyAliases(steps []odata.Transformation, aliases map[string]*odata.Alias) {
+	for _, t := range steps {
+		switch n := t.(type) {
+		case *odata.FilterStep:
+			collectAliases(n.Expr, aliases)
+		case *odata.GroupBy:
+			collectApplyAliases(n.Then, aliases)
+		case *odata.Aggregate:
+			for _, it := range n.Items {
+				if it.Expr != nil {
+					collectAliases(it.Expr, aliases)
+				}
+			}
 		}
 	}
 }
