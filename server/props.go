@@ -32,6 +32,20 @@ func applyHidden(q *semantic.Query, hidden map[string]bool) (map[*metadata.Prope
 	if q.Property != nil && hidden[q.Property.Name] { // Set(key)/Name of a hidden property
 		return nil, unknownProperty(q.Set, q.Property.Name)
 	}
+	// An expansion joining on a hidden property would tell its values:
+	// for the caller that navigation does not exist (the binder checks the
+	// nested levels).
+	kept := q.Expand[:0:0]
+	for _, e := range q.Expand {
+		if !semantic.JoinHidden(e.Nav, hidden) {
+			kept = append(kept, e)
+			continue
+		}
+		if !e.Star {
+			return nil, newHTTPError(http.StatusBadRequest, codeInvalidQuery, "%s has no navigation property %s", q.Set.Name, e.Nav.Name)
+		}
+	}
+	q.Expand = kept
 	var masked map[*metadata.Property]bool
 	if q.SelectExplicit {
 		for _, p := range q.Select {

@@ -75,6 +75,8 @@ var expandCases = []expandCase{
 		`{"error":{"code":"InvalidQuery","message":"$expand:1:15: Customer is a single entity (to-one navigation): $top does not apply","target":"Customer","innererror":{"requestId":"ID"}}}`},
 	{"syntax error", "/odata/Orders?$expand=Customer($select=Name", 400,
 		`{"error":{"code":"InvalidSyntax","message":"$expand:1:9: missing ')'","target":"$expand","innererror":{"requestId":"ID"}}}`},
+	{"$it in a nested $filter (the outer entity)", "/odata/Orders?$expand=order_lines($filter=$it/Status eq 'Open')", 501,
+		`{"error":{"code":"NotImplemented","message":"$expand:1:21: $filter of order_lines: $it inside $expand options refers to the entity expanded from, which is not supported; name the expanded entity's properties directly","target":"$expand","innererror":{"requestId":"ID"}}}`},
 	{"$levels", "/odata/Orders?$expand=Customer($levels=2)", 501,
 		`{"error":{"code":"NotImplemented","message":"$expand:1:1: $levels is not supported in $expand; nest $expand instead","target":"$expand","innererror":{"requestId":"ID"}}}`},
 }

@@ -276,6 +276,20 @@ func TestNavigationAccess(t *testing.T) {
 			{"no read permission on a hop", []string{"sales"}, "/odata/order_lines(order_id=10248,line_no=1)/line_notes", 403,
 				`{"error":{"code":"Forbidden","message":"you may not read order_lines","innererror":{"requestId":"RID"}}}`},
 			{"permitted", []string{"sales", "warehouse"}, "/odata/Customers('ALFKI')/Orders(10248)/order_lines/$count", 200, `2`},
+			// $expand follows the same rule: a navigation joining on a
+			// hidden property (Orders.CustomerID for finance) does not exist.
+			{"expand over a hidden join property, to-one", []string{"finance"}, "/odata/Orders?$select=OrderID&$expand=Customer($select=CustomerID)", 400,
+				`{"error":{"code":"InvalidQuery","message":"Orders has no navigation property Customer","innererror":{"requestId":"RID"}}}`},
+			{"expand over a hidden join property, reference", []string{"finance"}, "/odata/Orders?$select=OrderID&$expand=Customer/$ref", 400,
+				`{"error":{"code":"InvalidQuery","message":"Orders has no navigation property Customer","innererror":{"requestId":"RID"}}}`},
+			{"expand over a hidden join property, to-many", []string{"finance"}, "/odata/Customers?$select=CustomerID&$expand=Orders($select=OrderID)", 400,
+				`{"error":{"code":"InvalidQuery","message":"$expand:1:1: Customers has no navigation property Orders","target":"Orders","innererror":{"requestId":"RID"}}}`},
+			{"expand * leaves out what may not be followed", []string{"finance"}, "/odata/Orders(10248)?$select=OrderID&$expand=*", 200,
+				`{"@odata.context":"BASE/odata/$metadata#Orders(OrderID)/$entity","OrderID":10248}`},
+			{"expand over a hidden join property, nested", []string{"finance"}, "/odata/Customers?$select=CustomerID&$expand=Orders($expand=Customer)", 400,
+				`{"error":{"code":"InvalidQuery","message":"$expand:1:1: Customers has no navigation property Orders","target":"Orders","innererror":{"requestId":"RID"}}}`},
+			{"expand with a visible join", []string{"sales"}, "/odata/Orders?$filter=OrderID eq 10248&$select=OrderID&$expand=Customer($select=CustomerID)", 200,
+				`{"@odata.context":"BASE/odata/$metadata#Orders(OrderID,Customer(CustomerID))","value":[{"OrderID":10248,"Customer":{"CustomerID":"ALFKI"}}]}`},
 		}
 		for _, tc := range cases {
 			r := g.do("GET", tc.path, nil, token(tc.roles...)...)

@@ -451,17 +451,17 @@ func bindSelectItems(set *metadata.EntitySet, items []odata.SelectItem, has bool
 // bindOrderBy binds $orderby items; nodes and depth are counted over all
 // items together.
 func bindOrderBy(set *metadata.EntitySet, items []odata.OrderItem, lim Limits, access Access) ([]Order, error) {
-	return bindOrderByHidden(set, items, lim, access, nil, "$orderby")
+	return bindOrderByHidden(set, items, lim, access, nil, "$orderby", false)
 }
 
 // bindOrderByHidden is bindOrderBy with hidden properties unknown, errors
 // reported for option.
-func bindOrderByHidden(set *metadata.EntitySet, items []odata.OrderItem, lim Limits, access Access, hidden map[string]bool, option string) ([]Order, error) {
+func bindOrderByHidden(set *metadata.EntitySet, items []odata.OrderItem, lim Limits, access Access, hidden map[string]bool, option string, inExpand bool) ([]Order, error) {
 	if len(items) > lim.MaxOrderBy {
 		return nil, &Error{Kind: LimitExceeded, Option: option, Span: items[lim.MaxOrderBy].Span,
 			Msg: fmt.Sprintf("$orderby exceeds the maximum of %d items", lim.MaxOrderBy)}
 	}
-	b := &binder{set: set, option: option, lim: lim, hidden: hidden, access: access}
+	b := &binder{set: set, option: option, lim: lim, hidden: hidden, access: access, inExpand: inExpand}
 	out := make([]Order, 0, len(items))
 	for _, it := range items {
 		o, err := b.operand(it.Expr, 1)

@@ -28,6 +28,9 @@ type Expand struct {
 	// Hidden are the target's properties hidden from the caller (Access):
 	// unknown in the nested options and never in Select.
 	Hidden map[string]bool
+	// Star: the item came from "*" (not named), so a navigation the caller
+	// may not follow is left out rather than refused.
+	Star bool
 }
 
 // Within restricts the read of an expansion's target set to the rows
@@ -54,7 +57,7 @@ func bindExpand(m *metadata.Model, set *metadata.EntitySet, o *odata.Options, li
 		return nil, err
 	}
 	b := &expandBinder{lim: lim, acc: acc}
-	return b.items(set, o.Expand, 1, 0)
+	return b.items(set, o.Expand, 1, 0, nil)
 }
 
 type expandBinder struct {
@@ -69,7 +72,10 @@ func (b *expandBinder) errf(kind ErrorKind, span odata.Span, target, format stri
 
 // items binds the items of one $expand list; base is the offset of the
 // list's text within the request's $expand value.
-func (b *expandBinder) items(set *metadata.EntitySet, items []odata.ExpandItem, depth, base int) ([]*Expand, error) {
+//
+// hidden are set's properties hidden from the caller (nil at the top
+// level, whose hidden properties the server checks: see JoinHidden).
+func (b *expandBinder) items(set *metadata.EntitySet, items []odata.ExpandItem, depth, base int, hidden map[string]bool) ([]*Expand, error) {
 	var out []*Expand
 	seen := map[*metadata.Navigation]bool{}
 	// Explicit items first, then "*" adds the navigations not named.
@@ -111,15 +117,37 @@ func (b *expandBinder) items(set *metadata.EntitySet, items []odata.ExpandItem, 
 				if b.count > b.lim.MaxExpandItems {
 					return nil, b.errf(LimitExceeded, span, "", "$expand exceeds the maximum of %d expanded navigation properties", b.lim.MaxExpandItems)
 				}
-				e, err := b.item(nav, it, depth, base)
+				if JoinHidden(nav, hidden) {
+					if star {
+						continue // * expands what the caller may follow
+					}
+					return nil, b.errf(BadRequest, span, nav.Name, "%s has no navigation property %s", set.Name, nav.Name)
+				}
+				e, err := b.item(set, nav, it, depth, base, star)
 				if err != nil {
 					return nil, err
 				}
+				if e == nil {
+					continue // "*" and a set the caller may not read
+				}
+				e.Star = star
 				out = append(out, e)
 			}
 		}
 	}
 	return out, nil
+}
+
+// JoinHidden reports whether nav joins on a property of its own set that
+// hidden hides: following it would tell the property's values, so for the
+// caller the navigation does not exist.
+func JoinHidden(nav *metadata.Navigation, hidden map[string]bool) bool {
+	for _, p := range nav.Local {
+		if hidden[p.Name] {
+			return true
+		}
+	}
+	return false
 }
 
 // nav resolves the navigation property an item names.
@@ -159,14 +187,31 @@ func (b *expandBinder) nav(set *metadata.EntitySet, it *odata.ExpandItem, span o
 }
 
 // item binds the nested options of one expanded navigation.
-func (b *expandBinder) item(nav *metadata.Navigation, it *odata.ExpandItem, depth, base int) (*Expand, error) {
+//
+// For an item of "*" (star), a target the caller may not read is left out:
+// item returns nil and no error.
+func (b *expandBinder) item(set *metadata.EntitySet, nav *metadata.Navigation, it *odata.ExpandItem, depth, base int, star bool) (*Expand, error) {
 	target := nav.Target
 	var restrict Expr
 	var hidden map[string]bool
 	if b.acc != nil {
 		var err error
 		if restrict, hidden, err = b.acc.Reach(target); err != nil {
+			if star {
+				return nil, nil
+			}
 			return nil, err
+		}
+	}
+	// A navigation joining on a property hidden in the target would tell
+	// its values (the parent side: see items).
+	for _, p := range nav.Remote {
+		if hidden[p.Name] {
+			if star {
+				return nil, nil
+			}
+			return nil, b.errf(BadRequest, odata.Span{Start: base + it.Span.Start, End: base + it.Span.End}, nav.Name,
+				"%s has no navigation property %s", set.Name, nav.Name)
 		}
 	}
 	o := &it.Options
@@ -209,7 +254,7 @@ func (b *expandBinder) item(nav *metadata.Navigation, it *odata.ExpandItem, dept
 		q.Select, q.SelectExplicit = target.Key, true
 	}
 	if o.Filter != nil {
-		fb := &binder{set: target, option: "$filter", lim: b.lim, hidden: hidden, access: b.acc}
+		fb := &binder{set: target, option: "$filter", lim: b.lim, hidden: hidden, access: b.acc, inExpand: true}
 		if q.Filter, err = fb.boolExpr(o.Filter); err != nil {
 			return nil, rebase("$filter", err)
 		}
@@ -222,7 +267,7 @@ func (b *expandBinder) item(nav *metadata.Navigation, it *odata.ExpandItem, dept
 		q.Search = pruneHidden(q.Search, hidden)
 	}
 	if len(o.OrderBy) > 0 {
-		if q.OrderBy, err = bindOrderByHidden(target, o.OrderBy, b.lim, b.acc, hidden, "$orderby"); err != nil {
+		if q.OrderBy, err = bindOrderByHidden(target, o.OrderBy, b.lim, b.acc, hidden, "$orderby", true); err != nil {
 			return nil, rebase("$orderby", err)
 		}
 	}
@@ -237,7 +282,7 @@ func (b *expandBinder) item(nav *metadata.Navigation, it *odata.ExpandItem, dept
 		q.Count = *o.Count
 	}
 	if len(o.Expand) > 0 {
-		if q.Expand, err = b.items(target, o.Expand, depth+1, base+o.At["$expand"]); err != nil {
+		if q.Expand, err = b.items(target, o.Expand, depth+1, base+o.At["$expand"], hidden); err != nil {
 			return nil, err
 		}
 	}

@@ -73,6 +73,9 @@ type binder struct {
 	// hidden are properties unknown to the caller (a set reached through
 	// navigation, see Access): named, they are unknown properties.
 	hidden map[string]bool
+	// inExpand: the expression is a nested option of $expand, where $it
+	// would be the outer entity (URL Conventions §5.1.2), not supported.
+	inExpand bool
 	// access is asked about the sets reached through navigation (nil: all
 	// visible); noNav refuses navigation altogether (BindFilter).
 	access      Access

@@ -108,6 +108,16 @@ func (b *binder) initScopes() {
 func (b *binder) push(s scope) { b.scopes = append(b.scopes, s) }
 func (b *binder) pop()         { b.scopes = b.scopes[:len(b.scopes)-1] }
 
+// outerIt refuses $it inside a nested option of $expand: there it is the
+// entity being expanded from (URL Conventions 4.0 §5.1.1.12), which the
+// nested read cannot see.
+func (b *binder) outerIt(path []string, span odata.Span) error {
+	if b.inExpand && len(path) > 0 && path[0] == "$it" {
+		return b.errorf(NotImplemented, span, "$it inside $expand options refers to the entity expanded from, which is not supported; name the expanded entity's properties directly")
+	}
+	return nil
+}
+
 // base finds the scope a path starts at and the segments that follow.
 func (b *binder) base(path []string) (int, []string) {
 	b.initScopes()
@@ -232,6 +242,9 @@ func (b *binder) path(n *odata.Ident) (operand, error) {
 		}
 		return operand{e: &Prop{P: p}, span: n.Span}, nil
 	}
+	if err := b.outerIt(n.Path, n.Span); err != nil {
+		return operand{}, err
+	}
 	i, segs := b.base(n.Path)
 	if len(segs) == 0 {
 		s := b.scopes[i]
@@ -309,6 +322,9 @@ func (b *binder) lambda(n *odata.Lambda, depth int) (operand, error) {
 	}
 	if b.noNav {
 		return operand{}, b.errorf(NotImplemented, n.Span, "lambda operator %s is not supported in a row filter: it reads its own set only", n.Op)
+	}
+	if err := b.outerIt(n.Path.Path, n.Path.Span); err != nil {
+		return operand{}, err
 	}
 	i, segs := b.base(n.Path.Path)
 	if len(segs) == 0 {
