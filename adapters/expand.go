@@ -40,6 +40,28 @@ type Expansion struct {
 	Next int64
 }
 
+// Emitted is how many entities n's expansions put into a response, nested
+// ones included. A related row shared by several parents (the customer of
+// many orders) is read once but written under each of them, so this can be
+// far more than the rows read; memo (node → count) makes it linear in the
+// rows read.
+func Emitted(n *Node, memo map[*Node]int64) int64 {
+	if c, ok := memo[n]; ok {
+		return c
+	}
+	var c int64
+	for _, x := range n.Expanded {
+		for _, row := range x.Rows {
+			c += 1 + Emitted(row, memo)
+			if c < 0 { // overflow: a pathological fan-out
+				c = 1 << 62
+			}
+		}
+	}
+	memo[n] = c
+	return c
+}
+
 // CopyRow copies a row out of a Rows (whose byte slices are reused).
 func CopyRow(vals []edm.Value) []edm.Value {
 	out := make([]edm.Value, len(vals))

@@ -19,6 +19,22 @@ import (
 // chunk).
 const expandChunk = 100
 
+// Config.MaxExpandEntities bounds the expanded entities one response
+// writes (and builds in memory), nested ones included: a page ends early
+// (its nextLink takes the rest) before passing it, and one entity whose
+// expansions alone pass it is refused. A related row shared by many parents
+// counts once per parent, so the bound holds where the rows read
+// (adapters.ExpandOptions MaxRows) would not.
+
+// errTooLarge answers an entity that cannot be written within the limits
+// even alone.
+func (s *Server) errTooLarge(what string) error {
+	return newHTTPError(http.StatusBadRequest, codeLimitExceeded,
+		"%s is larger than one response may be (%d expanded entities or %d bytes): "+
+			"expand less, or page the expanded collections with a nested $top, or $select fewer properties",
+		what, s.cfg.MaxExpandEntities, s.cfg.MaxPageBytes)
+}
+
 // withJoinColumns returns dbq reading also the parents' join columns of
 // q.Expand (adapters.JoinColumns). Output positions are unchanged: the
 // added columns come last.
@@ -200,22 +216,35 @@ func (s *Server) writePageExpand(w io.Writer, r *http.Request, req *odata.Reques
 	jw.BeginCollection(s.contextURL(r, q, false), count)
 	reserve := int64(len(r.URL.RawQuery)+len(r.URL.Path)+len(s.cfg.PublicURL)+len(r.Host)) + nextLinkTokenRoom
 	page.Columns(cols)
-	var written int64
+	var written, emitted int64
+	memo := map[*adapters.Node]int64{}
 	for start := 0; start < len(nodes); start += expandChunk {
 		chunk := nodes[start:min(start+expandChunk, len(nodes))]
 		if err := s.expand(r, q, chunk); err != nil {
 			return err
 		}
 		for _, n := range chunk {
+			e := adapters.Emitted(n, memo)
+			if emitted+e > s.cfg.MaxExpandEntities {
+				if written == 0 {
+					return s.errTooLarge("the first entity of the page with its expansions")
+				}
+				more = true // this row starts the next page
+				break
+			}
 			etag := edm.ETag(s.cfg.TokenKey, q.Set, cols, n.Values)
 			if f.metadata == jsonfmt.Full {
 				jw.EntityID(s.entityURL(r, q.Set, adapters.KeyOf(q.Set, adapters.Row{Columns: cols, Values: n.Values})))
 			}
 			size := jw.EncodeEntityNested(proj.cols, proj.values(n.Values), etag, s.nested(r, f, q.Set, n))
-			if written > 0 && jw.Written()+int64(size)+reserve > s.cfg.MaxPageBytes {
+			if jw.Written()+int64(size)+reserve > s.cfg.MaxPageBytes {
+				if written == 0 {
+					return s.errTooLarge("the first entity of the page with its expansions")
+				}
 				more = true // this row starts the next page
 				break
 			}
+			emitted += e
 			jw.WriteEncoded()
 			written++
 			page.Keep(n.Values)

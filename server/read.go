@@ -249,9 +249,15 @@ func (s *Server) readEntity(r *http.Request, q *semantic.Query, f format) respon
 		if err := s.expand(r, q, []*adapters.Node{node}); err != nil {
 			return fail(err)
 		}
+		if adapters.Emitted(node, map[*adapters.Node]int64{}) > s.cfg.MaxExpandEntities {
+			return fail(s.errTooLarge("the entity with its expansions"))
+		}
 		vals, nested = node.Values, s.nested(r, f, q.Set, node)
 	}
 	body := jsonfmt.AppendSingleEntityNested(make([]byte, 0, 1024), f.jsonOptions(s, q.Set), id, ctx, pr.cols, pr.values(vals), etag, nested)
+	if len(nested) > 0 && int64(len(body)) > s.cfg.MaxPageBytes {
+		return fail(s.errTooLarge("the entity with its expansions"))
+	}
 	releaseEarly(r) // the entity is in memory: a slow client holds no database slot
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	return response{header: h, body: func(w http.ResponseWriter) { _, _ = w.Write(body) }}

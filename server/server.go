@@ -48,6 +48,10 @@ type Config struct {
 	MaxPageSize int
 	// MaxPageBytes caps the uncompressed body of one page (default 8 MB).
 	MaxPageBytes int64
+	// MaxExpandEntities caps the expanded entities one response writes,
+	// nested ones included (default 100,000): a page ends early before it,
+	// an entity past it alone is refused (400).
+	MaxExpandEntities int64
 	// MaxBodyBytes caps request bodies (default 8 MB); larger -> 413.
 	MaxBodyBytes int64
 	// MaxBatchRequests caps the requests of one $batch (default 100);
@@ -110,6 +114,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxPageBytes <= 0 || c.MaxPageBytes > 8<<20 {
 		c.MaxPageBytes = 8 << 20
+	}
+	if c.MaxExpandEntities <= 0 {
+		c.MaxExpandEntities = 100_000
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 8 << 20

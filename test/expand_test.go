@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -248,4 +249,71 @@ func TestExpandSecurityMariaDB(t *testing.T) {
 	t.Parallel()
 	g, _ := startMySQL(t, expandPolicy)
 	expandSecurity(t, g)
+}
+
+// TestExpandFanOutBounded: a related row shared by many parents is read once
+// but written under each; the response stays bounded
+// (limits.max_expand_entities, here 5,000). On the demo every product has
+// about 150 order lines, so expanding product → lines → product → lines
+// writes about 150 × 151 entities: one such product is refused with a clear
+// 400 (single entity or first of a page), and a page of products whose
+// expansions are large but bounded (150 × 12) ends early with a nextLink
+// that walks on.
+func TestExpandFanOutBounded(t *testing.T) {
+	t.Parallel()
+	c := app.Default()
+	c.Listen = "127.0.0.1:0"
+	c.DemoPath = t.TempDir() + "/demo.sqlite"
+	c.TokenKey = testKey
+	c.Guard.RatePerSecond = -1
+	c.LogLevel = "warn"
+	c.Limits.MaxExpandEntities = 5_000 // the demo's products have ~150 lines each
+	g := start(t, c)
+	const tooLarge = `"code":"LimitExceeded"`
+	for _, p := range []string{
+		"/odata/products?$top=1&$select=product_id&$expand=order_lines($select=line_no;$expand=product($select=sku;$expand=order_lines($select=line_no)))",
+		"/odata/products(1)?$select=product_id&$expand=order_lines($select=line_no;$expand=product($select=sku;$expand=order_lines($select=line_no)))",
+	} {
+		r := g.do("GET", p, nil)
+		if r.Status != 400 || !strings.Contains(string(r.Body), tooLarge) {
+			t.Errorf("GET %s: %d %.300s", p, r.Status, r.Body)
+		}
+	}
+	// About 150 lines × (1 product + 10 lines) per product: a few products
+	// per page, and the walk goes on.
+	next := "/odata/products?$select=product_id&$orderby=product_id&$top=5" +
+		"&$expand=order_lines($select=line_no;$expand=product($select=sku;$expand=order_lines($top=10;$select=line_no)))"
+	var ids []float64
+	pages := 0
+	for next != "" && pages < 10 {
+		var r *response
+		if strings.HasPrefix(next, "http") {
+			r = g.doURL("GET", next, nil)
+		} else {
+			r = g.do("GET", next, nil)
+		}
+		if r.Status != 200 {
+			t.Fatalf("GET %s: %d %.300s", next, r.Status, r.Body)
+		}
+		var body struct {
+			Value []struct {
+				ProductID float64 `json:"product_id"`
+			} `json:"value"`
+			Next string `json:"@odata.nextLink"`
+		}
+		if err := json.Unmarshal(r.Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		if len(body.Value) == 0 || len(body.Value) > 4 {
+			t.Errorf("page %d has %d products, want 1..4 (bounded by the expanded entities)", pages, len(body.Value))
+		}
+		for _, v := range body.Value {
+			ids = append(ids, v.ProductID)
+		}
+		next = body.Next
+		pages++
+	}
+	if fmt.Sprint(ids) != "[1 2 3 4 5]" || pages < 2 {
+		t.Errorf("walked %v in %d pages, want products 1..5 over several pages", ids, pages)
+	}
 }

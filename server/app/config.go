@@ -107,6 +107,9 @@ type Config struct {
 		MaxExpandItems int `yaml:"max_expand_items"`
 		// MaxLambdaDepth bounds lambda operators nested in one another.
 		MaxLambdaDepth int `yaml:"max_lambda_depth"`
+		// MaxExpandEntities bounds the expanded entities one response
+		// writes, nested ones included (default 100,000).
+		MaxExpandEntities int64 `yaml:"max_expand_entities"`
 	} `yaml:"limits"`
 
 	Guard guard.Config `yaml:"guard"`
