@@ -292,7 +292,7 @@ func Start(ctx context.Context, c Config, log zerolog.Logger) (*Gateway, error) 
 	g.Server = server.New(server.Config{
 		Root: c.Root, PublicURL: c.PublicURL, MaxPageSize: c.PageSize, MaxPageBytes: c.PageBytes,
 		MaxExpandEntities: c.Limits.MaxExpandEntities,
-		MaxBodyBytes: gc.MaxBodyBytes, MaxBatchRequests: gc.MaxBatchRequests, MaxURLBytes: gc.MaxURLBytes, WriteStall: gc.WriteStallTimeout,
+		MaxBodyBytes:      gc.MaxBodyBytes, MaxBatchRequests: gc.MaxBatchRequests, MaxURLBytes: gc.MaxURLBytes, WriteStall: gc.WriteStallTimeout,
 		LongQueryAfter: max(gc.LongQueryAfter, 0),
 		Limits: semantic.Limits{MaxExprLength: c.Limits.MaxExprLength, MaxNodes: c.Limits.MaxNodes,
 			MaxDepth: c.Limits.MaxDepth, MaxInList: c.Limits.MaxInList, MaxOrderBy: c.Limits.MaxOrderBy,
