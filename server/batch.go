@@ -74,6 +74,18 @@ func (s *Server) writer(r *http.Request) adapters.Writer {
 
 // inChangeSet reports a request of a change set: its database slot is the
 // change set's.
+// fromCreated marks a request of a change set whose URL starts at an
+// entity an earlier request of the batch created ("$1/orders").
+type fromCreated struct{}
+
+// startsAtCreated reports whether r's path starts at an entity created
+// earlier in its change set, which the change set's own transaction holds
+// and other reads cannot see yet.
+func startsAtCreated(r *http.Request) bool {
+	b, _ := r.Context().Value(fromCreated{}).(bool)
+	return b && inChangeSet(r)
+}
+
 func inChangeSet(r *http.Request) bool {
 	_, ok := r.Context().Value(batchTx{}).(adapters.Writer)
 	return ok
@@ -272,7 +284,11 @@ func (s *Server) runBatchRequest(parent *http.Request, q *odata.BatchRequest, re
 	if err != nil {
 		return s.batchFailure(pr, q, err)
 	}
-	sub, err := http.NewRequestWithContext(pr.Context(), q.Method, target.String(), bytes.NewReader(q.Body))
+	ctx := pr.Context()
+	if strings.HasPrefix(q.URL, "$") && !strings.HasPrefix(q.URL, "$metadata") {
+		ctx = context.WithValue(ctx, fromCreated{}, true)
+	}
+	sub, err := http.NewRequestWithContext(ctx, q.Method, target.String(), bytes.NewReader(q.Body))
 	if err != nil {
 		return s.batchFailure(pr, q, newHTTPError(http.StatusBadRequest, codeInvalidSyntax, "malformed request in $batch: %s %s", q.Method, q.URL))
 	}

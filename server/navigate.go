@@ -127,7 +127,10 @@ func (s *Server) parentValues(r *http.Request, q *semantic.Query) (*metadata.Nav
 			return nil, nil, err
 		}
 		if !found {
-			if len(q.Path) == 1 && inChangeSet(r) {
+			// Only a parent created earlier in the change set ("$1/orders")
+			// may be unseen here: a literal key must name an entity the
+			// caller can see.
+			if len(q.Path) == 1 && startsAtCreated(r) {
 				if vals := keyJoin(h); vals != nil {
 					return last.Nav, vals, nil
 				}
