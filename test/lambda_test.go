@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/odatagw/odatagw/internal/mytest"
 	"github.com/odatagw/odatagw/server/app"
 	"github.com/odatagw/odatagw/server/auth"
 )
@@ -176,6 +177,24 @@ func TestLambdaMariaDB(t *testing.T) {
 		`{"OrderID":10250,"CustomerID":"ANATR"},{"OrderID":10248,"CustomerID":"ALFKI"}`,
 		`{"OrderID":10249,"CustomerID":"ALFKI"}`,
 	})
+
+	// MariaDB's case-insensitive collation accepts a foreign key 'alfki'
+	// for the customer 'ALFKI'; the gateway's relation is exact everywhere
+	// (lambdas and paths here, navigation paths and $expand alike): order
+	// 20001 has no customer.
+	g2, dsn := startMySQL(t)
+	mytest.MustExec(t, dsn, `INSERT INTO "Orders" ("OrderID","CustomerID","OrderDate","Total","Status") VALUES (20001,'alfki','2024-03-01',5,'Open')`)
+	runLambdaCases(t, g2, []lambdaCase{
+		{"/odata/Customers?$filter=Orders/any(o: o/OrderID eq 20001)&$select=CustomerID", ids + `]}`},
+		{"/odata/Orders?$filter=OrderID eq 20001 and Customer/CustomerID eq 'ALFKI'&$select=OrderID", ctx("Orders(OrderID)") + `]}`},
+	})
+	if r := g2.do("GET", "/odata/Orders(20001)/Customer", nil); r.Status != 204 {
+		t.Errorf("Orders(20001)/Customer: %d %s", r.Status, r.Body)
+	}
+	r := g2.do("GET", "/odata/Orders?$filter=OrderID eq 20001&$select=OrderID&$expand=Customer($select=CustomerID)", nil)
+	if !strings.Contains(string(r.Body), `"Customer":null`) {
+		t.Errorf("$expand=Customer of order 20001: %d %s", r.Status, r.Body)
+	}
 }
 
 // TestLambdaAuthorization: a lambda never sees rows the caller's row filter

@@ -81,7 +81,17 @@ func (c *compiler) navFrom(nav *metadata.Navigation, from, alias string, restric
 	}
 	var conds []string
 	for i, l := range nav.Local {
-		conds = append(conds, alias+"."+QuoteIdent(nav.Remote[i].Column)+" = "+from+QuoteIdent(l.Column))
+		// The columns' own equality (index-friendly), and, where the
+		// dialect compares differently (MySQL's case-insensitive
+		// collations), its exact comparison too: the same relation as
+		// navigation paths and $expand, which compare key values exactly.
+		r := nav.Remote[i]
+		rawR, rawL := alias+"."+QuoteIdent(r.Column), from+QuoteIdent(l.Column)
+		cond := rawR + " = " + rawL
+		if exR, exL := c.d.Column(rawR, r, UseOrder), c.d.Column(rawL, l, UseOrder); exR != rawR || exL != rawL {
+			cond = "(" + cond + " AND " + exR + " = " + exL + ")"
+		}
+		conds = append(conds, cond)
 	}
 	if restrict != nil {
 		s, err := c.pred(restrict, false)
