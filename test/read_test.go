@@ -1,6 +1,8 @@
 package test
 
 import (
+	"encoding/json"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -269,5 +271,53 @@ func TestODataVersionHeaders(t *testing.T) {
 	}
 	for _, v := range []string{"3.0", "2.0"} {
 		assertODataError(t, g.do("GET", "/odata/Customers?$top=1", nil, "OData-MaxVersion", v), 400)
+	}
+}
+
+// TestDoubleDivisionByZero: Edm.Double divides by zero per IEEE 754 where
+// the database can represent the result (PostgreSQL: ±INF, NaN for 0/0;
+// MariaDB has no infinities: null, and INF literals are 501); integer and
+// decimal division by a zero literal is a 400.
+func TestDoubleDivisionByZero(t *testing.T) {
+	t.Parallel()
+	pg := startFixture(t)
+	my, _ := startMySQL(t)
+	ids := func(g *gateway, filter string) (int, string) {
+		r := g.do("GET", "/odata/all_types?$select=id&$orderby=id&$filter="+url.QueryEscape(filter), nil)
+		if r.Status != 200 {
+			return r.Status, string(r.Body)
+		}
+		var p struct{ Value []struct{ ID json.Number } }
+		if err := json.Unmarshal(r.Body, &p); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, v := range p.Value {
+			out = append(out, v.ID.String())
+		}
+		return 200, strings.Join(out, ",")
+	}
+	cases := []struct {
+		g      *gateway
+		filter string
+		status int
+		want   string // ids, or a piece of the error
+	}{
+		{pg, "c_double div 0 eq INF", 200, "1"},
+		{pg, "c_double div 0 eq -INF", 200, "2"},
+		{pg, "c_double div 0 eq null", 200, "3"},
+		{pg, "c_double divby 0.0 gt 1e308", 200, "1"},
+		{pg, "(c_double sub c_double) div 0 eq NaN", 200, "1,2"},
+		{pg, "c_bigint div 0 eq 1", 400, "Edm.Int64 division by zero is undefined"},
+		{pg, "c_numeric div 0.0 eq 1", 400, "Edm.Decimal division by zero is undefined"},
+		{my, "c_double div 0 eq null", 200, "1,2,3"},
+		{my, "c_double div 0 eq INF", 501, "MySQL has no NaN or infinite"},
+		{my, "c_bigint div 0 eq 1", 400, "division by zero is undefined"},
+	}
+	for _, tc := range cases {
+		status, got := ids(tc.g, tc.filter)
+		if status != tc.status || (status == 200 && got != tc.want) || (status != 200 && !strings.Contains(got, tc.want)) {
+			t.Errorf("%s: %d %s, want %d %s", tc.filter, status, got, tc.status, tc.want)
+		}
 	}
 }

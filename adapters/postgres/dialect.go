@@ -308,6 +308,13 @@ func (d *dialect) Arith(op semantic.ArithOp, t metadata.Type, l, r sqlgen.Operan
 	case semantic.Mul:
 		return "(" + ls + " * " + rs + ")", nil
 	case semantic.Div, semantic.DivBy:
+		if t == metadata.Double || t == metadata.Single {
+			// IEEE 754: x/0 is Infinity with x's sign, 0/0 NaN (PostgreSQL
+			// raises an error instead).
+			return "(CASE WHEN " + rs + " = 0 THEN (CASE WHEN " + ls + " > 0 THEN 'Infinity'::" + typ +
+				" WHEN " + ls + " < 0 THEN '-Infinity'::" + typ + " WHEN " + ls + " = 0 THEN 'NaN'::" + typ +
+				" END) ELSE " + ls + " / NULLIF(" + rs + ", 0) END)", nil
+		}
 		// integer / integer truncates toward zero in PostgreSQL.
 		return "(" + ls + " / NULLIF(" + rs + ", 0))", nil
 	case semantic.Mod:

@@ -32,6 +32,7 @@ import (
 // documented deviation).
 type evaluator struct {
 	asciiCase bool
+	floatDiv  floatDiv
 	now       time.Time
 }
 
@@ -181,6 +182,14 @@ func compare(a, b semantic.Const) int {
 	case float64:
 		y := b.V.(float64)
 		switch {
+		case math.IsNaN(x) || math.IsNaN(y): // PostgreSQL: NaN equals NaN and sorts above every number
+			switch {
+			case math.IsNaN(x) && math.IsNaN(y):
+				return 0
+			case math.IsNaN(x):
+				return 1
+			}
+			return -1
 		case x < y:
 			return -1
 		case x > y:
@@ -225,7 +234,7 @@ func (ev *evaluator) arith(e *semantic.Arith, l, r semantic.Const) semantic.Cons
 			return semantic.Const{T: e.T, V: x * y}
 		case semantic.Div, semantic.DivBy:
 			if y == 0 {
-				return null(e.T)
+				return ev.divByZero(e.T, x)
 			}
 			return semantic.Const{T: e.T, V: x / y}
 		}
@@ -272,6 +281,24 @@ func (ev *evaluator) arith(e *semantic.Arith, l, r semantic.Const) semantic.Cons
 		}
 	}
 	panic("arith " + e.Op.String() + " on " + string(e.T))
+}
+
+// divByZero is x divided by zero as the engine computes it: IEEE 754
+// where it can (the sign of x, compared the engine's way: PostgreSQL's NaN
+// is above every number), else null.
+func (ev *evaluator) divByZero(t metadata.Type, x float64) semantic.Const {
+	pos := math.IsNaN(x) || x > 0
+	switch {
+	case ev.floatDiv == divToNull:
+		return null(t)
+	case pos:
+		return semantic.Const{T: t, V: math.Inf(1)}
+	case x < 0:
+		return semantic.Const{T: t, V: math.Inf(-1)}
+	case ev.floatDiv == divNoNaN:
+		return null(t)
+	}
+	return semantic.Const{T: t, V: math.NaN()}
 }
 
 func toFloat(c semantic.Const) float64 {

@@ -171,7 +171,18 @@ type backend struct {
 	asciiCase bool
 	// noReturning: writes have no RETURNING (MySQL).
 	noReturning bool
+	// floatDiv is what a floating-point division by zero gives.
+	floatDiv floatDiv
 }
+
+// floatDiv says how an engine divides a float by zero.
+type floatDiv int
+
+const (
+	divIEEE   floatDiv = iota // ±Infinity, 0/0 NaN (PostgreSQL)
+	divNoNaN                  // ±Infinity, 0/0 null: no NaN (SQLite)
+	divToNull                 // null: no infinities (MySQL)
+)
 
 // openMySQL creates a MySQL/MariaDB database (default collation
 // utf8mb4_general_ci: case-insensitive, pad space) and opens it with the
@@ -187,7 +198,7 @@ func openMySQL(t testing.TB, ddl string) *backend {
 	t.Cleanup(func() { db.Close() })
 	db.SetMaxOpenConns(1)
 	d := mysql.Dialect(flavor, time.UTC)
-	return &backend{name: d.Name(), d: d, db: db, noReturning: true}
+	return &backend{name: d.Name(), d: d, db: db, noReturning: true, floatDiv: divToNull}
 }
 
 func openPostgres(t testing.TB, ddl string) *backend {
@@ -218,7 +229,7 @@ func openSQLite(t testing.TB, ddl string) *backend {
 	if _, err := db.Exec(ddl); err != nil {
 		t.Fatal(err)
 	}
-	return &backend{name: "sqlite", d: sqlite.Dialect(), db: db, asciiCase: true}
+	return &backend{name: "sqlite", d: sqlite.Dialect(), db: db, asciiCase: true, floatDiv: divNoNaN}
 }
 
 // load inserts the fixture through sqlgen.Insert (so writes are exercised

@@ -91,7 +91,9 @@ type Dialect interface {
 	// Bool is the literal for true or false.
 	Bool(v bool) string
 	// Arith renders l op r with result type t (operands may have narrower
-	// numeric types than t). Division and modulo by zero must yield NULL.
+	// numeric types than t). Division and modulo by zero must yield NULL,
+	// except a floating-point division, which yields ±Infinity (and NaN for
+	// 0/0) where the engine has them.
 	Arith(op semantic.ArithOp, t metadata.Type, l, r Operand) (string, error)
 	// Neg renders unary minus.
 	Neg(x Operand) (string, error)

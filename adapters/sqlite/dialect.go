@@ -208,6 +208,12 @@ func (dialect) Arith(op semantic.ArithOp, t metadata.Type, l, r sqlgen.Operand) 
 		if floating && l.Type == t {
 			ls = "CAST(" + ls + " AS REAL)" // a REAL column may hold an integral value
 		}
+		if floating {
+			// IEEE 754: x/0 is infinite with x's sign (9e999 overflows to
+			// Inf); SQLite has no NaN, so 0/0 is null.
+			return "(CASE WHEN " + rs + " = 0 THEN (CASE WHEN " + ls + " > 0 THEN 9e999 WHEN " + ls + " < 0 THEN -9e999 END)" +
+				" ELSE " + ls + " / NULLIF(" + rs + ", 0) END)", nil
+		}
 		return "(" + ls + " / NULLIF(" + rs + ", 0))", nil
 	case semantic.Mod:
 		if floating {

@@ -679,10 +679,14 @@ func (b *binder) arith(n *odata.Binary, op ArithOp, x, y operand) (Expr, error) 
 		if err != nil {
 			return nil, b.badf(n.Span, "%v", err)
 		}
-		if (op == Div || op == DivBy || op == Mod) && isZero(r) {
-			return nil, b.badf(n.Span, "division by zero")
+		t := arithType(op, l.Type(), r.Type())
+		// Division by zero is an error for integers and decimals; for
+		// Edm.Double and Edm.Single it follows IEEE 754 (INF, -INF, NaN),
+		// as far as the database can represent them (see the dialects).
+		if (op == Div || op == DivBy || op == Mod) && isZero(r) && !(op != Mod && (t == metadata.Double || t == metadata.Single)) {
+			return nil, b.badf(n.Span, "division by zero: %s division by zero is undefined (only Edm.Double and Edm.Single divide by zero, to INF or NaN)", t.FullName())
 		}
-		return &Arith{Op: op, L: l, R: r, T: arithType(op, l.Type(), r.Type())}, nil
+		return &Arith{Op: op, L: l, R: r, T: t}, nil
 	}
 	// Date/time arithmetic: DateTimeOffset add/sub Duration, and
 	// DateTimeOffset sub DateTimeOffset. A date literal on either side of a
