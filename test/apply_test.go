@@ -461,12 +461,7 @@ func TestApplyRowFilter(t *testing.T) {
 // (the composition root booted without a database URL).
 func TestApplySQLite(t *testing.T) {
 	t.Parallel()
-	c := app.Default()
-	c.Listen = "127.0.0.1:0"
-	c.DemoPath = t.TempDir() + "/demo.sqlite"
-	c.TokenKey = testKey
-	c.Guard.RatePerSecond = -1
-	c.LogLevel = "warn"
+	c := demoConfig(t)
 	g := start(t, c)
 	db, err := sql.Open("sqlite", c.DemoPath)
 	if err != nil {

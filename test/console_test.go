@@ -34,14 +34,6 @@ func noRedirect(t *testing.T, g *gateway, method, path string, headers ...string
 	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
-// demoConfig is the demo (embedded SQLite, no auth) on a loopback port.
-func demoConfig(t *testing.T) app.Config {
-	c := baseConfig("")
-	c.DemoPath = t.TempDir() + "/demo.sqlite"
-	c.LogLevel = "info"
-	return c
-}
-
 // consoleKeys configures API keys: one with the admin role, one without.
 func consoleKeys(c *app.Config) {
 	c.Auth.APIKeys = []auth.APIKey{

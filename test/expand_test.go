@@ -261,12 +261,7 @@ func TestExpandSecurityMariaDB(t *testing.T) {
 // that walks on.
 func TestExpandFanOutBounded(t *testing.T) {
 	t.Parallel()
-	c := app.Default()
-	c.Listen = "127.0.0.1:0"
-	c.DemoPath = t.TempDir() + "/demo.sqlite"
-	c.TokenKey = testKey
-	c.Guard.RatePerSecond = -1
-	c.LogLevel = "warn"
+	c := demoConfig(t)
 	c.Limits.MaxExpandEntities = 5_000 // the demo's products have ~150 lines each
 	g := start(t, c)
 	const tooLarge = `"code":"LimitExceeded"`

@@ -132,6 +132,14 @@ func start(t testing.TB, c app.Config) *gateway {
 }
 
 // fixtureConfig is baseConfig plus the fixture's view key.
+// demoConfig is the configuration of a gateway on a fresh copy of the
+// embedded demo database (no database URL: the composition root creates it).
+func demoConfig(t testing.TB) app.Config {
+	c := baseConfig("")
+	c.DemoPath = t.TempDir() + "/demo.sqlite"
+	return c
+}
+
 func fixtureConfig(dsn string) app.Config {
 	c := baseConfig(dsn)
 	c.Sets = map[string]app.SetConfig{

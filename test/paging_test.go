@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/odatagw/odatagw/internal/pgtest"
-	"github.com/odatagw/odatagw/server/app"
 )
 
 // pagingDSN is a database with 5,000 rows whose sort columns have NULLs,
@@ -370,12 +369,7 @@ func TestPagingStableUnderInserts(t *testing.T) {
 
 func TestPagingOnSQLite(t *testing.T) {
 	t.Parallel()
-	c := app.Default()
-	c.Listen = "127.0.0.1:0"
-	c.DemoPath = t.TempDir() + "/demo.sqlite"
-	c.TokenKey = testKey
-	c.Guard.RatePerSecond = -1
-	c.LogLevel = "warn"
+	c := demoConfig(t)
 	g := start(t, c)
 	var ids []string
 	next := "/odata/orders?$select=order_id,status&$filter=status%20eq%20'Open'&$orderby=total%20desc&$count=true"

@@ -411,12 +411,7 @@ func TestAuditLog(t *testing.T) {
 // embedded demo database.
 func TestWritesOnSQLite(t *testing.T) {
 	t.Parallel()
-	c := app.Default()
-	c.Listen = "127.0.0.1:0"
-	c.DemoPath = t.TempDir() + "/demo.sqlite"
-	c.TokenKey = testKey
-	c.Guard.RatePerSecond = -1
-	c.LogLevel = "warn"
+	c := demoConfig(t)
 	c.Sets = map[string]app.SetConfig{"customers": {ETagHash: true}}
 	g := start(t, c)
 
