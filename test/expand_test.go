@@ -312,3 +312,21 @@ func TestExpandFanOutBounded(t *testing.T) {
 		t.Errorf("walked %v in %d pages, want products 1..5 over several pages", ids, pages)
 	}
 }
+
+// TestNavigationOff: navigation: false leaves navigation properties out of
+// $metadata, and everything that follows them is an unknown name.
+func TestNavigationOff(t *testing.T) {
+	t.Parallel()
+	g := startFixture(t, func(c *app.Config) { c.Navigation = false })
+	md := string(g.do("GET", "/odata/$metadata", nil).Body)
+	for _, s := range []string{"NavigationProperty", "ExpandRestrictions"} {
+		if strings.Contains(md, s) {
+			t.Errorf("$metadata has %s", s)
+		}
+	}
+	for _, p := range []string{"/odata/Customers?$expand=Orders", "/odata/Orders?$filter=Customer/City eq 'Berlin'", "/odata/Orders(10248)/Customer"} {
+		if r := g.do("GET", p, nil); r.Status != 400 && r.Status != 404 {
+			t.Errorf("GET %s: %d %s", p, r.Status, r.Body)
+		}
+	}
+}
