@@ -249,6 +249,10 @@ func NewModel(namespace string, zone *time.Location, sets ...*EntitySet) *Model 
 	return m
 }
 
+// MaxFilterLevels is how many navigation segments one path in $filter or
+// $orderby may follow (Capabilities.FilterRestrictions/MaxLevels).
+const MaxFilterLevels = 8
+
 // ExpandLevels is the $expand depth advertised in $metadata.
 func (m *Model) ExpandLevels() int {
 	if m.MaxExpandDepth > 0 {

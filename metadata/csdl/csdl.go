@@ -186,7 +186,17 @@ func setAnnotations(s *metadata.EntitySet) []setAnnotation {
 			xml:  `<Record><PropertyValue Property="Supported" Bool="true"/></Record>`,
 			json: `{"Supported":true}`})
 	}
-	out = append(out, applySupported)
+	// $filter works on every set and property; through navigation (paths
+	// and lambdas) it follows at most 8 to-one segments in one path.
+	filter := setAnnotation{term: "FilterRestrictions",
+		xml:  `<Record><PropertyValue Property="Filterable" Bool="true"/><PropertyValue Property="RequiresFilter" Bool="false"/></Record>`,
+		json: `{"Filterable":true,"RequiresFilter":false}`}
+	if len(s.Navigations) > 0 {
+		filter.xml = `<Record><PropertyValue Property="Filterable" Bool="true"/><PropertyValue Property="RequiresFilter" Bool="false"/>` +
+			`<PropertyValue Property="MaxLevels" Int="` + strconv.Itoa(metadata.MaxFilterLevels) + `"/></Record>`
+		filter.json = `{"Filterable":true,"RequiresFilter":false,"MaxLevels":` + strconv.Itoa(metadata.MaxFilterLevels) + `}`
+	}
+	out = append(out, filter, applySupported)
 	return out
 }
 

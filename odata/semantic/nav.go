@@ -82,7 +82,7 @@ func (*ToOne) boundExpr()  {}
 
 // maxPathHops bounds the to-one navigation segments of one path
 // (order/Customer/City has two): each one is a nested subquery.
-const maxPathHops = 8
+const maxPathHops = metadata.MaxFilterLevels
 
 // scope is one entity an expression can read: the request's own (index 0,
 // named $it) or one reached through navigation (a lambda's, named after its
