@@ -234,8 +234,10 @@ var relCases = []struct {
 // TestBackendsNavigation runs lambdas, paths and orderings by paths on
 // PostgreSQL, SQLite and MySQL/MariaDB with the relationship fixture: every
 // backend must return the same rows in the same order, equal to the
-// expected keys, also when walked page by page (offset positions, as the
-// server does for orders by expressions).
+// expected keys, also when walked page by page: by offset positions (as
+// the server does for orders by other expressions) and, for orders of
+// plain properties and to-one paths, by keyset positions built from the
+// last row's columns (pages of 1, 2 and 3 rows).
 func TestBackendsNavigation(t *testing.T) {
 	r := newRelModel("", "employees")
 	backends := []*backend{
