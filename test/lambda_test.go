@@ -1,12 +1,16 @@
 package test
 
 import (
+	"encoding/json"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/odatagw/odatagw/internal/mytest"
+	"github.com/odatagw/odatagw/internal/pgtest"
 	"github.com/odatagw/odatagw/server/app"
 	"github.com/odatagw/odatagw/server/auth"
 )
@@ -42,7 +46,8 @@ func ctx(set string) string { return `{"@odata.context":"BASE/odata/$metadata#` 
 
 func TestLambdaPostgres(t *testing.T) {
 	t.Parallel()
-	g := startFixture(t)
+	dsn := fixtureDSN(t)
+	g := start(t, fixtureConfig(dsn))
 	ids := ctx("Customers(CustomerID)")
 	runLambdaCases(t, g, []lambdaCase{
 		{"/odata/Customers?$filter=Orders/any(o: o/Total gt 200)&$select=CustomerID,Name",
@@ -83,10 +88,11 @@ func TestLambdaPostgres(t *testing.T) {
 	})
 	lambdaPaging(t, g)
 	lambdaErrors(t, g)
+	lambdaKeysetWalk(t, g, func(sql string) { pgtest.MustExec(t, dsn, sql) })
 }
 
 // lambdaPaging walks Orders ordered by a path, two rows a page: the pages
-// are exact (an order by a path pages by position) and end.
+// are exact (an order by a path pages by keyset) and end.
 func lambdaPaging(t *testing.T, g *gateway) {
 	t.Helper()
 	next := "/odata/Orders?$orderby=Customer/Name desc,OrderID&$select=OrderID,CustomerID"
@@ -96,6 +102,60 @@ func lambdaPaging(t *testing.T, g *gateway) {
 		`{"OrderID":10249,"CustomerID":"ALFKI"},{"OrderID":10253,"CustomerID":"ALFKI"}`,
 	}
 	walkPages(t, g, next, want)
+}
+
+// lambdaKeysetWalk: a walk ordered by a path pages by keyset, so rows
+// inserted before its position between two pages neither repeat a row nor
+// skip one (an offset would return the last row of the first page again).
+func lambdaKeysetWalk(t *testing.T, g *gateway, exec func(sql string)) {
+	t.Helper()
+	const path = "/odata/Orders?$orderby=Customer/Name desc,OrderID&$select=OrderID,CustomerID"
+	whole := g.do("GET", path, nil)
+	rows := whole.json(t)["value"].([]any)
+	if whole.Status != 200 || len(rows) < 3 {
+		t.Fatalf("whole: %d %s", whole.Status, whole.Body)
+	}
+	var want []string
+	for _, r := range rows {
+		want = append(want, string(r.(map[string]any)["OrderID"].(json.Number)))
+	}
+	first := rows[0].(map[string]any)["CustomerID"].(string)
+	got, next := walkOrderIDs(t, g, path, 2, 1)
+	// A new order of the first row's customer sorts right after it: before
+	// the walk's position.
+	exec(`INSERT INTO "Orders" ("OrderID","CustomerID","OrderDate","Total","Status") VALUES (30000,'` +
+		strings.ReplaceAll(first, "'", "''") + `','2024-03-01',5,'Open')`)
+	rest, _ := walkOrderIDs(t, g, next, 2, 100)
+	if got = append(got, rest...); !slices.Equal(got, want) {
+		t.Errorf("walk with an insert before its position: %v, want %v", got, want)
+	}
+}
+
+// walkOrderIDs follows at most pages pages of size rows from path and
+// returns the OrderIDs read and the next link ("" at the end).
+func walkOrderIDs(t *testing.T, g *gateway, path string, size, pages int, headers ...string) ([]string, string) {
+	t.Helper()
+	var ids []string
+	for range pages {
+		r := g.do("GET", path, nil, append([]string{"Prefer", "odata.maxpagesize=" + strconv.Itoa(size)}, headers...)...)
+		if r.Status != 200 {
+			t.Fatalf("%s: %d %s", path, r.Status, r.Body)
+		}
+		m := r.json(t)
+		for _, row := range m["value"].([]any) {
+			ids = append(ids, string(row.(map[string]any)["OrderID"].(json.Number)))
+		}
+		link, _ := m["@odata.nextLink"].(string)
+		if link == "" {
+			return ids, ""
+		}
+		u, err := url.Parse(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path = u.RequestURI()
+	}
+	return ids, path
 }
 
 func walkPages(t *testing.T, g *gateway, next string, want []string) {
@@ -149,7 +209,7 @@ func lambdaErrors(t *testing.T, g *gateway) {
 
 func TestLambdaMariaDB(t *testing.T) {
 	t.Parallel()
-	g, _ := startMySQL(t)
+	g, dsn := startMySQL(t)
 	ids := ctx("Customers(CustomerID)")
 	runLambdaCases(t, g, []lambdaCase{
 		{"/odata/Customers?$filter=Orders/any(o: o/Total gt 200)&$select=CustomerID,Name",
@@ -177,6 +237,7 @@ func TestLambdaMariaDB(t *testing.T) {
 		`{"OrderID":10250,"CustomerID":"ANATR"},{"OrderID":10248,"CustomerID":"ALFKI"}`,
 		`{"OrderID":10249,"CustomerID":"ALFKI"}`,
 	})
+	lambdaKeysetWalk(t, g, func(sql string) { mytest.MustExec(t, dsn, sql) })
 
 	// MariaDB's case-insensitive collation accepts a foreign key 'alfki'
 	// for the customer 'ALFKI'; the gateway's relation is exact everywhere
@@ -237,6 +298,10 @@ func TestLambdaAuthorization(t *testing.T) {
 		{"/odata/Orders?$filter=Customer/Name eq null&$select=OrderID", ctx("Orders(OrderID)") + `{"OrderID":10250}]}`},
 		{"/odata/Orders?$orderby=Customer/Name,OrderID&$select=OrderID", ctx("Orders(OrderID)") + `{"OrderID":10250},{"OrderID":10248},{"OrderID":10253}]}`},
 	}, reader...)
+	// Walked a row a page, from the null path on (keyset positions).
+	if ids, _ := walkOrderIDs(t, g, "/odata/Orders?$orderby=Customer/Name,OrderID&$select=OrderID", 1, 10, reader...); !slices.Equal(ids, []string{"10250", "10248", "10253"}) {
+		t.Errorf("walk through a hidden customer: %v", ids)
+	}
 	runLambdaCases(t, g, []lambdaCase{
 		{"/odata/Customers?$filter=Orders/any(o: o/Total gt 100)&$select=CustomerID", ids + `{"CustomerID":"ALFKI"}]}`},
 		{"/odata/Customers?$filter=Orders/any(o: o/Total lt $it/CreditLimit)&$select=CustomerID", ids + `{"CustomerID":"ALFKI"}]}`},

@@ -157,3 +157,37 @@ func (c *compiler) related(e *semantic.ToOne) (Operand, error) {
 	sql := "(SELECT " + x.SQL + head + " WHERE " + strings.Join(conds, " AND ") + ")"
 	return Operand{SQL: sql, Type: x.Type, Nullable: true}, nil
 }
+
+// pathColumn renders a path through to-one navigation ending in a property
+// (an order item with an Order.Carry descriptor) as a scalar subquery
+// reading the property's column raw (raw: the page's extra column, scanned
+// like the column itself) or in its UseOrder form (ORDER BY and the keyset
+// predicate, compared with ColumnParam values of the Carry descriptor, as
+// a plain property is).
+func (c *compiler) pathColumn(e *semantic.ToOne, raw bool) (string, error) {
+	from, alias, leave, err := c.enter(e.Up)
+	if err != nil {
+		return "", err
+	}
+	defer leave()
+	head, conds, err := c.navFrom(e.Nav, from, alias, e.Restrict)
+	if err != nil {
+		return "", err
+	}
+	var x string
+	switch n := e.X.(type) {
+	case *semantic.Prop:
+		if raw {
+			x = c.qual + QuoteIdent(n.P.Column)
+		} else {
+			x = c.col(n.P, UseOrder)
+		}
+	case *semantic.ToOne:
+		if x, err = c.pathColumn(n, raw); err != nil {
+			return "", err
+		}
+	default:
+		return "", internalf("sqlgen: path ending in %T is not a column", e.X)
+	}
+	return "(SELECT " + x + head + " WHERE " + strings.Join(conds, " AND ") + ")", nil
+}

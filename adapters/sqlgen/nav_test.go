@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,7 @@ func relQuery(t testing.TB, r *relModel, set, filter, orderby string, access sem
 type navCase struct {
 	name, set, filter, orderby string
 	access                     relAccess
+	after                      *semantic.Keyset // the page's position (golden cases)
 }
 
 var navGoldenCases = []navCase{
@@ -75,7 +77,14 @@ var navGoldenCases = []navCase{
 	{name: "path_filter", set: "Orders", filter: "Customer/Country eq 'Germany'"},
 	{name: "path_null", set: "Orders", filter: "Customer/Country eq null", access: relAccess{"Customers": "Active"}},
 	{name: "path_multi_hop", set: "Notes", filter: "Line/Order/Customer/Name ne 'Ana'"},
-	{name: "path_orderby_offset", set: "Orders", orderby: "Customer/Name desc,OrderID"},
+	// An offset token issued before paths were carried still finds its page.
+	{name: "path_orderby_offset", set: "Orders", orderby: "Customer/Name desc,OrderID", after: &semantic.Keyset{Offset: 4}},
+	{name: "path_orderby_keyset", set: "Orders", orderby: "Customer/Name desc,OrderID", access: relAccess{"Customers": "Active"},
+		after: &semantic.Keyset{Values: []semantic.Const{c(metadata.String, "Same Name"), c(metadata.Int64, int64(9))}}},
+	{name: "path_orderby_keyset_null", set: "Orders", orderby: "Customer/Country desc,Customer/Name,OrderID desc",
+		after: &semantic.Keyset{Values: []semantic.Const{c(metadata.String, nil), c(metadata.String, "Berglunds"), c(metadata.Int64, int64(5))}}},
+	{name: "path_orderby_keyset_self", set: "Employees", orderby: "Manager/Manager/Name,ID desc",
+		after: &semantic.Keyset{Values: []semantic.Const{c(metadata.String, "Ann"), c(metadata.Int64, int64(5))}}},
 	{name: "self_reference", set: "Employees", filter: "Reports/any(r: r/Name eq $it/Name) or Manager/Name eq 'Boss'"},
 	{name: "path_in_lambda_from_outer", set: "Customers", filter: "Orders/any(o: o/Lines/any(l: l/Order/Customer/Country eq $it/Country))"},
 }
@@ -90,9 +99,7 @@ func TestGoldenNavigation(t *testing.T) {
 	for _, tc := range navGoldenCases {
 		t.Run(tc.name, func(t *testing.T) {
 			q := relQuery(t, r, tc.set, tc.filter, tc.orderby, tc.access)
-			if tc.name == "path_orderby_offset" {
-				q.After = &semantic.Keyset{Offset: 4}
-			}
+			q.After = tc.after
 			assertGolden(t, "nav_"+tc.name, dialects, func(d sqlgen.Dialect) (sqlgen.Statement, []*metadata.Property, error) {
 				return sqlgen.Select(d, q, 3)
 			})
@@ -214,13 +221,23 @@ var relCases = []struct {
 	{navCase{set: "Lines", orderby: "Order/Customer/Country,Qty desc"}, []string{"5/1", "1/2", "8/1", "2/1", "8/2", "1/1", "3/1"}},
 	{navCase{set: "Customers", filter: "Orders/any()", orderby: "Orders/any(o: o/Rush) desc,Name"}, []string{"ALFKI", "BERGS", "DUPE2", "ANATR", "DUPE1"}},
 	{navCase{set: "Employees", orderby: "Manager/Name desc,Name"}, []string{"5", "2", "3", "4", "1", "6"}},
+	// Keyset walks over paths (see TestBackendsNavigation): duplicates,
+	// NULL paths (no customer, a dangling one, one the row filter hides),
+	// mixed directions, two hops, a self-reference.
+	{navCase{set: "Orders", orderby: "Customer/Name desc,OrderID"}, []string{"8", "9", "10", "4", "5", "3", "1", "2", "6", "7"}},
+	{navCase{set: "Orders", orderby: "Customer/Name desc,OrderID", access: relAccess{"Customers": "Active"}}, []string{"9", "10", "3", "1", "2", "4", "5", "6", "7", "8"}},
+	{navCase{set: "Orders", orderby: "Customer/Country desc,Customer/Name,OrderID desc"}, []string{"3", "2", "1", "8", "10", "9", "7", "6", "5", "4"}},
+	{navCase{set: "Orders", filter: "Total gt 50", orderby: "Customer/Limit,Customer/Name desc"}, []string{"5", "8", "9", "3", "1", "2"}},
+	{navCase{set: "Employees", orderby: "Manager/Manager/Name,ID desc"}, []string{"6", "3", "2", "1", "5", "4"}},
 }
 
 // TestBackendsNavigation runs lambdas, paths and orderings by paths on
 // PostgreSQL, SQLite and MySQL/MariaDB with the relationship fixture: every
 // backend must return the same rows in the same order, equal to the
-// expected keys, also when walked page by page (offset positions, as the
-// server does for orders by expressions).
+// expected keys, also when walked page by page: by offset positions (as
+// the server does for orders by other expressions) and, for orders of
+// plain properties and to-one paths, by keyset positions built from the
+// last row's columns (pages of 1, 2 and 3 rows).
 func TestBackendsNavigation(t *testing.T) {
 	r := newRelModel("", "employees")
 	backends := []*backend{
@@ -274,6 +291,16 @@ func TestBackendsNavigation(t *testing.T) {
 			if !slices.Equal(paged, got) {
 				t.Errorf("%s on %s paged by 3: %v, whole %v", label, b.name, paged, got)
 			}
+			// Page by page with keyset positions, as the server does for
+			// plain properties and to-one paths: the last row's values of
+			// the order's columns, the paths' read from their Carry columns.
+			if _, keyset := semantic.TotalOrder(q); keyset {
+				for size := int64(1); size <= 3; size++ {
+					if walked := b.keysetWalk(t, q, size); !slices.Equal(walked, got) {
+						t.Errorf("%s on %s keyset pages of %d: %v, whole %v", label, b.name, size, walked, got)
+					}
+				}
+			}
 			// Count agrees.
 			cst, err := sqlgen.Count(b.d, q)
 			if err != nil {
@@ -288,4 +315,101 @@ func TestBackendsNavigation(t *testing.T) {
 			}
 		}
 	}
+}
+
+// keysetWalk reads q in pages of size, each after the keyset of the last
+// row of the one before, and returns the keys of the rows in order.
+func (b *backend) keysetWalk(t *testing.T, q *semantic.Query, size int64) []string {
+	t.Helper()
+	total := sqlgen.TotalOrder(q)
+	pq := *q
+	pq.After = nil
+	var out []string
+	for page := 0; page < 30; page++ {
+		st, cols, err := sqlgen.Select(b.d, &pq, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := b.db.Query(st.SQL, st.Args...)
+		if err != nil {
+			t.Fatalf("page %d on %s: %v\n%s", page, b.name, err, st.SQL)
+		}
+		var last []any
+		n := int64(0)
+		for rows.Next() {
+			last = make([]any, len(cols))
+			dest := make([]any, len(cols))
+			for i := range dest {
+				dest[i] = &last[i]
+			}
+			if err := rows.Scan(dest...); err != nil {
+				t.Fatal(err)
+			}
+			var key []string
+			for _, v := range last[:len(q.Set.Key)] {
+				if bs, ok := v.([]byte); ok {
+					v = string(bs)
+				}
+				key = append(key, strings.TrimRight(fmt.Sprint(v), " "))
+			}
+			out = append(out, strings.Join(key, "/"))
+			n++
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		if n < size {
+			return out
+		}
+		k := &semantic.Keyset{}
+		for _, o := range total {
+			col := o.Carry
+			if p, ok := o.Expr.(*semantic.Prop); ok {
+				col = p.P
+			}
+			j := slices.Index(cols, col)
+			if j < 0 {
+				t.Fatalf("%s: order item %v has no column in %v", b.name, o.Expr, cols)
+			}
+			k.Values = append(k.Values, driverConst(t, col, last[j]))
+		}
+		pq.After = k
+	}
+	t.Fatalf("%s: keyset walk does not end", b.name)
+	return nil
+}
+
+// driverConst is a database/sql value read from p's column as a constant.
+func driverConst(t *testing.T, p *metadata.Property, v any) semantic.Const {
+	t.Helper()
+	if v == nil {
+		return semantic.Const{T: p.Type, Null: true}
+	}
+	if bs, ok := v.([]byte); ok {
+		v = string(bs)
+	}
+	switch p.Type {
+	case metadata.String, metadata.Decimal:
+		switch x := v.(type) {
+		case string:
+			return semantic.Const{T: p.Type, V: x}
+		case int64:
+			return semantic.Const{T: p.Type, V: strconv.FormatInt(x, 10)}
+		case float64:
+			return semantic.Const{T: p.Type, V: strconv.FormatFloat(x, 'f', -1, 64)}
+		}
+	case metadata.Int16, metadata.Int32, metadata.Int64:
+		switch x := v.(type) {
+		case int64:
+			return semantic.Const{T: p.Type, V: x}
+		case string:
+			n, err := strconv.ParseInt(x, 10, 64)
+			if err == nil {
+				return semantic.Const{T: p.Type, V: n}
+			}
+		}
+	}
+	t.Fatalf("cannot read %T %v as %s", v, v, p.Type)
+	return semantic.Const{}
 }

@@ -1,6 +1,7 @@
 package sqlgen
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/odatagw/odatagw/metadata"
@@ -37,10 +38,11 @@ func ordersBy(order []semantic.Order, p *metadata.Property) bool {
 // Select renders the page query of q.
 //
 // Columns are q.Select followed by the plain properties of TotalOrder(q)
-// that are not selected (the executor needs them to build the next
-// $skiptoken); the returned slice lists them in result order. Columns are
-// read raw: the row scanner trims char(n) values and interprets local
-// timestamps in the model zone.
+// that are not selected, then the values of its to-one paths that have an
+// Order.Carry descriptor (the executor needs them to build the next
+// $skiptoken); the returned slice lists them in result order, a path's
+// column as its Carry. Columns are read raw: the row scanner trims char(n)
+// values and interprets local timestamps in the model zone.
 //
 // WHERE is Filter AND Search AND Restrict AND the keyset predicate for
 // q.After AND key equality for q.Key. ORDER BY is TotalOrder(q) with NULLs
@@ -81,6 +83,25 @@ func Select(d Dialect, q *semantic.Query, limit int64) (Statement, []*metadata.P
 		}
 		b.WriteString(QuoteIdent(p.Column))
 	}
+	// The values of to-one paths in the order, read raw like the columns
+	// they reach (Order.Carry describes them), for the next page's keyset.
+	// Each gets an alias that names no column of the set: a subquery's
+	// column is otherwise named after the column it reads, and ORDER BY
+	// "name" would be ambiguous on a set that has its own "name".
+	n := 0
+	for _, o := range order {
+		if t, ok := o.Expr.(*semantic.ToOne); ok && o.Carry != nil {
+			s, err := c.pathColumn(t, true)
+			if err != nil {
+				return Statement{}, nil, err
+			}
+			b.WriteString(", ")
+			b.WriteString(s)
+			b.WriteString(" AS ")
+			b.WriteString(QuoteIdent(carryAlias(q.Set, &n)))
+			cols = append(cols, o.Carry)
+		}
+	}
 	b.WriteString(" FROM ")
 	b.WriteString(Table(q.Set))
 
@@ -102,6 +123,14 @@ func Select(d Dialect, q *semantic.Query, limit int64) (Statement, []*metadata.P
 		it := orderItem{desc: o.Desc}
 		if pr, ok := o.Expr.(*semantic.Prop); ok {
 			it.sql, it.nullable, it.prop = c.col(pr.P, UseOrder), pr.P.Nullable, pr.P
+		} else if t, ok := o.Expr.(*semantic.ToOne); ok && o.Carry != nil {
+			// Ordered, and compared with keyset values, like a plain
+			// property: its column's UseOrder form with ColumnParam values.
+			s, err := c.pathColumn(t, false)
+			if err != nil {
+				return Statement{}, nil, err
+			}
+			it.sql, it.nullable, it.prop = s, true, o.Carry
 		} else {
 			v, err := c.value(o.Expr)
 			if err != nil {
@@ -249,7 +278,7 @@ type orderItem struct {
 	sql      string
 	desc     bool
 	nullable bool
-	prop     *metadata.Property // nil for expressions
+	prop     *metadata.Property // nil for expressions; a path's Carry
 }
 
 // keyset renders "the row comes strictly after values in the total order"
@@ -338,6 +367,24 @@ func (c *compiler) keyset(items []orderItem, vals []semantic.Const) (string, err
 		return terms[0], nil
 	}
 	return "(" + strings.Join(terms, " OR ") + ")", nil
+}
+
+// carryAlias is the next alias "p1", "p2", ... (counted in n) that is not
+// the name of a column of set, compared case-insensitively.
+func carryAlias(set *metadata.EntitySet, n *int) string {
+	for {
+		*n++
+		a := "p" + strconv.Itoa(*n)
+		taken := false
+		for _, p := range set.Properties {
+			if strings.EqualFold(p.Column, a) {
+				taken = true
+			}
+		}
+		if !taken {
+			return a
+		}
+	}
 }
 
 func containsProp(ps []*metadata.Property, p *metadata.Property) bool {

@@ -208,7 +208,7 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 		order, _ := TotalOrder(q)
 		if q.Apply != nil {
 			// An aggregated result pages by offset.
-			q.After, err = opt.Tokens.decode(Fingerprint(q.Resource(), req), o.SkipToken, nil, false)
+			q.After, err = opt.Tokens.decode(Fingerprint(q.Resource(), req), o.SkipToken, nil, true)
 		} else {
 			q.After, err = opt.Tokens.Decode(Fingerprint(q.Resource(), req), o.SkipToken, order)
 		}
@@ -478,9 +478,63 @@ func bindOrderByHidden(set *metadata.EntitySet, items []odata.OrderItem, lim Lim
 			}
 			return nil, e
 		}
-		out = append(out, Order{Expr: o.e, Desc: it.Desc})
+		out = append(out, Order{Expr: o.e, Desc: it.Desc, Carry: carry(o.e)})
 	}
 	return out, nil
+}
+
+// carry is the descriptor of the column carrying the value of e when e is
+// a path through to-one navigation ending in a property (see Order.Carry),
+// nil otherwise.
+func carry(e Expr) *metadata.Property {
+	leaf := PathLeaf(e)
+	if leaf == nil {
+		return nil
+	}
+	c := *leaf
+	c.Nullable = true
+	return &c
+}
+
+// PathLeaf is the property a path through to-one navigation (a *ToOne
+// whose X is, through nested ToOnes, a *Prop) ends in; nil when e is not
+// such a path.
+func PathLeaf(e Expr) *metadata.Property {
+	t, ok := e.(*ToOne)
+	if !ok {
+		return nil
+	}
+	for {
+		switch x := t.X.(type) {
+		case *Prop:
+			return x.P
+		case *ToOne:
+			t = x
+		default:
+			return nil
+		}
+	}
+}
+
+// keysetCols returns, for each item of a total order, the property that
+// types its value in a keyset position: the property itself for a plain
+// property, Carry for a to-one path. ok is false when an item has neither
+// (an expression): the order is then paged by offset.
+func keysetCols(order []Order) (cols []*metadata.Property, ok bool) {
+	cols = make([]*metadata.Property, len(order))
+	for i, o := range order {
+		switch {
+		case o.Carry != nil:
+			cols[i] = o.Carry
+		default:
+			p, isProp := o.Expr.(*Prop)
+			if !isProp {
+				return nil, false
+			}
+			cols[i] = p.P
+		}
+	}
+	return cols, true
 }
 
 // search binds a $search tree; every term matches set.Searchable.
@@ -565,9 +619,10 @@ func collectionOption(o *odata.Options) string {
 
 // TotalOrder returns the order rows are returned in: the user's OrderBy
 // followed, ascending, by the key properties not already ordered on as
-// plain properties. keyset is true when every item is a plain *Prop, so
-// that a page position can be carried as the last row's values; otherwise
-// paging falls back to an offset.
+// plain properties. keyset is true when every item is a plain *Prop or a
+// to-one path with its Carry column, so that a page position can be
+// carried as the last row's values; otherwise paging falls back to an
+// offset.
 func TotalOrder(q *Query) (items []Order, keyset bool) {
 	items = append(items, q.OrderBy...)
 	if q.Apply != nil {
@@ -585,7 +640,7 @@ func TotalOrder(q *Query) (items []Order, keyset bool) {
 	for _, o := range q.OrderBy {
 		if p, ok := o.Expr.(*Prop); ok {
 			seen[p.P] = true
-		} else {
+		} else if o.Carry == nil {
 			keyset = false
 		}
 	}

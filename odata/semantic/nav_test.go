@@ -8,6 +8,7 @@ import (
 
 	"github.com/odatagw/odatagw/metadata"
 	"github.com/odatagw/odatagw/odata"
+	"github.com/odatagw/odatagw/odata/edm"
 )
 
 // lambdaModel has relationships:
@@ -321,13 +322,147 @@ func TestNavigates(t *testing.T) {
 	}
 }
 
-func TestNavigationOrderByIsOffsetPaged(t *testing.T) {
-	q, err := navBind(t, nil, "Orders", "$orderby", "Customer/Name desc,OrderID")
+// TestNavigationOrderByIsKeysetPaged: an order item that is a to-one path
+// to a property carries its value in a column of its own (Carry: a copy of
+// the target property, nullable, distinct from it), so that the walk pages
+// by keyset; other expressions page by offset.
+func TestNavigationOrderByIsKeysetPaged(t *testing.T) {
+	m := lambdaModel()
+	tests := []struct {
+		set, orderby string
+		keyset       bool
+		carried      []string // target property of each item's Carry ("" none)
+	}{
+		{"Orders", "Customer/Name desc,OrderID", true, []string{"Customers.Name", ""}},
+		{"Orders", "Customer/Country,Total desc", true, []string{"Customers.Country", "", ""}},
+		{"Lines", "Order/Customer/Limit desc", true, []string{"Customers.Limit", "", ""}},
+		{"Employees", "Manager/Name,Name", true, []string{"Employees.Name", "", ""}},
+		{"Orders", "length(Customer/Name)", false, []string{"", ""}},
+		{"Customers", "Orders/any()", false, []string{"", ""}},
+	}
+	for _, tt := range tests {
+		q, err := Bind(m, request(t, setPath(tt.set), "$orderby", tt.orderby), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		order, keyset := TotalOrder(q)
+		if keyset != tt.keyset || len(order) != len(tt.carried) {
+			t.Errorf("%s %s: %d items keyset %v, want %d %v", tt.set, tt.orderby, len(order), keyset, len(tt.carried), tt.keyset)
+			continue
+		}
+		for i, o := range order {
+			leaf := PathLeaf(o.Expr)
+			switch {
+			case tt.carried[i] == "" && o.Carry != nil:
+				t.Errorf("%s %s: item %d carried", tt.set, tt.orderby, i)
+			case tt.carried[i] == "":
+			case o.Carry == nil || leaf == nil:
+				t.Errorf("%s %s: item %d not carried", tt.set, tt.orderby, i)
+			default:
+				want := m.Set(strings.Split(tt.carried[i], ".")[0]).Property(strings.Split(tt.carried[i], ".")[1])
+				c := *o.Carry
+				c.Nullable = want.Nullable
+				if leaf != want || o.Carry == want || c != *want || !o.Carry.Nullable {
+					t.Errorf("%s %s: item %d carries %+v for %+v", tt.set, tt.orderby, i, o.Carry, want)
+				}
+				for _, p := range q.Set.Properties {
+					if p == o.Carry {
+						t.Errorf("%s %s: Carry is a property of the set", tt.set, tt.orderby)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPagePathKeyset: a walk ordered by paths keeps the paths' values from
+// their Carry columns (nulls included), and its tokens round-trip them.
+func TestPagePathKeyset(t *testing.T) {
+	codec := NewTokenCodec([]byte("k"))
+	q, err := navBind(t, nil, "Orders", "$orderby", "Customer/Name desc,Customer/Limit,OrderID desc")
 	if err != nil {
 		t.Fatal(err)
 	}
-	order, keyset := TotalOrder(q)
-	if keyset || len(order) != 2 {
-		t.Errorf("order %v keyset %v: a path is paged by offset", order, keyset)
+	order, _ := TotalOrder(q)
+	name, limit, oid := order[0].Carry, order[1].Carry, q.Set.Key[0]
+	// The page's columns: the selected ones, then the paths' (as sqlgen
+	// returns them).
+	cols := append(append([]*metadata.Property(nil), q.Set.Properties...), name, limit)
+	row := func(id int64, n, l *string) []edm.Value {
+		r := make([]edm.Value, len(cols))
+		r[0].Int = id
+		r[len(cols)-2], r[len(cols)-1] = edm.Value{Null: true}, edm.Value{Null: true}
+		if n != nil {
+			r[len(cols)-2] = edm.Value{Text: []byte(*n)}
+		}
+		if l != nil {
+			r[len(cols)-1] = edm.Value{Text: []byte(*l)}
+		}
+		return r
+	}
+	str := func(s string) *string { return &s }
+	for _, tc := range []struct {
+		row  []edm.Value
+		want string
+	}{
+		{row(7, str("Same Name"), str("10.00")), "['Same Name':String 10.00:Decimal 7:Int64]"},
+		{row(6, nil, nil), "[null:String null:Decimal 6:Int64]"},
+		{row(3, str("Ana"), nil), "['Ana':String null:Decimal 3:Int64]"},
+	} {
+		p := NewPage(q, 2, 0)
+		p.Columns(cols)
+		p.Keep(row(1, str("Zed"), str("1")))
+		buf := append([]edm.Value(nil), tc.row...)
+		p.Keep(buf)
+		for i := range buf { // the adapter reuses its buffers
+			buf[i].Text = append(buf[i].Text[:0], "overwritten"...)
+		}
+		ks := p.Next(2, true)
+		if ks == nil || ks.Values == nil {
+			t.Fatalf("next %+v: want a keyset", ks)
+		}
+		var got []string
+		for _, v := range ks.Values {
+			got = append(got, FormatConst(v))
+		}
+		if s := "[" + strings.Join(got, " ") + "]"; s != tc.want {
+			t.Errorf("next %s, want %s", s, tc.want)
+		}
+		back, err := codec.Decode("fp", codec.Encode("fp", *ks), order)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.want, err)
+		}
+		for i := range ks.Values {
+			if !sameConst(back.Values[i], ks.Values[i]) {
+				t.Errorf("%s: value %d decodes as %#v", tc.want, i, back.Values[i])
+			}
+		}
+	}
+	// The token is typed by the paths' targets: a value of another type, or
+	// another number of values, is refused.
+	for _, vals := range [][]Const{
+		{{T: metadata.Int64, V: int64(1)}, {T: metadata.Decimal, Null: true}, {T: metadata.Int64, V: int64(1)}},
+		{{T: metadata.String, V: "a"}, {T: metadata.Int64, V: int64(1)}},
+	} {
+		if _, err := codec.Decode("fp", codec.Encode("fp", Keyset{Values: vals}), order); !isInvalidToken(err) {
+			t.Errorf("%v: %v", vals, err)
+		}
+	}
+	// An offset token (issued when such orders paged by offset) still
+	// finds its page; the page after it is a keyset.
+	k, err := codec.Decode("fp", codec.Encode("fp", Keyset{Offset: 4, Returned: 4}), order)
+	if err != nil || k.Values != nil || k.Offset != 4 {
+		t.Fatalf("offset token: %+v %v", k, err)
+	}
+	q.After = k
+	p := NewPage(q, 2, 0)
+	p.Columns(cols)
+	p.Keep(row(5, str("B"), nil))
+	if ks := p.Next(1, true); ks == nil || len(ks.Values) != 3 || ks.Returned != 5 {
+		t.Errorf("after an offset token: %+v", ks)
+	}
+	// A plain order still refuses offset tokens.
+	if _, err := codec.Decode("fp", codec.Encode("fp", Keyset{Offset: 4}), []Order{{Expr: &Prop{P: oid}}}); !isInvalidToken(err) {
+		t.Errorf("offset token on a plain order: %v", err)
 	}
 }

@@ -40,7 +40,7 @@ type Page struct {
 	owed     int64 // rows still owed to $top; -1 without $top
 	order    []Order
 	keyset   bool
-	pos      []int // positions of the order's properties among the row's columns
+	pos      []int // positions of the order's keyset columns among the row's columns
 	cols     []*metadata.Property
 	last     []edm.Value // the kept columns of the last row written (owned copies)
 	count    int64       // the walk's count; valid when counted
@@ -107,8 +107,8 @@ func (p *Page) Columns(cols []*metadata.Property) {
 	if !p.keyset {
 		return
 	}
-	for _, o := range p.order {
-		prop := o.Expr.(*Prop).P
+	want, _ := keysetCols(p.order)
+	for _, prop := range want {
 		for j, c := range cols {
 			if c == prop {
 				p.pos = append(p.pos, j)

@@ -74,6 +74,14 @@ type Query struct {
 type Order struct {
 	Expr Expr
 	Desc bool
+	// Carry is set, by the binder of $orderby, on an item that is a path
+	// through to-one navigation ending in a property (Customer/Name): the
+	// descriptor of the extra column that carries the path's value in the
+	// page's rows, so that the page's position is a keyset. It is a copy of
+	// the target property (typed, and read from the raw column, exactly like
+	// it), nullable (a path may reach no entity), and a pointer distinct from
+	// every property of the model. nil on every other item.
+	Carry *metadata.Property
 }
 
 // Keyset is a position in a total order: the sort values of the last row

@@ -201,24 +201,29 @@ func invalidToken() *Error {
 
 // Decode checks and decodes a token issued by Encode for the query with the
 // given fingerprint, whose total order is order (see TotalOrder). When every
-// order item is a plain property the token must carry one value per item, of
-// the item's type (null only for nullable properties); otherwise it must
-// carry an offset. Every failure (bad encoding, wrong signature or key,
-// another query's token, malformed payload, values not fitting the order)
-// is the same *Error{Kind: BadRequest, Option: "$skiptoken"}.
+// order item is a plain property or a to-one path with its Carry column,
+// the token must carry one value per item, of the item's type (null only
+// for nullable properties; a path may always be null); otherwise it must
+// carry an offset. An order with paths also accepts an offset: such walks
+// were paged by offset before paths were carried, and a token in flight
+// still finds its page (the next one is a keyset). Every failure (bad
+// encoding, wrong signature or key, another query's token, malformed
+// payload, values not fitting the order) is the same
+// *Error{Kind: BadRequest, Option: "$skiptoken"}.
 func (c *TokenCodec) Decode(fingerprint, token string, order []Order) (*Keyset, error) {
-	keyset := true
+	cols, keyset := keysetCols(order)
+	offset := !keyset
 	for _, o := range order {
-		if _, ok := o.Expr.(*Prop); !ok {
-			keyset = false
+		if o.Carry != nil {
+			offset = true
 		}
 	}
-	return c.decode(fingerprint, token, order, keyset)
+	return c.decode(fingerprint, token, cols, offset)
 }
 
-// decode is Decode with the paging mode given: keyset (values of order)
-// or offset.
-func (c *TokenCodec) decode(fingerprint, token string, order []Order, keyset bool) (*Keyset, error) {
+// decode is Decode with the paging modes given: a keyset of the values of
+// cols (nil: none accepted), an offset when offset is set.
+func (c *TokenCodec) decode(fingerprint, token string, cols []*metadata.Property, offset bool) (*Keyset, error) {
 	if len(token) == 0 || len(token) > maxTokenLen {
 		return nil, invalidToken()
 	}
@@ -254,20 +259,19 @@ func (c *TokenCodec) decode(fingerprint, token string, order []Order, keyset boo
 	switch {
 	case !ok:
 		return nil, invalidToken()
-	case mode == modeOffset && !keyset:
+	case mode == modeOffset && offset:
 		off, ok := r.uvarint()
 		if !ok || off > math.MaxInt64 {
 			return nil, invalidToken()
 		}
 		k.Offset = int64(off)
-	case mode == modeValues && keyset && len(order) > 0:
+	case mode == modeValues && len(cols) > 0:
 		n, ok := r.uvarint()
-		if !ok || n != uint64(len(order)) {
+		if !ok || n != uint64(len(cols)) {
 			return nil, invalidToken()
 		}
-		k.Values = make([]Const, len(order))
-		for i, o := range order {
-			p := o.Expr.(*Prop).P
+		k.Values = make([]Const, len(cols))
+		for i, p := range cols {
 			v, ok := r.value(p)
 			if !ok {
 				return nil, invalidToken()
