@@ -13,7 +13,7 @@
 #   BENCH_DURATION        per measurement [15s]       BENCH_WARMUP   warm-up before each [3s, 0 = none]
 #   BENCH_CONNECTIONS     clients [8]                 BENCH_THREADS  wrk threads / pgbench -j [2]
 #   BENCH_RSS_CONNECTIONS clients of the RSS run [64] BENCH_LAT_DURATION first/deep page runs [10s]
-#   BENCH_TARGETS         subset of "odatagw postgres cap"   BENCH_WORKLOADS subset of "W1 ... W8n"
+#   BENCH_TARGETS         subset of "odatagw postgres cap"   BENCH_WORKLOADS subset of "W1 ... W10"
 #   BENCH_BUILD           1 = make build first [1]    BENCH_GW_BIN   [bin/odatagw]
 #   BENCH_GW_ARGS         extra `odatagw serve` args  BENCH_GW_LOG_LEVEL level while measuring [info]
 #   BENCH_GW_CONFIG       --config file ["" = generated: rate limit off; none = no file]
@@ -41,7 +41,7 @@ THREADS="${BENCH_THREADS:-2}"
 RSS_CONNS="${BENCH_RSS_CONNECTIONS:-64}"
 LAT_DURATION="${BENCH_LAT_DURATION:-10s}"
 TARGETS=" ${BENCH_TARGETS:-odatagw postgres cap} "
-WORKLOADS="${BENCH_WORKLOADS:-W1 W2 W3 W4 W5 W6 W6e W7 W8 W8n W8e}"
+WORKLOADS="${BENCH_WORKLOADS:-W1 W2 W3 W4 W5 W6 W6e W7 W8 W8n W8e W9 W10}"
 BUILD="${BENCH_BUILD:-1}"
 GW_BIN="${BENCH_GW_BIN:-$REPO/bin/odatagw}"
 GW_ARGS="${BENCH_GW_ARGS:-}"
@@ -92,6 +92,13 @@ W6_Q='$select=order_id,customer_id,status,total&$count=true&$top=26'
 WALK_Q='$select=order_id,customer_id,order_date,status,total&$orderby=order_id'
 # W8: W1's query walked through its nextLinks, with and without $count=true
 W8_Q="$W1_Q"
+# W9: a page of 100 Japanese customers, each with its 5 latest orders ($expand:
+# one query for the page, one for all their orders, paged per customer)
+# shellcheck disable=SC2016
+W9_Q='$select=customer_id,name&$filter=country%20eq%20%27JP%27&$orderby=customer_id&$top=100&$expand=orders($select=order_id,order_date,total;$orderby=order_date%20desc;$top=5)'
+# W10: revenue and order count per status over all orders ($apply: one GROUP BY)
+# shellcheck disable=SC2016
+W10_Q='$apply=groupby((status),aggregate(total%20with%20sum%20as%20revenue,$count%20as%20n))'
 # The second gateway (W6e, the estimates) counts orders with the planner's estimate.
 EST_CONFIG=$'sets:\n  erp.orders:\n    count: estimated\n'
 W7_PROBE_ID=777777 # status in the seed: statuses[1 + 777777 % 5] = Shipped
@@ -108,6 +115,8 @@ declare -A DESC=(
   [W8]="walk of $W8_PAGES pages of W1 (status eq 'Open') following @odata.nextLink, with \$count=true; req/s = walks/s"
   [W8n]="W8 without \$count=true"
   [W8e]="W8 on the second gateway (count: estimated): the walk's count is the planner's estimate"
+  [W9]="\$expand: 100 customers (country JP) each with its 5 latest orders (odatagw only: the CAP peer has no associations)"
+  [W10]="\$apply: groupby((status),aggregate(total with sum as revenue,\$count as n)) over all orders"
 )
 # path SERVICE WORKLOAD -> request path (without the base URL) for a single-URL workload.
 path() {
@@ -121,6 +130,8 @@ path() {
     W6 | W6e) echo "/odata/$ord?$W6_Q" ;;
     W8 | W8e) echo "/odata/$ord?$W8_Q&\$count=true" ;;
     W8n) echo "/odata/$ord?$W8_Q" ;;
+    W9) echo "/odata/$cust?$W9_Q" ;;
+    W10) echo "/odata/$ord?$W10_Q" ;;
     first) echo "/odata/$ord?$WALK_Q" ;;
     walk) echo "/odata/$ord?$WALK_Q&\$skip=$W3_SKIP" ;;
     patch) echo "/odata/$ord(%d)" ;;
@@ -403,6 +414,8 @@ capture_all() {
   has_workload W4 && capture W4 "$GW_BASE$(path odatagw W4)"
   has_workload W5 && capture W5 "$GW_BASE$(path odatagw W5)"
   has_workload W6 && capture W6 "$GW_BASE$(path odatagw W6)"
+  has_workload W9 && capture W9 "$GW_BASE$(path odatagw W9)"
+  has_workload W10 && capture W10 "$GW_BASE$(path odatagw W10)"
   if has_workload W6e && [[ -n $EST_PID ]]; then
     GW_LOG=$EST_LOG capture W6e "$EST_BASE$(path odatagw W6e)"
     # the log names the estimate "EXPLAIN <query>"; the adapter sends EXPLAIN (FORMAT JSON)
@@ -663,7 +676,7 @@ main() {
   ensure_database
   record_machine
   local w
-  for w in W1 W2 W3 W4 W5 W6 W6e W7 W8 W8n W8e; do jsets ".desc.$w" "${DESC[$w]}"; done
+  for w in W1 W2 W3 W4 W5 W6 W6e W7 W8 W8n W8e W9 W10; do jsets ".desc.$w" "${DESC[$w]}"; done
 
   # services
   local have_gw=0 have_cap=0 have_pg=0
@@ -702,11 +715,13 @@ main() {
   # probes: one GET per workload and service; a failing probe skips that measurement
   declare -A OK=()
   local svc
-  for w in W1 W2 W4 W5 W6; do
+  for w in W1 W2 W4 W5 W6 W10; do
     has_workload "$w" || continue
     ((have_gw)) && probe odatagw "$w" && OK[odatagw-$w]=1
     ((have_cap)) && probe cap "$w" && OK[cap-$w]=1
   done
+  # gateway only: the CAP peer's model has no associations to expand
+  if ((have_gw)) && has_workload W9; then probe odatagw W9 && OK[odatagw-W9]=1; fi
   # gateway only: CAP has no estimated count, and a 40-page walk of CAP pages
   # (~1 s each under load) would not finish one walk per measurement
   if ((have_gw)) && has_workload W6e && [[ -n $EST_PID ]]; then probe odatagw W6e && OK[odatagw-W6e]=1; fi

@@ -38,7 +38,7 @@ def cmp($x; f): if $x == null then null else ($x | f) end;
 | (if ($w8 | ok) then ($w8.count_varies == false and $w8.count_pages > 0
       and $w8.count_pages == ($w8.pages_per_walk * ($w8.requests - $w8.errors))) else null end) as $w8_count_ok
 | .rows = [
-    ("W1", "W2", "W3", "W4", "W5", "W6", "W6e", "W7", "W8", "W8n", "W8e") as $w
+    ("W1", "W2", "W3", "W4", "W5", "W6", "W6e", "W7", "W8", "W8n", "W8e", "W9", "W10") as $w
     | ($r.results[$w] // {}) as $res
     | (if ($res.odatagw | ok) and ($res.postgres | ok) then ratio($res.odatagw.rps; $res.postgres.rps) else null end) as $rpg
     | (if ($res.odatagw | ok) and ($res.cap | ok) then ratio($res.odatagw.rps; $res.cap.rps) else null end) as $rcap
