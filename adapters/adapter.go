@@ -243,3 +243,16 @@ var CountColumn = &metadata.Property{Name: "@odata.count", Column: "odatagw_coun
 // adds after CountColumn: the row's number within its parent's rows (rows
 // numbered Skip or less only carry the count).
 var RowNumberColumn = &metadata.Property{Name: "@rn", Column: "odatagw_rn", Type: metadata.Int64}
+
+// EmptyRows is the result of a read that cannot have rows ($top=0): no
+// columns, no rows, and the count that was asked for.
+type EmptyRows struct{ N Count }
+
+func (EmptyRows) Columns() []*metadata.Property { return nil }
+func (e EmptyRows) Count() Count                { return e.N }
+func (EmptyRows) Next() bool                    { return false }
+func (EmptyRows) Row() []edm.Value              { return nil }
+func (EmptyRows) Err() error                    { return nil }
+func (EmptyRows) Close() error                  { return nil }
+
+var _ Rows = EmptyRows{}

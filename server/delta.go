@@ -206,7 +206,7 @@ func (s *Server) changedRows(r *http.Request, q *semantic.Query, changes []adapt
 	mq := *q
 	mq.Filter, mq.Count, mq.After, mq.Top, mq.Skip, mq.OrderBy = and(q.Filter, in), false, nil, nil, 0, nil
 	mq.Select = withKey(q.Set, q.Select)
-	dbq, idx := forETag(&mq)
+	dbq, idx := mq.ForETag()
 	// The rows must be at least as recent as the change log just read:
 	// the primary's, never a lagging replica's.
 	ctx := adapters.OnPrimary(r.Context())

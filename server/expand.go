@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/odatagw/odatagw/adapters"
@@ -166,7 +167,7 @@ func (s *Server) contextURL(r *http.Request, q *semantic.Query, entity bool) str
 // "".
 func (s *Server) nestedETag(set *metadata.EntitySet, node *adapters.Node) string {
 	switch {
-	case set.ETag != nil && containsProp(node.Columns, set.ETag):
+	case set.ETag != nil && slices.Contains(node.Columns, set.ETag):
 	case set.ETagHash && len(positions(set.Properties, node.Columns)) == len(set.Properties) && !hasMissing(positions(set.Properties, node.Columns)):
 	default:
 		return ""

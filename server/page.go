@@ -46,9 +46,9 @@ func (s *Server) readCollection(r *http.Request, req *odata.Request, q *semantic
 		if page.NeedCount {
 			n, err = s.adapter.Count(ctx, q)
 		}
-		rows = emptyRows{count: n}
+		rows = adapters.EmptyRows{N: n}
 	} else {
-		dbq, idx := forETag(q)
+		dbq, idx := q.ForETag()
 		dbq = withJoinColumns(q, dbq)
 		if dbq.Count && !page.NeedCount { // an earlier page of the walk counted
 			c := *dbq

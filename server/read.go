@@ -192,7 +192,7 @@ func selected(q *semantic.Query) []*metadata.Property {
 
 func (s *Server) readEntity(r *http.Request, q *semantic.Query, f format) response {
 	start := time.Now()
-	dbq, idx := forETag(q)
+	dbq, idx := q.ForETag()
 	dbq = withJoinColumns(q, dbq)
 	end := s.stage(r, "sql")
 	rows, err := s.adapter.Query(r.Context(), dbq, 1)
@@ -294,48 +294,6 @@ func (s *Server) propertyResult(r *http.Request, q *semantic.Query, f format, v 
 	return response{header: h, body: func(w http.ResponseWriter) { _, _ = w.Write(buf.Bytes()) }}
 }
 
-// forETag returns the query to run so that ETags can be computed (a hash
-// ETag needs every property, a row-version ETag its column), and the
-// positions, among that query's columns, of the properties the client
-// selected; nil positions mean the query is q itself and the first
-// len(q.Select) columns are the output.
-func forETag(q *semantic.Query) (*semantic.Query, []int) {
-	if q.Apply != nil { // aggregated rows have no ETag
-		return q, nil
-	}
-	set := q.Set
-	var need []*metadata.Property
-	switch {
-	case set.ETagHash && len(q.Select) < len(set.Properties):
-		need = set.Properties
-	case set.ETag != nil && !containsProp(q.Select, set.ETag):
-		need = append(append([]*metadata.Property(nil), q.Select...), set.ETag)
-	default:
-		return q, nil
-	}
-	wide := *q
-	wide.Select = need
-	idx := make([]int, len(q.Select))
-	for i, p := range q.Select {
-		for j, c := range need {
-			if c == p {
-				idx[i] = j
-				break
-			}
-		}
-	}
-	return &wide, idx
-}
-
-func containsProp(list []*metadata.Property, p *metadata.Property) bool {
-	for _, x := range list {
-		if x == p {
-			return true
-		}
-	}
-	return false
-}
-
 // projector picks the client's columns out of a widened row without
 // allocating per row.
 type projector struct {
@@ -392,15 +350,3 @@ func (pr *projector) values(row []edm.Value) []edm.Value {
 	}
 	return pr.vals
 }
-
-// emptyRows is the result of a page that cannot have rows ($top=0).
-type emptyRows struct{ count adapters.Count }
-
-func (emptyRows) Columns() []*metadata.Property { return nil }
-func (e emptyRows) Count() adapters.Count       { return e.count }
-func (emptyRows) Next() bool                    { return false }
-func (emptyRows) Row() []edm.Value              { return nil }
-func (emptyRows) Err() error                    { return nil }
-func (emptyRows) Close() error                  { return nil }
-
-var _ adapters.Rows = emptyRows{}

@@ -8,6 +8,7 @@ package semantic
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/odatagw/odatagw/metadata"
@@ -359,4 +360,32 @@ var Now = func() time.Time { return time.Now().UTC() }
 // must not be empty.
 func KeysIn(set *metadata.EntitySet, keys [][]Const) Expr {
 	return ValuesIn(set.Key, keys)
+}
+
+// ForETag returns the read that lets ETags be computed for q's rows (a hash
+// ETag needs every property, a row-version ETag its column), and the
+// positions, among that read's columns, of the properties the client
+// selected; nil positions mean the read is q itself and the first
+// len(q.Select) columns are the output. Aggregated rows have no ETag.
+func (q *Query) ForETag() (*Query, []int) {
+	if q.Apply != nil {
+		return q, nil
+	}
+	set := q.Set
+	var need []*metadata.Property
+	switch {
+	case set.ETagHash && len(q.Select) < len(set.Properties):
+		need = set.Properties
+	case set.ETag != nil && !slices.Contains(q.Select, set.ETag):
+		need = append(append([]*metadata.Property(nil), q.Select...), set.ETag)
+	default:
+		return q, nil
+	}
+	wide := *q
+	wide.Select = need
+	idx := make([]int, len(q.Select))
+	for i, p := range q.Select {
+		idx[i] = slices.Index(need, p)
+	}
+	return &wide, idx
 }
