@@ -15,11 +15,13 @@ run: build
 # All tests against a real PostgreSQL (ODATAGW_TEST_DSN, else 127.0.0.1:5432, else a
 # throwaway initdb cluster) and a real MariaDB/MySQL (ODATAGW_TEST_MYSQL_DSN, else
 # 127.0.0.1:3306, else a throwaway mariadbd), then short fuzz runs of the parser and
-# the HTTP handler. PgBouncer (for its test) is installed first when missing
-# (scripts/install-test-deps.sh: apt-get, as root).
+# the HTTP handler, then the short fault run (its own throwaway cluster, about
+# 70 s). PgBouncer and Chromium (for their tests) are installed first when
+# missing (scripts/install-test-deps.sh: apt-get, as root).
 test:
 	scripts/install-test-deps.sh
 	scripts/with-postgres.sh scripts/with-mariadb.sh $(MAKE) --no-print-directory test-go fuzz
+	$(MAKE) --no-print-directory faults-short
 
 # -parallel 8: the end-to-end tests (./test) spend much of their time waiting
 # (database creation, fsync, HTTP round trips), so more of them than GOMAXPROCS
@@ -51,8 +53,8 @@ lint:
 # The fault run of issue 11 (test/faults, build tag faults): its own throwaway
 # PostgreSQL cluster and gateway process, bounded read and write loads under
 # injected faults, the database verified afterwards, a table of figures with
-# pass criteria (test/faults/results/latest.md). Not part of `make test`:
-# `faults` takes about five minutes, `faults-short` (CI-sized) under two.
+# pass criteria (test/faults/results/latest.md). `faults` takes about five
+# minutes; `faults-short` (CI-sized, under two) ends `make test`.
 faults:
 	$(GO) test -tags faults -count=1 -timeout 30m -v -run '^TestFaults$$' ./test/faults
 
