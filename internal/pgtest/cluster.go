@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -51,47 +52,98 @@ func Bin() (string, error) {
 // FreePort is a loopback TCP port free at the time of the call.
 func FreePort(tb testing.TB) int {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := Port()
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return p
+}
+
+// Port is FreePort without a test.
+func Port() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
 	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // newCluster prepares an empty temp dir owned by the user the server runs as.
 func newCluster(tb testing.TB) *Cluster {
 	tb.Helper()
+	c, err := prepare()
+	if err != nil {
+		if errors.Is(err, errNoBin) && os.Getenv("ODATAGW_REQUIRE_PG") == "" {
+			tb.Skipf("pgtest: %v", err)
+		}
+		tb.Fatalf("pgtest: %v", err)
+	}
+	c.tb = tb
+	tb.Cleanup(c.Remove)
+	return c
+}
+
+var errNoBin = errors.New("no PostgreSQL server binaries")
+
+// prepare finds the binaries and makes the cluster's temp dir, owned by the
+// user the server will run as (initdb refuses root: as root, postgres or
+// nobody).
+func prepare() (*Cluster, error) {
 	bin, err := Bin()
 	if err != nil {
-		if os.Getenv("ODATAGW_REQUIRE_PG") != "" {
-			tb.Fatalf("pgtest: %v", err)
-		}
-		tb.Skipf("pgtest: %v", err)
+		return nil, fmt.Errorf("%w: %v", errNoBin, err)
 	}
 	dir, err := os.MkdirTemp("", "odatagw-cluster.")
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
-	c := &Cluster{bin: bin, dir: dir, tb: tb}
+	c := &Cluster{bin: bin, dir: dir}
 	if os.Geteuid() == 0 {
 		name := "postgres"
 		u, err := user.Lookup(name)
 		if err != nil {
 			name = "nobody"
 			if u, err = user.Lookup(name); err != nil {
-				tb.Fatalf("pgtest: running as root, and no postgres or nobody user: %v", err)
+				_ = os.RemoveAll(dir)
+				return nil, fmt.Errorf("running as root, and no postgres or nobody user: %v", err)
 			}
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
 		if err := os.Chown(dir, uid, gid); err != nil {
-			tb.Fatal(err)
+			_ = os.RemoveAll(dir)
+			return nil, err
 		}
 		c.as = []string{"runuser", "-u", name, "--"}
 	}
-	tb.Cleanup(c.remove)
-	return c
+	return c, nil
+}
+
+func (c *Cluster) initdb() error {
+	if out, err := c.run("initdb", "-D", c.data(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"); err != nil {
+		return fmt.Errorf("initdb: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// StartCluster initdb's and starts a throwaway cluster without a test to
+// own it (the fault harness): opts are extra server options
+// ("-c max_connections=300"). The caller removes it (Remove).
+func StartCluster(opts string) (*Cluster, error) {
+	c, err := prepare()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.initdb(); err != nil {
+		c.Remove()
+		return nil, err
+	}
+	if err := c.startErr(opts); err != nil {
+		c.Remove()
+		return nil, err
+	}
+	return c, nil
 }
 
 // StartPrimary initdb's and starts a cluster that streaming replicas can
@@ -99,8 +151,8 @@ func newCluster(tb testing.TB) *Cluster {
 func StartPrimary(tb testing.TB) *Cluster {
 	tb.Helper()
 	c := newCluster(tb)
-	if out, err := c.run("initdb", "-D", c.data(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"); err != nil {
-		tb.Fatalf("pgtest: initdb: %v\n%s", err, out)
+	if err := c.initdb(); err != nil {
+		tb.Fatalf("pgtest: %v", err)
 	}
 	hba := "host replication postgres 127.0.0.1/32 trust\n"
 	f, err := os.OpenFile(filepath.Join(c.data(), "pg_hba.conf"), os.O_APPEND|os.O_WRONLY, 0)
@@ -130,20 +182,27 @@ func (primary *Cluster) StartStandby(tb testing.TB) *Cluster {
 }
 
 // start starts the server on a free port (retrying when another process
-// takes the port between FreePort and the bind).
+// takes the port between choosing it and the bind).
 func (c *Cluster) start(opts string) {
 	c.tb.Helper()
+	if err := c.startErr(opts); err != nil {
+		c.tb.Fatalf("pgtest: %v", err)
+	}
+}
+
+func (c *Cluster) startErr(opts string) error {
 	var out []byte
 	var err error
 	for range 3 {
-		c.Port = FreePort(c.tb)
+		if c.Port, err = Port(); err != nil {
+			return err
+		}
 		o := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100 %s", c.Port, c.dir, opts)
 		if out, err = c.run("pg_ctl", "-D", c.data(), "-l", filepath.Join(c.dir, "pg.log"), "-w", "-t", "60", "-o", o, "start"); err == nil {
-			return
+			return nil
 		}
 	}
-	log, _ := os.ReadFile(filepath.Join(c.dir, "pg.log"))
-	c.tb.Fatalf("pgtest: pg_ctl start: %v\n%s\n%s", err, out, log)
+	return fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, c.Log())
 }
 
 // Stop stops the server (fast shutdown); Restart starts it again on the
@@ -154,6 +213,20 @@ func (c *Cluster) Stop() {
 		c.tb.Fatalf("pgtest: pg_ctl stop: %v\n%s", err, out)
 	}
 }
+
+// RestartMode restarts a running server: mode "fast" (clean shutdown,
+// sessions terminated) or "immediate" (a crash: no checkpoint, recovery on
+// start).
+func (c *Cluster) RestartMode(mode string) error {
+	out, err := c.run("pg_ctl", "-D", c.data(), "-l", filepath.Join(c.dir, "pg.log"), "-w", "-t", "120", "-m", mode, "restart")
+	if err != nil {
+		return fmt.Errorf("pg_ctl restart -m %s: %v\n%s", mode, err, out)
+	}
+	return nil
+}
+
+// Addr is the server's host:port.
+func (c *Cluster) Addr() string { return fmt.Sprintf("127.0.0.1:%d", c.Port) }
 
 // Restart starts a stopped server again on its port.
 func (c *Cluster) Restart() {
@@ -186,8 +259,9 @@ func (c *Cluster) run(tool string, args ...string) ([]byte, error) {
 	return out.Bytes(), err
 }
 
-// remove stops the server (immediately) and deletes its directory.
-func (c *Cluster) remove() {
+// Remove stops the server (immediately) and deletes its directory (done
+// by the test's cleanup for clusters a test started).
+func (c *Cluster) Remove() {
 	if _, err := os.Stat(filepath.Join(c.data(), "postmaster.pid")); err == nil {
 		_, _ = c.run("pg_ctl", "-D", c.data(), "-m", "immediate", "-w", "stop")
 	}

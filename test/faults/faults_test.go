@@ -158,8 +158,8 @@ func TestFaults(t *testing.T) {
 		if b, err := os.ReadFile(gw.log); err == nil {
 			_ = writeFile(filepath.Join("results", "latest-odatagw.log"), string(b))
 		}
-		if b, err := os.ReadFile(filepath.Join(pg.dir, "pg.log")); err == nil {
-			_ = writeFile(filepath.Join("results", "latest-postgres.log"), string(b))
+		if b := pg.Log(); b != "" {
+			_ = writeFile(filepath.Join("results", "latest-postgres.log"), b)
 		}
 		if mode == "short" {
 			_ = writeFile(filepath.Join("results", "latest-short.md"), md)

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/odatagw/odatagw/internal/pgtest"
 )
 
 // gateway is the odatagw binary run as a subprocess, so that SIGTERM and
@@ -49,7 +51,7 @@ func repoRoot() string {
 // except the per-principal rate limit (every load client is the same
 // anonymous principal) and the drain period.
 func newGateway(dir, bin, dsn string, drain time.Duration) (*gateway, error) {
-	port, err := freePort()
+	port, err := pgtest.Port()
 	if err != nil {
 		return nil, err
 	}
