@@ -457,6 +457,42 @@ func TestApplyRowFilter(t *testing.T) {
 	}
 }
 
+// TestApplyHiddenJoin: grouping through a navigation that joins on a
+// property hidden from the caller would reveal it, on the first hop or a
+// later one (order_lines → order → Customer reads Orders.CustomerID).
+func TestApplyHiddenJoin(t *testing.T) {
+	t.Parallel()
+	g := startFixture(t, func(c *app.Config) {
+		c.Auth.JWT.HMACSecrets = []auth.HMACKey{{Secret: secHMACSecret}}
+		c.Auth.JWT.Audience = []string{secAudience}
+		c.Auth.JWT.Issuer = secIssuer
+		c.Policy = auth.PolicyConfig{Sets: map[string]auth.SetRules{
+			"*":      {Grants: []auth.Grant{{To: []string{"*"}, Ops: []string{"read"}}}},
+			"Orders": {Properties: []auth.PropertyRule{{Names: []string{"CustomerID"}, Read: []string{"role:boss"}}}},
+		}}
+	})
+	token := func(roles ...string) []string {
+		return []string{"Authorization", "Bearer " + secHS256(t, secClaims("u", func(c jwt.MapClaims) { c["roles"] = roles }))}
+	}
+	clerk, boss := token("clerk"), token("boss")
+	for _, q := range []string{
+		"order_lines?$apply=groupby((order/Customer/Name),aggregate($count as C))",
+		"order_lines?$apply=groupby((order/OrderID,order/Customer/CustomerID))",
+		"Orders?$apply=groupby((Customer/Name))",
+	} {
+		if r := g.do("GET", "/odata/"+q, nil, clerk...); r.Status != 400 || !strings.Contains(string(r.Body), "has no ") {
+			t.Errorf("clerk %s: %d %s", q, r.Status, r.Body)
+		}
+		if r := g.do("GET", "/odata/"+q, nil, boss...); r.Status != 200 {
+			t.Errorf("boss %s: %d %s", q, r.Status, r.Body)
+		}
+	}
+	// The first hop's own foreign key is visible: grouping through it works.
+	if r := g.do("GET", "/odata/order_lines?$apply=groupby((order/Status))", nil, clerk...); r.Status != 200 {
+		t.Errorf("clerk order/Status: %d %s", r.Status, r.Body)
+	}
+}
+
 // TestApplySQLite runs a few aggregations on the embedded demo database
 // (the composition root booted without a database URL).
 func TestApplySQLite(t *testing.T) {

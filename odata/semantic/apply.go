@@ -371,6 +371,12 @@ func (ab *applyBinder) join(path string, nav *metadata.Navigation, from *Join, i
 		return j, nil
 	}
 	j := &Join{Path: path, Nav: nav, From: from, Index: len(ab.a.Joins)}
+	// A hop joining on a property hidden in the set it starts from would
+	// tell that property's values (the first hop's own foreign key is
+	// checked with the set's other reads, Apply.Reads).
+	if from != nil && JoinHidden(nav, from.hidden) {
+		return nil, ab.unknown(id, "%s has no navigation property %s", ab.setOf(from).Name, nav.Name)
+	}
 	if ab.access != nil {
 		r, hidden, err := ab.access.Reach(nav.Target)
 		if err != nil {
