@@ -256,6 +256,10 @@ func TestLambdaMariaDB(t *testing.T) {
 	if !strings.Contains(string(r.Body), `"Customer":null`) {
 		t.Errorf("$expand=Customer of order 20001: %d %s", r.Status, r.Body)
 	}
+	r = g2.do("GET", "/odata/Orders?$apply=filter(OrderID eq 20001)/groupby((Customer/CustomerID))", nil)
+	if !strings.Contains(string(r.Body), `"Customer":{"CustomerID":null}`) {
+		t.Errorf("$apply grouping order 20001 by its customer: %d %s", r.Status, r.Body)
+	}
 }
 
 // TestLambdaAuthorization: a lambda never sees rows the caller's row filter

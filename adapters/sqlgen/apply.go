@@ -204,14 +204,7 @@ func (c *compiler) aggregated(b *strings.Builder, q *semantic.Query) error {
 		b.WriteString(" ")
 		b.WriteString(alias)
 		b.WriteString(" ON ")
-		for i := range j.Nav.Local {
-			if i > 0 {
-				b.WriteString(" AND ")
-			}
-			b.WriteString(alias + "." + QuoteIdent(j.Nav.Remote[i].Column))
-			b.WriteString(" = ")
-			b.WriteString(from + "." + QuoteIdent(j.Nav.Local[i].Column))
-		}
+		b.WriteString(strings.Join(c.joinConds(j.Nav, from+".", alias+"."), " AND "))
 		if j.Restrict != nil {
 			c.qual = alias + "."
 			s, err := c.pred(j.Restrict, false)

@@ -73,26 +73,34 @@ func (c *compiler) outerRef(up int) (string, error) {
 	return c.outer[len(c.outer)-up], nil
 }
 
-// navFrom renders " FROM <target> <alias>" and the conditions <join> and
-// <restrict> (in the new scope) for nav entered from the reference from.
-func (c *compiler) navFrom(nav *metadata.Navigation, from, alias string, restrict semantic.Expr) (string, []string, error) {
-	if len(nav.Local) == 0 || len(nav.Local) != len(nav.Remote) {
-		return "", nil, internalf("sqlgen: navigation %s has %d local and %d remote properties", nav.Name, len(nav.Local), len(nav.Remote))
-	}
-	var conds []string
+// joinConds are the conditions joining nav's target (columns qualified by
+// to, e.g. `"t1".`) to the rows it is entered from (qualified by from): for
+// each column pair the columns' own equality (index-friendly) and, where
+// the dialect compares differently (MySQL's case-insensitive collations),
+// its exact comparison too. Lambdas, paths and $apply's grouping joins so
+// follow the same relation as navigation paths and $expand, which compare
+// key values exactly.
+func (c *compiler) joinConds(nav *metadata.Navigation, from, to string) []string {
+	conds := make([]string, 0, len(nav.Local))
 	for i, l := range nav.Local {
-		// The columns' own equality (index-friendly), and, where the
-		// dialect compares differently (MySQL's case-insensitive
-		// collations), its exact comparison too: the same relation as
-		// navigation paths and $expand, which compare key values exactly.
 		r := nav.Remote[i]
-		rawR, rawL := alias+"."+QuoteIdent(r.Column), from+QuoteIdent(l.Column)
+		rawR, rawL := to+QuoteIdent(r.Column), from+QuoteIdent(l.Column)
 		cond := rawR + " = " + rawL
 		if exR, exL := c.d.Column(rawR, r, UseOrder), c.d.Column(rawL, l, UseOrder); exR != rawR || exL != rawL {
 			cond = "(" + cond + " AND " + exR + " = " + exL + ")"
 		}
 		conds = append(conds, cond)
 	}
+	return conds
+}
+
+// navFrom renders " FROM <target> <alias>" and the conditions <join> and
+// <restrict> (in the new scope) for nav entered from the reference from.
+func (c *compiler) navFrom(nav *metadata.Navigation, from, alias string, restrict semantic.Expr) (string, []string, error) {
+	if len(nav.Local) == 0 || len(nav.Local) != len(nav.Remote) {
+		return "", nil, internalf("sqlgen: navigation %s has %d local and %d remote properties", nav.Name, len(nav.Local), len(nav.Remote))
+	}
+	conds := c.joinConds(nav, from, alias+".")
 	if restrict != nil {
 		s, err := c.pred(restrict, false)
 		if err != nil {
