@@ -302,8 +302,22 @@ func TestProbe(t *testing.T) {
 	}
 	ours.Close()
 	body = get(t, c, "/console/?probe=1").Body.String()
-	if !strings.Contains(body, "<strong>Not reachable</strong>") {
-		t.Errorf("probe of a closed port:\n%s", body)
+	if !strings.Contains(body, "<strong>Not reachable</strong>") || !strings.Contains(body, "refused or could not be made") ||
+		strings.Contains(body, "connection refused") {
+		t.Errorf("probe of a closed port (a short reason, not the raw error):\n%s", body)
+	}
+
+	// Without public_url nothing is fetched: the URL would come from the
+	// request's Host header, which the caller chooses.
+	fetched := false
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fetched = true }))
+	defer other.Close()
+	c = New(Options{Path: "/console", Root: "/odata", Model: func() *metadata.Model { return testModel() }})
+	req := httptest.NewRequest("GET", "/console/?probe=1", nil)
+	req.Host = strings.TrimPrefix(other.URL, "http://")
+	rec := do(t, c, req)
+	if fetched || !strings.Contains(rec.Body.String(), "public_url is not configured, so there is nothing to test") {
+		t.Errorf("a probe without public_url fetched %v:\n%s", fetched, rec.Body.String())
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -57,7 +58,13 @@ func (c *Console) connect(w http.ResponseWriter, r *http.Request, bundleErr erro
 		d.BundleErr = bundleErr.Error()
 	}
 	if r.URL.Query().Get("probe") == "1" {
-		d.Probe = c.probe(r.Context(), u)
+		// Only the configured URL: one derived from the request's Host
+		// header would let the caller make the gateway fetch any address.
+		if configured {
+			d.Probe = c.probe(r.Context(), u)
+		} else {
+			d.Probe = &probeResult{URL: u + "/", Error: "public_url is not configured, so there is nothing to test: set public_url (--public-url) to the address Salesforce calls"}
+		}
 	}
 	c.render(w, r, status, "connect", "Connect", "connect", d)
 }
@@ -97,7 +104,9 @@ func (c *Console) probe(ctx context.Context, u string) *probeResult {
 	resp, err := c.o.Probe.Do(req)
 	res.Elapsed = c.o.Now().Sub(start)
 	if err != nil {
-		res.Error = err.Error()
+		// Not the raw error: it would tell what answers (or refuses) at
+		// the address, and the kind is all an admin needs here.
+		res.Error = probeFailure(err)
 		return res
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -105,6 +114,21 @@ func (c *Console) probe(ctx context.Context, u string) *probeResult {
 	res.Status = resp.StatusCode
 	res.Ours = resp.Header.Get("OData-Version") != "" || strings.Contains(resp.Header.Get("WWW-Authenticate"), `realm="odatagw"`)
 	return res
+}
+
+// probeFailure says in a few words why a probe got no answer.
+func probeFailure(err error) string {
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "no answer within 5 s"
+	case errors.As(err, &dnsErr):
+		return "the host name does not resolve"
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return "the connection was refused or could not be made"
+	}
+	return "the request failed (TLS, proxy or protocol error)"
 }
 
 var bundleAuths = []string{sfbundle.AuthBasic, sfbundle.AuthBasicHeader, sfbundle.AuthClientCredentials,
