@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -179,10 +180,7 @@ func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, rerr
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	ex := &exchange{Status: resp.StatusCode, Header: headerText(resp.Header), Body: string(body)}
-	if len(ex.Body) > recordedBody {
-		ex.Body = strings.ToValidUTF8(ex.Body[:recordedBody], "") + fmt.Sprintf("… (%d bytes)", len(body))
-	}
+	ex := &exchange{Status: resp.StatusCode, Header: headerText(resp.Header), Body: shownBody(resp.Header, body)}
 	key := displayKey(req.Method, req.URL.String())
 	rc.mu.Lock()
 	if _, ok := rc.seen[key]; !ok {
@@ -195,6 +193,28 @@ func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	rc.seen[key] = ex
 	rc.mu.Unlock()
 	return resp, nil
+}
+
+// shownBody is what the page shows of a response body: decompressed (the
+// checker asks for gzip), valid UTF-8, at most recordedBody bytes.
+func shownBody(h http.Header, body []byte) string {
+	total := len(body)
+	if strings.EqualFold(h.Get("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return fmt.Sprintf("(%d bytes of gzip that do not decompress)", total)
+		}
+		body, _ = io.ReadAll(io.LimitReader(zr, recordedBody+1))
+		total = -1 // unknown without reading it all
+	}
+	if len(body) <= recordedBody {
+		return strings.ToValidUTF8(string(body), "\uFFFD")
+	}
+	more := "…"
+	if total >= 0 {
+		more = fmt.Sprintf("… (%d bytes)", total)
+	}
+	return strings.ToValidUTF8(string(body[:recordedBody]), "") + more
 }
 
 func (rc *recorder) lookup(request string) *exchange {

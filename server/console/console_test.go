@@ -3,8 +3,10 @@ package console
 import (
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -357,5 +359,29 @@ func TestTraffic(t *testing.T) {
 	}
 	if a.PerMinute != 10 { // 50 requests in the last five minutes
 		t.Errorf("per minute %v", a.PerMinute)
+	}
+}
+
+func TestShownBody(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte(`{"error":"é"}`))
+	_ = zw.Close()
+	cases := []struct {
+		name string
+		h    http.Header
+		body []byte
+		want string
+	}{
+		{"plain", http.Header{}, []byte(`{"a":1}`), `{"a":1}`},
+		{"gzip is shown decompressed", http.Header{"Content-Encoding": {"gzip"}}, gz.Bytes(), `{"error":"é"}`},
+		{"broken gzip", http.Header{"Content-Encoding": {"gzip"}}, []byte("xx"), "(2 bytes of gzip that do not decompress)"},
+		{"invalid UTF-8", http.Header{}, []byte("a\xffb"), "a\uFFFDb"},
+		{"long", http.Header{}, bytes.Repeat([]byte("x"), recordedBody+10), strings.Repeat("x", recordedBody) + fmt.Sprintf("… (%d bytes)", recordedBody+10)},
+	}
+	for _, tc := range cases {
+		if got := shownBody(tc.h, tc.body); got != tc.want {
+			t.Errorf("%s: %.80q, want %.80q", tc.name, got, tc.want)
+		}
 	}
 }
