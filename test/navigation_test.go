@@ -336,3 +336,46 @@ func TestNavigationBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestRelationshipsSQLite: navigation paths, $ref, $expand, lambdas, POST
+// through a navigation and @odata.bind on the embedded demo (SQLite).
+func TestRelationshipsSQLite(t *testing.T) {
+	t.Parallel()
+	g := start(t, demoConfig(t))
+	reads := []struct{ path, want string }{
+		{"/odata/orders(1243)/customer?$select=customer_id,name",
+			`{"@odata.context":"BASE/odata/$metadata#customers(customer_id,name)/$entity","customer_id":"C0000001","name":"Vandelay Corp 1"}`},
+		{"/odata/customers('C0000001')/orders/$count", `12`},
+		{"/odata/customers('C0000001')/orders?$top=2&$select=order_id&$orderby=order_id",
+			`{"@odata.context":"BASE/odata/$metadata#orders(order_id)","value":[{"order_id":1243},{"order_id":1858}]}`},
+		{"/odata/orders(1243)/customer/$ref",
+			`{"@odata.context":"BASE/odata/$metadata#$ref","@odata.id":"BASE/odata/customers(%27C0000001%27)"}`},
+		{"/odata/order_lines(order_id=1243,line_no=1)/product?$select=sku",
+			`{"@odata.context":"BASE/odata/$metadata#products(sku)/$entity","sku":"SKU-000118"}`},
+		{"/odata/customers?$top=2&$select=customer_id&$orderby=customer_id&$expand=orders($select=order_id;$orderby=order_id;$top=1)",
+			`{"@odata.context":"BASE/odata/$metadata#customers(customer_id,orders(order_id))","value":[` +
+				`{"customer_id":"C'QUOTE1","orders":[{"order_id":260}]},{"customer_id":"C0000001","orders":[{"order_id":1243}]}]}`},
+		{"/odata/customers?$filter=orders/any(o: o/total gt 30000) and country eq 'JP'&$select=customer_id&$top=2&$orderby=customer_id",
+			`{"@odata.context":"BASE/odata/$metadata#customers(customer_id)","value":[{"customer_id":"C0000012"},{"customer_id":"C0000015"}]}`},
+	}
+	for _, tc := range reads {
+		r := g.do("GET", tc.path, nil)
+		if got := strings.TrimSpace(g.normalize(r.Body)); r.Status != 200 || got != tc.want {
+			t.Errorf("GET %s:\n got %d %s\nwant %s", tc.path, r.Status, got, tc.want)
+		}
+	}
+	r := g.do("POST", "/odata/customers('C0000001')/orders", []byte(`{"order_id":90001,"order_date":"2024-06-01"}`), "Content-Type", "application/json")
+	if r.Status != 201 || !strings.Contains(string(r.Body), `"customer_id":"C0000001"`) {
+		t.Fatalf("POST through the navigation: %d %s", r.Status, r.Body)
+	}
+	r = g.do("PATCH", "/odata/orders(90001)", []byte(`{"customer@odata.bind":"customers('C0000002')"}`), "Content-Type", "application/json")
+	if r.Status != 204 {
+		t.Fatalf("PATCH with @odata.bind: %d %s", r.Status, r.Body)
+	}
+	if r = g.do("GET", "/odata/orders(90001)/customer/$ref", nil); !strings.Contains(string(r.Body), "C0000002") {
+		t.Errorf("after the bind: %d %s", r.Status, r.Body)
+	}
+	if r = g.do("PATCH", "/odata/orders(90001)", []byte(`{"custmer@odata.bind":"customers('C0000002')"}`), "Content-Type", "application/json"); r.Status != 400 {
+		t.Errorf("unknown binding: %d %s", r.Status, r.Body)
+	}
+}
