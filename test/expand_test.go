@@ -1,6 +1,7 @@
 package test
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -78,8 +79,8 @@ var expandCases = []expandCase{
 		`{"error":{"code":"InvalidSyntax","message":"$expand:1:9: missing ')'","target":"$expand","innererror":{"requestId":"ID"}}}`},
 	{"$it in a nested $filter (the outer entity)", "/odata/Orders?$expand=order_lines($filter=$it/Status eq 'Open')", 501,
 		`{"error":{"code":"NotImplemented","message":"$expand:1:21: $filter of order_lines: $it inside $expand options refers to the entity expanded from, which is not supported; name the expanded entity's properties directly","target":"$expand","innererror":{"requestId":"ID"}}}`},
-	{"$levels", "/odata/Orders?$expand=Customer($levels=2)", 501,
-		`{"error":{"code":"NotImplemented","message":"$expand:1:1: $levels is not supported in $expand; nest $expand instead","target":"$expand","innererror":{"requestId":"ID"}}}`},
+	{"$levels on a navigation to another set", "/odata/Orders?$expand=Customer($levels=2)", 400,
+		`{"error":{"code":"InvalidQuery","message":"$expand:1:1: $levels applies to a recursive navigation (to the same entity set); Customer leads from Orders to Customers","target":"Customer","innererror":{"requestId":"ID"}}}`},
 }
 
 // requestID matches the request id of an error body.
@@ -328,5 +329,40 @@ func TestNavigationOff(t *testing.T) {
 		if r := g.do("GET", p, nil); r.Status != 400 && r.Status != 404 {
 			t.Errorf("GET %s: %d %s", p, r.Status, r.Body)
 		}
+	}
+}
+
+// TestExpandLevels: $levels on a self-referencing foreign key (an org
+// chart) expands the same navigation recursively, with the item's options at
+// every level; max stops at the depth limit.
+func TestExpandLevels(t *testing.T) {
+	t.Parallel()
+	dsn := fixtureDSN(t)
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE staff (id int PRIMARY KEY, name text NOT NULL, manager_id int REFERENCES staff);
+		INSERT INTO staff VALUES (1, 'Ada', NULL), (2, 'Bob', 1), (3, 'Cy', 2), (4, 'Di', 3), (5, 'Ed', 3)`); err != nil {
+		t.Fatal(err)
+	}
+	g := start(t, fixtureConfig(dsn))
+	cases := []struct{ path, want string }{
+		{"/odata/staff(5)?$select=name&$expand=manager($levels=2;$select=name)",
+			`{"@odata.context":"BASE/odata/$metadata#staff(name,manager(name,manager(name)))/$entity","name":"Ed","manager":{"name":"Cy","manager":{"name":"Bob"}}}`},
+		{"/odata/staff(5)?$select=name&$expand=manager($levels=max;$select=name)",
+			`{"@odata.context":"BASE/odata/$metadata#staff(name,manager(name,manager(name,manager(name))))/$entity","name":"Ed","manager":{"name":"Cy","manager":{"name":"Bob","manager":{"name":"Ada"}}}}`},
+		{"/odata/staff(1)?$select=name&$expand=staff($levels=2;$select=name;$orderby=id desc)",
+			`{"@odata.context":"BASE/odata/$metadata#staff(name,staff(name,staff(name)))/$entity","name":"Ada","staff":[{"name":"Bob","staff":[{"name":"Cy"}]}]}`},
+	}
+	for _, tc := range cases {
+		r := g.do("GET", tc.path, nil)
+		if got := strings.TrimSpace(g.normalize(r.Body)); r.Status != 200 || got != tc.want {
+			t.Errorf("GET %s:\n got %d %s\nwant %s", tc.path, r.Status, got, tc.want)
+		}
+	}
+	if r := g.do("GET", "/odata/staff?$expand=manager($levels=4)", nil); r.Status != 400 || !strings.Contains(string(r.Body), "LimitExceeded") {
+		t.Errorf("$levels beyond the depth limit: %d %s", r.Status, r.Body)
 	}
 }

@@ -103,7 +103,14 @@ func (b *expandBinder) items(set *metadata.EntitySet, items []odata.ExpandItem, 
 				navs = []*metadata.Navigation{nav}
 			}
 			if it.Options.Levels != nil {
-				return nil, b.errf(NotImplemented, span, "", "$levels is not supported in $expand; nest $expand instead")
+				if it.Star {
+					return nil, b.errf(NotImplemented, span, "", "$levels with * is not supported; name the navigation property")
+				}
+				lv, err := b.levels(it, navs[0], set, depth, span)
+				if err != nil {
+					return nil, err
+				}
+				it = lv
 			}
 			for _, nav := range navs {
 				if seen[nav] {
@@ -136,6 +143,40 @@ func (b *expandBinder) items(set *metadata.EntitySet, items []odata.ExpandItem, 
 		}
 	}
 	return out, nil
+}
+
+// levels rewrites an item with $levels=n (a recursive expansion of a
+// navigation whose target is its own set: managers of managers) as n
+// nested expansions of the same navigation, each with the item's other
+// options (URL Conventions §5.1.3: nested options apply at every level).
+// max is as deep as the depth limit allows from here; a larger n is the
+// depth limit's error. The syntax tree is not changed: the item is copied.
+func (b *expandBinder) levels(it *odata.ExpandItem, nav *metadata.Navigation, set *metadata.EntitySet, depth int, span odata.Span) (*odata.ExpandItem, error) {
+	if nav.Target != set {
+		return nil, b.errf(BadRequest, span, nav.Name,
+			"$levels applies to a recursive navigation (to the same entity set); %s leads from %s to %s", nav.Name, set.Name, nav.Target.Name)
+	}
+	n := *it.Options.Levels
+	if n < 0 { // max
+		n = int64(b.lim.MaxExpandDepth - depth + 1)
+	}
+	if n < 1 {
+		return nil, b.errf(BadRequest, span, nav.Name, "$levels must be at least 1")
+	}
+	if int64(depth)+n-1 > int64(b.lim.MaxExpandDepth) {
+		return nil, b.errf(LimitExceeded, span, "", "$expand exceeds the maximum depth of %d levels ($levels=%d)", b.lim.MaxExpandDepth, n)
+	}
+	var build func(n int64) odata.ExpandItem
+	build = func(n int64) odata.ExpandItem {
+		c := *it
+		c.Options.Levels = nil
+		if n > 1 {
+			c.Options.Expand = append(append([]odata.ExpandItem(nil), it.Options.Expand...), build(n-1))
+		}
+		return c
+	}
+	out := build(n)
+	return &out, nil
 }
 
 // JoinHidden reports whether nav joins on a property of its own set that

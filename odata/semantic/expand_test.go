@@ -34,6 +34,9 @@ func expandModel(t testing.TB) *metadata.Model {
 			Columns: []metadata.Column{col("note_id", metadata.Int64, false),
 				col("order_id", metadata.Int64, true), col("line_no", metadata.Int16, true), col("note", metadata.String, false)},
 			ForeignKeys: fk("note_line", []string{"order_id", "line_no"}, "order_lines", "order_id", "line_no")},
+		{Name: "staff", Kind: metadata.KindTable, PrimaryKey: []string{"id"},
+			Columns:     []metadata.Column{col("id", metadata.Int64, false), col("manager_id", metadata.Int64, true), col("name", metadata.String, false)},
+			ForeignKeys: fk("staff_manager", []string{"manager_id"}, "staff", "id")},
 	}}
 	m, _, err := metadata.Build(src, metadata.Overlay{})
 	if err != nil {
@@ -181,7 +184,10 @@ func TestBindExpandErrors(t *testing.T) {
 		{"/orders", "$expand=customer,order_lines", Limits{MaxExpandItems: 1}, LimitExceeded, -1, "maximum of 1 expanded"},
 		{"/orders", "$expand=customer($top=1)", Limits{}, BadRequest, -1, "to-one navigation): $top does not apply"},
 		{"/orders", "$expand=customer/$count", Limits{}, BadRequest, -1, "/$count does not apply"},
-		{"/customers", "$expand=orders($levels=2)", Limits{}, NotImplemented, -1, "$levels"},
+		{"/customers", "$expand=orders($levels=2)", Limits{}, BadRequest, -1, "$levels applies to a recursive navigation"},
+		{"/staff", "$expand=manager($levels=4)", Limits{}, LimitExceeded, -1, "maximum depth of 3 levels ($levels=4)"},
+		{"/staff", "$expand=manager($expand=staff($levels=3))", Limits{}, LimitExceeded, -1, "maximum depth of 3 levels ($levels=3)"},
+		{"/staff", "$expand=*($levels=2)", Limits{}, NotImplemented, -1, "$levels with *"},
 		{"/customers", "$expand=orders,orders", Limits{}, BadRequest, -1, "expanded twice"},
 		{"/customers", "$expand=orders/order_lines", Limits{}, BadRequest, -1, "nest $expand"},
 		{"/customers", "$expand=Model.Vip/orders", Limits{}, NotImplemented, -1, "type casts"},
@@ -218,5 +224,61 @@ func TestValuesIn(t *testing.T) {
 	}
 	if in, ok := ValuesIn(lines.Key[:1], [][]Const{{one}}).(*In); !ok || len(in.Values) != 1 {
 		t.Errorf("ValuesIn of one property is not an In")
+	}
+}
+
+// TestBindExpandLevels: $levels=n is n nested expansions of the same
+// navigation, each with the item's other options; max goes as deep as the
+// depth limit allows from where it stands.
+func TestBindExpandLevels(t *testing.T) {
+	m := expandModel(t)
+	depth := func(e []*Expand) (n int, sel []string) {
+		for len(e) == 1 {
+			n++
+			var names []string
+			for _, p := range e[0].Query.Select {
+				names = append(names, p.Name)
+			}
+			sel = append(sel, strings.Join(names, ","))
+			if e[0].Nav.Name != "manager" || e[0].Query.Top != nil {
+				t.Fatalf("level %d expands %s", n, e[0].Nav.Name)
+			}
+			e = e[0].Query.Expand
+		}
+		return n, sel
+	}
+	cases := []struct {
+		query string
+		want  int
+	}{
+		{"$expand=manager($levels=1)", 1},
+		{"$expand=manager($levels=3;$select=name)", 3},
+		{"$expand=manager($levels=max;$select=name)", 3},
+		{"$expand=manager($levels=max)", 3},
+	}
+	for _, tc := range cases {
+		q, err := bindURL(t, m, "/staff", tc.query, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		n, sel := depth(q.Expand)
+		if n != tc.want {
+			t.Errorf("%s: %d levels, want %d", tc.query, n, tc.want)
+		}
+		if strings.Contains(tc.query, "$select=name") {
+			for i, s := range sel {
+				if s != "name" {
+					t.Errorf("%s: level %d selects %s, want name", tc.query, i+1, s)
+				}
+			}
+		}
+	}
+	// max one level down: only what the limit leaves.
+	q, err := bindURL(t, m, "/staff", "$expand=staff($expand=manager($levels=max))", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := depth(q.Expand[0].Query.Expand); n != 2 {
+		t.Errorf("max below one level: %d levels, want 2", n)
 	}
 }
