@@ -22,8 +22,10 @@ type Options struct {
 
 // Access is what the caller may see of a set reached through navigation
 // ($expand, a navigation path, a lambda, a path in $filter or $orderby,
-// $apply over a navigation): the binder asks once per set reached besides
-// the request's own (whose rules the server applies itself).
+// $apply over a navigation): the binder asks about every set a navigation
+// reaches and, for a navigation path, the sets the path starts from and
+// passes through (their rows and join properties must be readable too).
+// The rules for the set a request finally reads are the server's own.
 type Access interface {
 	// Reach returns the row filter to AND into every read of set (nil:
 	// none) and the names of the properties hidden from the caller (they
