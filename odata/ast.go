@@ -290,8 +290,10 @@ type Options struct {
 	// Expand is $expand (nil when absent).
 	Expand []ExpandItem
 	Apply  *Apply // $apply (Data Aggregation), nil when absent
+	// Compute is $compute (nil when absent).
+	Compute []ComputeItem
 	// Unsupported lists valid system query options the gateway does not
-	// implement ($compute, $levels, $index, $schemaversion, ...),
+	// implement ($levels, $index, $schemaversion, ...),
 	// in the order given; the server answers 501 naming the first.
 	Unsupported []string
 	// Custom holds custom query options (names without '$' or '@'), raw values.

@@ -73,7 +73,7 @@
 // path segments, $count with options, nested $select options and
 // Namespace.* in $select, $-prefixed first path segments other than
 // $metadata and $batch. Recorded in Options.Unsupported (the server answers
-// 501): $compute, $levels, $index, $schemaversion, $id.
+// 501): $levels, $index, $schemaversion, $id.
 // System options without '$' (4.01) are treated as custom options.
 //
 // # Limits and errors

@@ -87,6 +87,8 @@ func FuzzParseRequest(f *testing.F) {
 	f.Add("/order_lines(order_id=1,line_no=2)", "$select=a,b/c&$search=a OR b&$count=false")
 	f.Add("/Customers/$count", "$expand=Orders&x=1&@a=@b&@b=@a&$filter=@a")
 	f.Add("/Orders", "$apply=filter(a eq @p)/groupby((C/d,e),aggregate(x with sum as S,$count as N))/filter(S gt 1)&@p=1")
+	f.Add("/Orders", "$compute=Total mul 2 as T,concat(Name,@p) as N&$select=OrderID,T&$orderby=T desc&$filter=N ne 'x'&@p='y'")
+	f.Add("/Orders", "compute=year(OrderDate) as Y,Customer/Name as C")
 	f.Fuzz(func(t *testing.T, path, query string) {
 		req, err := ParseRequest(path, query)
 		if err != nil {
@@ -114,6 +116,14 @@ func FuzzParseRequest(f *testing.F) {
 			a, err := ParseApply(printed, nil)
 			if err != nil && !strings.Contains(err.Error(), "@") || err == nil && a.String() != printed {
 				t.Fatalf("apply %q printed as %q: %v", o.Raw["$apply"], printed, err)
+			}
+		}
+		if o.Compute != nil {
+			// The canonical form parses back to itself.
+			printed := FormatCompute(o.Compute)
+			items, err := ParseCompute(printed, nil)
+			if err != nil && !strings.Contains(err.Error(), "@") || err == nil && FormatCompute(items) != printed {
+				t.Fatalf("compute %q printed as %q: %v", o.Raw["$compute"], printed, err)
 			}
 		}
 		if o.HasSelect {

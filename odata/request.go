@@ -12,8 +12,9 @@ var systemOptions = map[string]bool{
 	"$filter": true, "$orderby": true, "$select": true, "$search": true,
 	"$top": true, "$skip": true, "$count": true, "$skiptoken": true,
 	"$format": true, "$deltatoken": true, "$expand": true, "$apply": true,
+	"$compute": true,
 	// valid OData, not implemented (501)
-	"$compute": false, "$levels": false,
+	"$levels": false,
 	"$index": false, "$schemaversion": false, "$id": false,
 }
 
@@ -43,7 +44,7 @@ type queryOption struct {
 // forms without '$' listed in withoutDollar) are matched
 // case-insensitively and may appear once (top=1 and $top=2 together are a
 // duplicate); unknown $-options are a
-// *SyntaxError; $compute, $levels, $index, $schemaversion
+// *SyntaxError; $levels, $index, $schemaversion
 // and $id are recorded in Options.Unsupported; "@name" options are
 // parameter aliases, parsed when $filter, $orderby or a key refers to them;
 // other names are custom options. Options.Raw keeps every decoded value.
@@ -128,6 +129,8 @@ func (o *Options) set(q queryOption, aliases map[string]string) error {
 		o.Expand, err = ParseExpand(v, aliases)
 	case "$apply":
 		o.Apply, err = ParseApply(v, aliases)
+	case "$compute":
+		o.Compute, err = ParseCompute(v, aliases)
 	default:
 		switch {
 		case name[0] == '$':
