@@ -164,6 +164,9 @@ type Property struct {
 	Precision   int  // Decimal: total digits (0 = unconstrained); temporal: fractional-second digits
 	Scale       int  // Decimal scale when !ScaleVariable
 	Variable    bool // Decimal with Scale="variable" (unconstrained numeric)
+	// Dynamic marks a dynamic property of a response (a $compute alias),
+	// never a property of the model: JSON annotates its type.
+	Dynamic bool
 	Description string
 	// Storage facts the adapters need.
 	DBType    string // storage type name as introspected, e.g. "bpchar", "timestamp"

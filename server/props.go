@@ -74,6 +74,9 @@ func applyHidden(q *semantic.Query, hidden map[string]bool) (map[*metadata.Prope
 	for _, o := range q.OrderBy {
 		visit(o.Expr)
 	}
+	for _, c := range q.Compute { // selected or not, like $filter
+		visit(c.Expr)
+	}
 	if refused != "" {
 		return nil, unknownProperty(q.Set, refused)
 	}
@@ -84,17 +87,21 @@ func applyHidden(q *semantic.Query, hidden map[string]bool) (map[*metadata.Prope
 		return masked, nil
 	}
 	sel := q.Select[:0:0]
+	own := 0
 	for _, p := range q.Select {
-		if !hidden[p.Name] {
+		if !hidden[p.Name] || p.Dynamic {
 			sel = append(sel, p)
+			if !p.Dynamic {
+				own++
+			}
 		}
 	}
 	q.Select = sel
 	// The key must stay readable for Salesforce's External ID.
-	if len(q.Select) == 0 {
-		q.Select = q.Set.Key
+	if own == 0 {
+		q.Select = append(append([]*metadata.Property(nil), q.Set.Key...), sel...)
 	}
-	if !q.SelectExplicit && len(sel) != len(q.Set.Properties) {
+	if !q.SelectExplicit && own != len(q.Set.Properties) {
 		q.SelectExplicit = true // the context URL then lists what is returned
 	}
 	if q.Search != nil {

@@ -77,9 +77,20 @@ func Select(d Dialect, q *semantic.Query, limit int64) (Statement, []*metadata.P
 	var b strings.Builder
 	b.Grow(256)
 	b.WriteString("SELECT ")
+	n := 0
 	for i, p := range cols {
 		if i > 0 {
 			b.WriteString(", ")
+		}
+		if cp := q.Computed(p); cp != nil {
+			s, err := c.computed(cp)
+			if err != nil {
+				return Statement{}, nil, err
+			}
+			b.WriteString(s)
+			b.WriteString(" AS ")
+			b.WriteString(QuoteIdent(carryAlias(q.Set, &n)))
+			continue
 		}
 		b.WriteString(QuoteIdent(p.Column))
 	}
@@ -88,7 +99,6 @@ func Select(d Dialect, q *semantic.Query, limit int64) (Statement, []*metadata.P
 	// Each gets an alias that names no column of the set: a subquery's
 	// column is otherwise named after the column it reads, and ORDER BY
 	// "name" would be ambiguous on a set that has its own "name".
-	n := 0
 	for _, o := range order {
 		if t, ok := o.Expr.(*semantic.ToOne); ok && o.Carry != nil {
 			s, err := c.pathColumn(t, true)
@@ -394,4 +404,21 @@ func containsProp(ps []*metadata.Property, p *metadata.Property) bool {
 		}
 	}
 	return false
+}
+
+// computed renders the value of a computed property ($compute): a plain
+// property or a to-one path's property raw, as its column is read (Out is
+// a copy of the property), any other expression in its value form, as in
+// $filter (a dialect that cannot evaluate it refuses it the same way).
+func (c *compiler) computed(cp *semantic.Computed) (string, error) {
+	switch e := cp.Expr.(type) {
+	case *semantic.Prop:
+		return c.qual + QuoteIdent(e.P.Column), nil
+	case *semantic.ToOne:
+		if semantic.PathLeaf(e) != nil {
+			return c.pathColumn(e, true)
+		}
+	}
+	v, err := c.value(cp.Expr)
+	return v.SQL, err
 }

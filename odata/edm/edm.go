@@ -57,6 +57,9 @@ func ETag(key []byte, set *metadata.EntitySet, cols []*metadata.Property, vals [
 	case set.ETagHash:
 		h := hmac.New(sha256.New, key)
 		for i, p := range cols {
+			if p.Dynamic {
+				continue // a computed value ($compute), not the entity's
+			}
 			t := etagText(p, &vals[i])
 			fmt.Fprintf(h, "%s=%d:%s;", p.Name, len(t), t)
 		}

@@ -222,7 +222,9 @@ func (w *Writer) appendMembers(b []byte, cols []*metadata.Property, vals []edm.V
 	}
 	w.id = ""
 	for i, p := range cols {
-		if full && !vals[i].Null {
+		if (full || p.Dynamic && w.opt.Metadata != None) && !vals[i].Null {
+			// Dynamic properties ($compute) carry their type unless the
+			// JSON value tells it, as $apply's aliases do.
 			switch p.Type {
 			case metadata.String, metadata.Boolean, metadata.Double:
 			default:

@@ -98,6 +98,9 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 			return nil, &Error{Kind: NotImplemented, Option: "$expand", Msg: "$expand together with $apply is not supported"}
 		}
 	}
+	if o.Compute != nil && o.Apply != nil {
+		return nil, &Error{Kind: NotImplemented, Option: "$compute", Msg: "$compute together with $apply is not supported"}
+	}
 	if len(o.Unsupported) > 0 {
 		name := o.Unsupported[0]
 		return nil, &Error{Kind: NotImplemented, Option: name, Msg: "system query option " + name + " is not supported"}
@@ -115,6 +118,10 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 		}
 		q.Key = t.key
 		if t.prop != nil {
+			if o.Compute != nil {
+				return nil, &Error{Kind: BadRequest, Option: "$compute",
+					Msg: "the path addresses the property " + t.prop.Name + ", not an entity: drop $compute"}
+			}
 			if o.HasSelect {
 				return nil, &Error{Kind: BadRequest, Option: "$select",
 					Msg: "the path addresses the property " + t.prop.Name + ", not an entity: drop $select"}
@@ -135,13 +142,24 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 			return nil, err
 		}
 	}
+	if o.Compute != nil {
+		if t.ref {
+			return nil, &Error{Kind: BadRequest, Option: "$compute", Msg: "$compute does not apply to entity references ($ref)"}
+		}
+		if err := checkLength(o.Raw, "$compute", lim); err != nil {
+			return nil, err
+		}
+		if q.Compute, err = bindCompute(set, o.Compute, lim, opt.Access); err != nil {
+			return nil, err
+		}
+	}
 	if t.ref {
 		if o.HasSelect {
 			return nil, &Error{Kind: BadRequest, Option: "$select", Msg: "$select does not apply to entity references ($ref)"}
 		}
 		q.Select = append([]*metadata.Property(nil), set.Key...)
 	} else if q.Apply == nil {
-		if q.Select, q.SelectExplicit, err = bindSelect(set, o); err != nil {
+		if q.Select, q.SelectExplicit, err = bindSelectComputed(set, o, q.Compute); err != nil {
 			return nil, err
 		}
 	}
@@ -149,7 +167,7 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 		if err := checkLength(o.Raw, "$filter", lim); err != nil {
 			return nil, err
 		}
-		b := &binder{set: set, option: "$filter", lim: lim, access: opt.Access, scope: q.Apply}
+		b := &binder{set: set, option: "$filter", lim: lim, access: opt.Access, scope: q.Apply, computed: q.Compute}
 		if q.Filter, err = b.boolExpr(o.Filter); err != nil {
 			return nil, err
 		}
@@ -176,7 +194,7 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 		if q.Apply != nil {
 			q.OrderBy, err = bindApplyOrderBy(set, q.Apply, o.OrderBy, lim)
 		} else {
-			q.OrderBy, err = bindOrderBy(set, o.OrderBy, lim, opt.Access)
+			q.OrderBy, err = bindOrderByComputed(set, o.OrderBy, lim, opt.Access, q.Compute)
 		}
 		if err != nil {
 			return nil, err
@@ -453,17 +471,56 @@ func bindSelectItems(set *metadata.EntitySet, items []odata.SelectItem, has bool
 // bindOrderBy binds $orderby items; nodes and depth are counted over all
 // items together.
 func bindOrderBy(set *metadata.EntitySet, items []odata.OrderItem, lim Limits, access Access) ([]Order, error) {
-	return bindOrderByHidden(set, items, lim, access, nil, "$orderby", false)
+	return bindOrderByComputed(set, items, lim, access, nil)
+}
+
+// bindOrderByComputed is bindOrderBy where the aliases of $compute stand
+// for their expressions.
+func bindOrderByComputed(set *metadata.EntitySet, items []odata.OrderItem, lim Limits, access Access, computed []*Computed) ([]Order, error) {
+	return bindOrderByWith(set, items, lim, access, nil, "$orderby", false, computed)
+}
+
+// bindSelectComputed is bindSelect where $select may name the computed
+// properties (they follow the set's properties, in $compute order): all of
+// them are returned when $select is absent or has "*".
+func bindSelectComputed(set *metadata.EntitySet, o *odata.Options, computed []*Computed) ([]*metadata.Property, bool, error) {
+	if len(computed) == 0 {
+		return bindSelect(set, o)
+	}
+	rest, chosen, star := selectComputed(computed, o.Select)
+	if o.HasSelect && len(rest) == 0 && !star {
+		return chosen, true, nil // only computed properties
+	}
+	sel, explicit, err := bindSelectItems(set, rest, o.HasSelect, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	if !o.HasSelect {
+		chosen = selectAllComputed(computed)
+	}
+	return append(append([]*metadata.Property(nil), sel...), chosen...), explicit, nil
+}
+
+func selectAllComputed(cs []*Computed) []*metadata.Property {
+	out := make([]*metadata.Property, len(cs))
+	for i, c := range cs {
+		out[i] = c.Out
+	}
+	return out
 }
 
 // bindOrderByHidden is bindOrderBy with hidden properties unknown, errors
 // reported for option.
 func bindOrderByHidden(set *metadata.EntitySet, items []odata.OrderItem, lim Limits, access Access, hidden map[string]bool, option string, inExpand bool) ([]Order, error) {
+	return bindOrderByWith(set, items, lim, access, hidden, option, inExpand, nil)
+}
+
+func bindOrderByWith(set *metadata.EntitySet, items []odata.OrderItem, lim Limits, access Access, hidden map[string]bool, option string, inExpand bool, computed []*Computed) ([]Order, error) {
 	if len(items) > lim.MaxOrderBy {
 		return nil, &Error{Kind: LimitExceeded, Option: option, Span: items[lim.MaxOrderBy].Span,
 			Msg: fmt.Sprintf("$orderby exceeds the maximum of %d items", lim.MaxOrderBy)}
 	}
-	b := &binder{set: set, option: option, lim: lim, hidden: hidden, access: access, inExpand: inExpand}
+	b := &binder{set: set, option: option, lim: lim, hidden: hidden, access: access, inExpand: inExpand, computed: computed}
 	out := make([]Order, 0, len(items))
 	for _, it := range items {
 		o, err := b.operand(it.Expr, 1)

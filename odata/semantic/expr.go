@@ -86,6 +86,9 @@ type binder struct {
 	// scope, when set, resolves property paths against the result of an
 	// aggregation ($apply) instead of the set.
 	scope *Apply
+	// computed are the properties of $compute: their aliases stand for
+	// their expressions ($filter, $orderby).
+	computed []*Computed
 }
 
 // operand is a bound expression plus what the typing rules need to know

@@ -246,6 +246,18 @@ func (b *binder) path(n *odata.Ident) (operand, error) {
 		return operand{}, err
 	}
 	i, segs := b.base(n.Path)
+	if c := computedAlias(b.computed, n.Path[0]); c != nil && i == 0 && len(segs) == len(n.Path) {
+		if len(segs) > 1 {
+			e := b.badf(n.Span, "property path %s is not supported: %s is a computed property of type %s",
+				strings.Join(n.Path, "/"), c.Alias, c.Out.Type.FullName())
+			e.Target = strings.Join(n.Path, "/")
+			return operand{}, e
+		}
+		if len(b.scopes) > 1 {
+			return operand{}, b.errorf(NotImplemented, n.Span, "computed property %s inside a lambda or path is not supported", c.Alias)
+		}
+		return operand{e: c.Expr, span: n.Span}, nil
+	}
 	if len(segs) == 0 {
 		s := b.scopes[i]
 		return operand{}, b.badf(n.Span, "lambda variable %s stands for an entity of %s; use one of its properties, e.g. %s/%s",

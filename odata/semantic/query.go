@@ -69,6 +69,10 @@ type Query struct {
 	// Apply is the aggregation of $apply (nil: none). Select is then its
 	// Columns; Filter, OrderBy, Top, Skip and Count apply to its result.
 	Apply *Apply
+	// Compute lists the computed properties of $compute in request order.
+	// Those returned are at the end of Select (their Out); $filter and
+	// $orderby hold their expressions where they name them.
+	Compute []*Computed
 }
 
 // Order is one sort key.
@@ -373,9 +377,20 @@ func (q *Query) ForETag() (*Query, []int) {
 	}
 	set := q.Set
 	var need []*metadata.Property
+	own := len(q.Select)
+	for _, p := range q.Select {
+		if p.Dynamic {
+			own-- // computed ($compute): kept after the set's properties
+		}
+	}
 	switch {
-	case set.ETagHash && len(q.Select) < len(set.Properties):
-		need = set.Properties
+	case set.ETagHash && own < len(set.Properties):
+		need = append([]*metadata.Property(nil), set.Properties...)
+		for _, p := range q.Select {
+			if p.Dynamic {
+				need = append(need, p)
+			}
+		}
 	case set.ETag != nil && !slices.Contains(q.Select, set.ETag):
 		need = append(append([]*metadata.Property(nil), q.Select...), set.ETag)
 	default:

@@ -444,6 +444,13 @@ func Fingerprint(set string, req *odata.Request) string {
 		field("$filter", o.Filter.String())
 		collectAliases(o.Filter, aliases)
 	}
+	if o.Compute != nil {
+		// An alias in $filter or $orderby means its expression.
+		field("$compute", odata.FormatCompute(o.Compute))
+		for _, it := range o.Compute {
+			collectAliases(it.Expr, aliases)
+		}
+	}
 	if o.Search != nil {
 		field("$search", o.Search.String())
 	}
