@@ -38,7 +38,10 @@ func ParseCompute(s string, aliases map[string]string) ([]ComputeItem, error) {
 			return nil, err
 		}
 		if p.tok.kind != tWord || !p.tok.space || strings.Contains(p.tok.text, ".") {
-			return nil, p.unexpected("an alias (a simple identifier)")
+			if p.tok.kind == tEOF {
+				return nil, p.unexpected("an alias")
+			}
+			return nil, p.errAt(p.tok.start, "expected an alias (a simple identifier), found "+quoteText(p.tok.text))
 		}
 		items = append(items, ComputeItem{Span: Span{start, p.tok.end}, Expr: x, Alias: p.tok.text, AliasSpan: Span{p.tok.start, p.tok.end}})
 		if err := p.advance(); err != nil {
