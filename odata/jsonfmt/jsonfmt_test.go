@@ -237,3 +237,30 @@ func TestAppendDateTimeMatchesFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestDynamicProperties: computed properties ($compute) carry their type at
+// minimal metadata too, unless JSON tells it or the value is null; none at
+// odata.metadata=none.
+func TestDynamicProperties(t *testing.T) {
+	dyn := func(name string, typ metadata.Type) *metadata.Property {
+		p := prop(name, typ)
+		p.Dynamic = true
+		return p
+	}
+	cols := []*metadata.Property{prop("ID", metadata.Int32), dyn("T", metadata.Decimal), dyn("S", metadata.String), dyn("Y", metadata.Int32), dyn("N", metadata.Date)}
+	vals := []edm.Value{{Int: 7}, {Text: []byte("2.50")}, {Text: []byte("x")}, {Int: 2024}, {Null: true}}
+	want := map[Level]string{
+		Minimal: `{"ID":7,"T@odata.type":"#Decimal","T":"2.50","S":"x","Y@odata.type":"#Int32","Y":2024,"N":null}`,
+		None:    `{"ID":7,"T":"2.50","S":"x","Y":2024,"N":null}`,
+		Full:    `{"ID@odata.type":"#Int32","ID":7,"T@odata.type":"#Decimal","T":"2.50","S":"x","Y@odata.type":"#Int32","Y":2024,"N":null}`,
+	}
+	for level, w := range want {
+		var buf bytes.Buffer
+		NewWriter(&buf, Options{Metadata: level, IEEE754Compatible: true}).SingleEntity("", cols, vals, "")
+		got := strings.TrimSpace(buf.String())
+		got = strings.Replace(got, `"@odata.context":"",`, "", 1)
+		if got != w {
+			t.Errorf("level %d:\n got %s\nwant %s", level, got, w)
+		}
+	}
+}
