@@ -164,9 +164,7 @@ type Property struct {
 	Precision   int  // Decimal: total digits (0 = unconstrained); temporal: fractional-second digits
 	Scale       int  // Decimal scale when !ScaleVariable
 	Variable    bool // Decimal with Scale="variable" (unconstrained numeric)
-	// Dynamic marks a dynamic property of a response (a $compute alias),
-	// never a property of the model: JSON annotates its type.
-	Dynamic bool
+	Dynamic     bool // a $compute alias in a response, never a model property: JSON annotates its type
 	Description string
 	// Storage facts the adapters need.
 	DBType    string // storage type name as introspected, e.g. "bpchar", "timestamp"

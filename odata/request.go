@@ -15,7 +15,7 @@ var systemOptions = map[string]bool{
 	"$compute": true,
 	// valid OData, not implemented (501)
 	"$levels": false,
-	"$index": false, "$schemaversion": false, "$id": false,
+	"$index":  false, "$schemaversion": false, "$id": false,
 }
 
 // withoutDollar are the system query options also recognised without '$'

@@ -468,14 +468,9 @@ func bindSelectItems(set *metadata.EntitySet, items []odata.SelectItem, has bool
 	return out, true, nil
 }
 
-// bindOrderBy binds $orderby items; nodes and depth are counted over all
-// items together.
-func bindOrderBy(set *metadata.EntitySet, items []odata.OrderItem, lim Limits, access Access) ([]Order, error) {
-	return bindOrderByComputed(set, items, lim, access, nil)
-}
-
-// bindOrderByComputed is bindOrderBy where the aliases of $compute stand
-// for their expressions.
+// bindOrderByComputed binds $orderby items, where the aliases of
+// $compute stand for their expressions; nodes and depth are counted over
+// all items together.
 func bindOrderByComputed(set *metadata.EntitySet, items []odata.OrderItem, lim Limits, access Access, computed []*Computed) ([]Order, error) {
 	return bindOrderByWith(set, items, lim, access, nil, "$orderby", false, computed)
 }
