@@ -299,6 +299,13 @@ func (w *Writer) AppendValue(b []byte, p *metadata.Property, v *edm.Value) []byt
 		}
 		return strconv.AppendInt(b, v.Int, 10)
 	case metadata.Decimal:
+		if p.Dynamic {
+			// A computed or aggregated decimal has the scale the engine
+			// chose (MySQL: 30 places for a product with a parameter); its
+			// value is written without trailing fractional zeros, so that
+			// engines agree.
+			return appendDecimal(b, trimFraction(v.Text), w.opt.IEEE754Compatible)
+		}
 		return appendDecimal(b, v.Text, w.opt.IEEE754Compatible)
 	case metadata.Single:
 		return appendFloat(b, v.Float, 32)
@@ -448,6 +455,32 @@ func appendFloat(b []byte, f float64, bits int) []byte {
 
 // appendDecimal appends decimal text from storage as a JSON number, or a
 // string when quoted or when it is not a finite number (NaN, Infinity).
+// trimFraction drops the trailing zeros of a plain decimal's fraction (and
+// its point when nothing is left): "201.000" -> "201", "0.50" -> "0.5".
+// Exponent forms are left alone.
+func trimFraction(text []byte) []byte {
+	dot := -1
+	for i, c := range text {
+		switch {
+		case c == '.':
+			dot = i
+		case c == 'e' || c == 'E':
+			return text
+		}
+	}
+	if dot < 0 {
+		return text
+	}
+	end := len(text)
+	for end > dot+1 && text[end-1] == '0' {
+		end--
+	}
+	if end == dot+1 {
+		end = dot
+	}
+	return text[:end]
+}
+
 func appendDecimal(b, text []byte, quoted bool) []byte {
 	if len(text) == 0 {
 		return append(b, "null"...)
