@@ -5,7 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/odatagw/odatagw/server/app"
+	"github.com/odatagw/odatagw/server/auth"
 )
 
 // Changing relationships (OData 4.01 Protocol §11.4.6: PUT, POST and
@@ -187,4 +190,140 @@ func refWriteSuite(t *testing.T, g *gateway) {
 	if r.Status != 412 {
 		t.Errorf("DELETE with a stale If-Match: %d %s", r.Status, r.Body)
 	}
+}
+
+// TestRefWriteAccess: changing relationships needs update on the set whose
+// foreign key changes and read on the sets of the path; every entity the
+// change reads or writes is within the caller's row filter, a reference to
+// an entity the caller cannot see is refused (PostgreSQL and MariaDB).
+func TestRefWriteAccess(t *testing.T) {
+	t.Parallel()
+	policy := func(c *app.Config) {
+		c.Auth.JWT.HMACSecrets = []auth.HMACKey{{Secret: secHMACSecret}}
+		c.Auth.JWT.Audience = []string{secAudience}
+		c.Auth.JWT.Issuer = secIssuer
+		c.Policy = auth.PolicyConfig{Sets: map[string]auth.SetRules{
+			// Berlin sees ALFKI only.
+			"Customers": {
+				Grants:     []auth.Grant{{To: []string{"role:editor"}, Ops: []string{"update"}}},
+				RowFilters: []auth.RowFilter{{To: []string{"*"}, Filter: "City eq {claim:city}"}},
+			},
+			"Orders": {
+				Grants:     []auth.Grant{{To: []string{"role:editor"}, Ops: []string{"update"}}},
+				Properties: []auth.PropertyRule{{Names: []string{"CustomerID"}, Write: []string{"role:linker"}}},
+				RowFilters: []auth.RowFilter{{To: []string{"*"}, Filter: "Status ne 'Shipped'"}},
+			},
+		}}
+	}
+	token := func(roles ...string) []string {
+		return []string{"Authorization", "Bearer " + secHS256(t, secClaims("ref", func(c jwt.MapClaims) {
+			c["roles"] = roles
+			c["city"] = "Berlin"
+		}))}
+	}
+	pg := startFixture(t, policy)
+	my, dsn := startMySQL(t, policy)
+	mysqlNavigationRows(t, dsn)
+	for name, g := range map[string]*gateway{"postgres": pg, "mariadb": my} {
+		t.Run(name, func(t *testing.T) {
+			linker, editor := token("editor", "linker"), token("editor")
+			runRefSteps(t, g, []refStep{
+				{"PUT", "/odata/Orders(10248)/Customer/$ref", `{"@odata.id":"Customers('ANATR')"}`, 400,
+					`{"error":{"code":"InvalidValue","message":"the reference names no entity: no Customers('ANATR') (it does not exist or you may not see it)","target":"@odata.id","innererror":{"requestId":"RID"}}}`},
+				{"POST", "/odata/Customers('ALFKI')/Orders/$ref", `{"@odata.id":"Orders(10249)"}`, 400,
+					`{"error":{"code":"InvalidValue","message":"the reference names no entity: no Orders(10249) (it does not exist or you may not see it)","target":"@odata.id","innererror":{"requestId":"RID"}}}`},
+				{"POST", "/odata/Customers('ANATR')/Orders/$ref", `{"@odata.id":"Orders(10250)"}`, 404,
+					`{"error":{"code":"NotFound","message":"no Customers entity with key ('ANATR')","innererror":{"requestId":"RID"}}}`},
+				{"PUT", "/odata/Orders(10249)/Customer/$ref", `{"@odata.id":"Customers('ALFKI')"}`, 404,
+					`{"error":{"code":"NotFound","message":"no Orders entity with key (10249)","innererror":{"requestId":"RID"}}}`},
+				{"PATCH", "/odata/Customers('ANATR')/Orders(10250)", `{"Total":1}`, 404,
+					`{"error":{"code":"NotFound","message":"no Customers entity with key ('ANATR')","innererror":{"requestId":"RID"}}}`},
+				{"PATCH", "/odata/Customers('ALFKI')/Orders(10249)", `{"Total":1}`, 404,
+					`{"error":{"code":"NotFound","message":"Orders(10249) is not in Customers('ALFKI')/Orders (or does not exist)","innererror":{"requestId":"RID"}}}`},
+				{"PATCH", "/odata/Orders(10250)/Customer", `{"Name":"x"}`, 404,
+					`{"error":{"code":"NotFound","message":"Orders(10250)/Customer not found","innererror":{"requestId":"RID"}}}`},
+				{"PUT", "/odata/line_notes(1)/note_line/$ref", `{"@odata.id":"order_lines(order_id=10249,line_no=1)"}`, 403,
+					`{"error":{"code":"Forbidden","message":"you may not update line_notes","innererror":{"requestId":"RID"}}}`},
+				// Linking: the reference and the parent visible, update
+				// on Orders and the right to write CustomerID.
+				{"POST", "/odata/Customers('ALFKI')/Orders/$ref", `{"@odata.id":"Orders(10250)"}`, 204, ``},
+				{"GET", "/odata/Customers('ALFKI')/Orders/$ref?$orderby=OrderID", ``, 200,
+					`{"@odata.context":"BASE/odata/$metadata#Collection($ref)","value":[{"@odata.id":"BASE/odata/Orders(10248)"},{"@odata.id":"BASE/odata/Orders(10250)"},{"@odata.id":"BASE/odata/Orders(10253)"}]}`},
+				{"PATCH", "/odata/Orders(10250)/Customer", `{"Name":"Alfreds F."}`, 204, ``},
+			}, linker...)
+			runRefSteps(t, g, []refStep{
+				{"PUT", "/odata/Orders(10248)/Customer/$ref", `{"@odata.id":"Customers('ALFKI')"}`, 403,
+					`{"error":{"code":"Forbidden","message":"you may not write 1 of these properties","details":[{"code":"Forbidden","message":"you may not write property CustomerID","target":"CustomerID"}],"innererror":{"requestId":"RID"}}}`},
+				{"PATCH", "/odata/Customers('ALFKI')/Orders(10248)", `{"Total":1}`, 204, ``},
+			}, editor...)
+			runRefSteps(t, g, []refStep{
+				{"POST", "/odata/Customers('ALFKI')/Orders/$ref", `{"@odata.id":"Orders(10250)"}`, 403,
+					`{"error":{"code":"Forbidden","message":"you may not update Orders","innererror":{"requestId":"RID"}}}`},
+				{"PATCH", "/odata/Orders(10248)/Customer", `{"Name":"x"}`, 403,
+					`{"error":{"code":"Forbidden","message":"you may not update Customers","innererror":{"requestId":"RID"}}}`},
+			}, token()...)
+		})
+	}
+}
+
+// TestRefWriteBatch: reference changes inside a change set, one of them
+// under a customer created earlier in it ($c1); read back after.
+func TestRefWriteBatch(t *testing.T) {
+	t.Parallel()
+	g := startFixture(t)
+	r := g.do("POST", "/odata/$batch", []byte(`{"requests":[
+	 {"id":"c1","atomicityGroup":"g1","method":"POST","url":"Customers","body":{"CustomerID":"REF1","Name":"Ref One"},"headers":{"Prefer":"return=minimal"}},
+	 {"id":"c2","atomicityGroup":"g1","method":"POST","url":"$c1/Orders/$ref","body":{"@odata.id":"Orders(10252)"}},
+	 {"id":"c3","atomicityGroup":"g1","method":"PUT","url":"Orders(10251)/Customer/$ref","body":{"@odata.id":"Customers('BERGS')"}},
+	 {"id":"c4","atomicityGroup":"g1","method":"DELETE","url":"line_notes(1)/note_line/$ref"},
+	 {"id":"r1","dependsOn":["g1"],"method":"GET","url":"Orders?$filter=OrderID ge 10251 and OrderID le 10252&$select=OrderID,CustomerID"},
+	 {"id":"r2","dependsOn":["g1"],"method":"GET","url":"line_notes(1)/note_line"}
+	]}`))
+	got := navRIDRE.ReplaceAllString(strings.ReplaceAll(string(r.Body), g.base, "BASE"), `"requestId":"RID"`)
+	for _, want := range []string{
+		`{"id":"c2","atomicityGroup":"g1","status":204`,
+		`{"id":"c3","atomicityGroup":"g1","status":204`,
+		`{"id":"c4","atomicityGroup":"g1","status":204`,
+		`"body":{"@odata.context":"BASE/odata/$metadata#Orders(OrderID,CustomerID)","value":[{"OrderID":10251,"CustomerID":"BERGS"},{"OrderID":10252,"CustomerID":"REF1"}]}}`,
+		`{"id":"r2","status":204`,
+	} {
+		if r.Status != 200 || !strings.Contains(got, want) {
+			t.Errorf("batch: %d\n%s\nmissing %s", r.Status, got, want)
+		}
+	}
+	// A failing reference change rolls the change set back.
+	r = g.do("POST", "/odata/$batch", []byte(`{"requests":[
+	 {"id":"c1","atomicityGroup":"g1","method":"PUT","url":"Orders(10250)/Customer/$ref","body":{"@odata.id":"Customers('ALFKI')"}},
+	 {"id":"c2","atomicityGroup":"g1","method":"DELETE","url":"Orders(10250)/Customer/$ref"}
+	]}`))
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"status":400`) {
+		t.Errorf("failing change set: %d %s", r.Status, r.Body)
+	}
+	if r = g.do("GET", "/odata/Orders(10250)?$select=CustomerID", nil); !strings.Contains(string(r.Body), `"CustomerID":"ANATR"`) {
+		t.Errorf("the change set was not rolled back: %s", r.Body)
+	}
+}
+
+// TestRefWriteSQLite: reference changes and a write through a navigation
+// path on the embedded demo.
+func TestRefWriteSQLite(t *testing.T) {
+	t.Parallel()
+	g := start(t, demoConfig(t))
+	runRefSteps(t, g, []refStep{
+		{"PUT", "/odata/orders(1243)/customer/$ref", `{"@odata.id":"customers('C0000002')"}`, 204, ``},
+		{"GET", "/odata/orders(1243)/customer/$ref", ``, 200,
+			`{"@odata.context":"BASE/odata/$metadata#$ref","@odata.id":"BASE/odata/customers(%27C0000002%27)"}`},
+		{"POST", "/odata/customers('C0000001')/orders/$ref", `{"@odata.id":"BASE/odata/orders(1243)"}`, 204, ``},
+		{"GET", "/odata/orders(1243)/customer/$ref", ``, 200,
+			`{"@odata.context":"BASE/odata/$metadata#$ref","@odata.id":"BASE/odata/customers(%27C0000001%27)"}`},
+		{"DELETE", "/odata/customers('C0000001')/orders/$ref?$id=orders(1243)", ``, 400,
+			`{"error":{"code":"InvalidValue","message":"the relationship orders cannot be removed: orders.customer_id cannot be null; reference another customers instead","target":"customer_id","innererror":{"requestId":"RID"}}}`},
+		{"PUT", "/odata/orders(1243)/customer/$ref", `{"@odata.id":"customers('NOPE')"}`, 400,
+			`{"error":{"code":"InvalidValue","message":"the reference names no entity: no customers('NOPE') (it does not exist or you may not see it)","target":"@odata.id","innererror":{"requestId":"RID"}}}`},
+		{"PATCH", "/odata/customers('C0000002')/orders(1243)", `{"total":1}`, 404,
+			`{"error":{"code":"NotFound","message":"orders(1243) is not in customers('C0000002')/orders (or does not exist)","innererror":{"requestId":"RID"}}}`},
+		{"PATCH", "/odata/customers('C0000001')/orders(1243)", `{"total":1}`, 204, ``},
+		{"GET", "/odata/customers('C0000001')/orders(1243)?$select=total", ``, 200,
+			`{"@odata.context":"BASE/odata/$metadata#orders(total)/$entity","total":1.00}`},
+	})
 }
