@@ -112,7 +112,7 @@ func (s *Server) changeOneRef(r *http.Request, q *semantic.Query, method string)
 		return nil, err
 	}
 	end := s.stage(r, "sql")
-	_, err = s.writer(r).Update(r.Context(), &adapters.Write{Set: holder, Key: key, Values: values, Restrict: last.Restrict, Within: within})
+	_, err = s.writer(r).Update(r.Context(), &adapters.Write{Set: holder, Key: key, Values: values, Restrict: last.Restrict, Via: within})
 	end(err)
 	if isNotFound(err) {
 		err = newHTTPError(http.StatusNotFound, codeNotFound, "no %s entity with key (%s)",
@@ -164,7 +164,7 @@ func (s *Server) changeManyRef(r *http.Request, req *odata.Request, q *semantic.
 	if method == http.MethodPost {
 		vals = parent
 	} else {
-		w.Within, _ = semantic.Related(nav, parent)
+		w.Via, _ = semantic.Related(nav, parent)
 	}
 	if w.Values, err = semantic.Link(nav, last.Set, key, vals); err != nil {
 		return nil, err

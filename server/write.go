@@ -102,7 +102,7 @@ func (s *Server) update(r *http.Request, req *odata.Request, replace bool) respo
 	end := s.stage(r, "sql")
 	row, err := s.writer(r).Update(r.Context(), &adapters.Write{
 		Set: q.Set, Key: q.Key, Values: values, Replace: replace, Upsert: s.cfg.Upsert && clientKeyed(q.Set) && len(q.Path) == 0,
-		Restrict: q.Restrict, Within: within, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey,
+		Restrict: q.Restrict, Via: within, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey,
 	})
 	end(err)
 	releaseEarly(r)
@@ -133,7 +133,7 @@ func (s *Server) remove(r *http.Request, req *odata.Request) response {
 		}
 	}
 	end := s.stage(r, "sql")
-	err = s.writer(r).Delete(r.Context(), &adapters.Write{Set: q.Set, Key: q.Key, Restrict: q.Restrict, Within: within, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey})
+	err = s.writer(r).Delete(r.Context(), &adapters.Write{Set: q.Set, Key: q.Key, Restrict: q.Restrict, Via: within, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey})
 	end(err)
 	releaseEarly(r)
 	s.audit(r, auth.Delete, q.Set, q.Key, err)

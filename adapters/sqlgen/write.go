@@ -65,7 +65,7 @@ func insert(d Dialect, w *adapters.Write, returning bool) (Statement, []*metadat
 	return Bind(d, b.String(), ps.Args()), w.Set.Properties, nil
 }
 
-// Update renders UPDATE ... SET ... WHERE key [AND Restrict AND Within] RETURNING every
+// Update renders UPDATE ... SET ... WHERE key [AND Restrict AND Via] RETURNING every
 // property (raw, in Set.Properties order). A PATCH sets the properties in
 // w.Values; a PUT (w.Replace) also resets every other writable non-key
 // property to its default, or NULL when it has none. Identity and
@@ -137,7 +137,7 @@ func update(d Dialect, w *adapters.Write, returning bool) (Statement, []*metadat
 	return Bind(d, b.String(), c.ps.Args()), w.Set.Properties, nil
 }
 
-// Delete renders DELETE ... WHERE key [AND Restrict AND Within]; it affects
+// Delete renders DELETE ... WHERE key [AND Restrict AND Via]; it affects
 // no row when the key does not exist or the row does not match them.
 func Delete(d Dialect, w *adapters.Write) (Statement, error) {
 	c := &compiler{d: d, ps: NewParams(d)}
@@ -153,7 +153,7 @@ func (c *compiler) writeWhere(w *adapters.Write) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cond := semantic.And(w.Restrict, w.Within)
+	cond := semantic.And(w.Restrict, w.Via)
 	if cond == nil {
 		return " WHERE " + k, nil
 	}
