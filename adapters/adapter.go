@@ -109,6 +109,11 @@ type Write struct {
 	// Restrict is the caller's row filter: the row must match it before and
 	// after the write, else NotFound (update/delete) or Forbidden (insert).
 	Restrict semantic.Expr
+	// Via (update, delete) is a condition the row must match before the
+	// write, not after, else NotFound: the relationship of a navigation path
+	// the row is addressed through (Customers('A')/Orders(1)), which the
+	// write itself may change or remove.
+	Via semantic.Expr
 	// IfMatch, when non-empty, is the ETag the row must currently have
 	// (PreconditionFailed otherwise); "*" matches any existing row.
 	IfMatch string

@@ -287,6 +287,9 @@ type Options struct {
 	SkipToken  string // $skiptoken, opaque
 	Format     string // $format value as written ("" if absent)
 	DeltaToken string
+	// ID is $id: the entity reference a DELETE of a collection's $ref
+	// removes (Customers('A')/Orders/$ref?$id=Orders(1)); "" when absent.
+	ID string
 	// Expand is $expand (nil when absent).
 	Expand []ExpandItem
 	Apply  *Apply // $apply (Data Aggregation), nil when absent

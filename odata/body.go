@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -151,4 +152,39 @@ func hex4(b []byte) rune {
 		r = r<<4 | rune(c)
 	}
 	return r
+}
+
+// ParseEntityRef parses the body of a request that writes an entity
+// reference (PUT or POST …/$ref): a JSON object whose "@odata.id" (or, in
+// OData 4.01, "@id") is the referenced entity's URL. Other annotations
+// ("@odata.context") are skipped; properties are an error, as is a missing
+// id or one that is not a non-empty string. Errors are *SyntaxError with
+// Option "body".
+func ParseEntityRef(data []byte) (string, error) {
+	ent, err := ParseEntity(data)
+	if err != nil {
+		return "", err
+	}
+	var id string
+	found := false
+	for _, m := range ent.Members {
+		switch {
+		case m.Name == "@odata.id" || m.Name == "@id":
+			var s string
+			if json.Unmarshal(m.Value, &s) != nil || s == "" {
+				return "", &SyntaxError{Option: "body", Msg: m.Name + " must be a non-empty string: the URL of the referenced entity"}
+			}
+			if found && s != id {
+				return "", &SyntaxError{Option: "body", Msg: "@odata.id and @id name different entities"}
+			}
+			id, found = s, true
+		case strings.HasPrefix(m.Name, "@"):
+		default:
+			return "", &SyntaxError{Option: "body", Msg: "an entity reference has no properties (found " + quote(m.Name) + "); send {\"@odata.id\":\"Set(key)\"}"}
+		}
+	}
+	if !found {
+		return "", &SyntaxError{Option: "body", Msg: "the entity reference has no @odata.id: send {\"@odata.id\":\"Set(key)\"}"}
+	}
+	return id, nil
 }

@@ -118,3 +118,39 @@ func TestOptionsEncode(t *testing.T) {
 		t.Error("no options must encode to nothing")
 	}
 }
+
+func TestParseEntityRef(t *testing.T) {
+	for _, tt := range []struct {
+		body, want, err string
+	}{
+		{`{"@odata.id":"Customers('ALFKI')"}`, "Customers('ALFKI')", ""},
+		{`{"@odata.context":"http://h/odata/$metadata#$ref","@odata.id":"http://h/odata/Orders(1)"}`, "http://h/odata/Orders(1)", ""},
+		{`{"@id":"Orders(1)"}`, "Orders(1)", ""},
+		{`{"@id":"Orders(1)","@odata.id":"Orders(1)"}`, "Orders(1)", ""},
+		{`{"@id":"Orders(1)","@odata.id":"Orders(2)"}`, "", "@odata.id and @id name different entities"},
+		{`{}`, "", "the entity reference has no @odata.id"},
+		{`{"@odata.id":5}`, "", "@odata.id must be a non-empty string"},
+		{`{"@odata.id":""}`, "", "@odata.id must be a non-empty string"},
+		{`{"@odata.id":null}`, "", "@odata.id must be a non-empty string"},
+		{`{"@odata.id":"Orders(1)","OrderID":1}`, "", `an entity reference has no properties (found "OrderID")`},
+		{`["Orders(1)"]`, "", "expected a JSON object"},
+		{`{"@odata.id":"Orders(1)"`, "", "malformed JSON"},
+	} {
+		got, err := ParseEntityRef([]byte(tt.body))
+		var se *SyntaxError
+		switch {
+		case tt.err == "" && (err != nil || got != tt.want):
+			t.Errorf("%s: got %q, %v; want %q", tt.body, got, err, tt.want)
+		case tt.err != "" && (!errors.As(err, &se) || se.Option != "body" || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("%s: got %q, %v; want error %q", tt.body, got, err, tt.err)
+		}
+	}
+	// $id is parsed for DELETE …/$ref (an empty one is a syntax error).
+	req, err := ParseRequest("/Customers('A')/Orders/$ref", "$id=Orders(1)")
+	if err != nil || req.Options.ID != "Orders(1)" || len(req.Options.Unsupported) != 0 {
+		t.Errorf("$id: %+v, %v", req, err)
+	}
+	if _, err := ParseRequest("/Customers('A')/Orders/$ref", "$id="); err == nil {
+		t.Errorf("empty $id accepted")
+	}
+}

@@ -44,8 +44,8 @@ type queryOption struct {
 // forms without '$' listed in withoutDollar) are matched
 // case-insensitively and may appear once (top=1 and $top=2 together are a
 // duplicate); unknown $-options are a
-// *SyntaxError; $levels, $index, $schemaversion
-// and $id are recorded in Options.Unsupported; "@name" options are
+// *SyntaxError; $levels, $index and $schemaversion are recorded in
+// Options.Unsupported ($id goes to Options.ID); "@name" options are
 // parameter aliases, parsed when $filter, $orderby or a key refers to them;
 // other names are custom options. Options.Raw keeps every decoded value.
 //
@@ -96,6 +96,11 @@ func (o *Options) set(q queryOption, aliases map[string]string) error {
 	name, v := q.name, q.value
 	var err error
 	switch name {
+	case "$id":
+		if v == "" {
+			return &SyntaxError{Option: name, Msg: "expected the URL of an entity"}
+		}
+		o.ID = v
 	case "$filter":
 		o.Filter, err = ParseExpr(v, aliases)
 	case "$orderby":

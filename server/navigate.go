@@ -167,28 +167,18 @@ func keyJoin(h *semantic.Hop) []semantic.Const {
 }
 
 // navigationWrite refuses what writes through a navigation path do not
-// support: only POST to a collection-valued navigation creates.
+// support: POST creates in collection-valued navigations only; PATCH, PUT
+// and DELETE address one entity (see navigationEntity); references are
+// changed by writeRef.
 func navigationWrite(q *semantic.Query, create bool) error {
 	last := q.Path[len(q.Path)-1]
 	switch {
 	case q.Ref:
-		return newHTTPError(http.StatusNotImplemented, codeNotImplemented,
-			"changing references ($ref) is not supported; set the relationship with %s@odata.bind on the entity that holds the foreign key", navHint(last.Nav))
-	case !create:
-		return newHTTPError(http.StatusNotImplemented, codeNotImplemented,
-			"changing an entity through a navigation path is not supported; address it by its own URL, e.g. %s(key)", q.Set.Name)
-	case !last.Nav.Many:
-		return methodNotAllowed([]string{"GET", "HEAD"}, "%s is a single-valued navigation property: POST creates entities in collections", last.Nav.Name)
+		return newHTTPError(http.StatusInternalServerError, codeInternal, "a reference write reached the entity writes")
+	case create && !last.Nav.Many:
+		return methodNotAllowed([]string{"GET", "HEAD", "PATCH", "PUT", "DELETE"}, "%s is a single-valued navigation property: POST creates entities in collections", last.Nav.Name)
 	}
 	return nil
-}
-
-// navHint names the to-one side of a relationship for messages.
-func navHint(nav *metadata.Navigation) string {
-	if nav.Many && nav.Partner != "" {
-		return nav.Partner
-	}
-	return nav.Name
 }
 
 // refPath resolves entity references of request bodies (@odata.bind):

@@ -62,6 +62,14 @@ func (s *Server) dispatch(r *http.Request) response {
 		}
 		return s.only(method, s.batch, http.MethodPost)(r, req)
 	}
+	if isRefPath(req.Path) {
+		switch {
+		case method != http.MethodGet && method != http.MethodHead:
+			return s.writeRef(r, req, method)
+		case req.Options.ID != "":
+			return fail(newHTTPError(http.StatusBadRequest, codeInvalidQuery, "$id names the reference a DELETE …/$ref removes; GET does not take it"))
+		}
+	}
 	switch method {
 	case http.MethodGet, http.MethodHead:
 		return s.read(r, req)

@@ -76,6 +76,16 @@ func (s *Server) update(r *http.Request, req *odata.Request, replace bool) respo
 	if err != nil {
 		return fail(err)
 	}
+	var within semantic.Expr
+	if len(q.Path) > 0 {
+		// Through a navigation: the hops first (a to-one one gives the key).
+		if err := s.acquire(r, false); err != nil {
+			return fail(err)
+		}
+		if within, err = s.navigationEntity(r, q); err != nil {
+			return fail(err)
+		}
+	}
 	values, err := s.bindBody(r, q, body, mode, semantic.BodyOptions{Refs: s.refPath(r)})
 	if err != nil {
 		return fail(err)
@@ -84,19 +94,21 @@ func (s *Server) update(r *http.Request, req *odata.Request, replace bool) respo
 	if err != nil {
 		return fail(err)
 	}
-	if err := s.acquire(r, false); err != nil {
-		return fail(err)
+	if len(q.Path) == 0 {
+		if err := s.acquire(r, false); err != nil {
+			return fail(err)
+		}
 	}
 	end := s.stage(r, "sql")
 	row, err := s.writer(r).Update(r.Context(), &adapters.Write{
-		Set: q.Set, Key: q.Key, Values: values, Replace: replace, Upsert: s.cfg.Upsert && clientKeyed(q.Set),
-		Restrict: q.Restrict, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey,
+		Set: q.Set, Key: q.Key, Values: values, Replace: replace, Upsert: s.cfg.Upsert && clientKeyed(q.Set) && len(q.Path) == 0,
+		Restrict: q.Restrict, Via: within, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey,
 	})
 	end(err)
 	releaseEarly(r)
 	s.audit(r, auth.Update, q.Set, q.Key, err)
 	if err != nil {
-		return fail(err)
+		return fail(notRelated(q, err))
 	}
 	return s.entityResult(r, req, q, row, http.StatusOK, preferences(r).ret != "representation")
 }
@@ -114,12 +126,18 @@ func (s *Server) remove(r *http.Request, req *odata.Request) response {
 	if err := s.acquire(r, false); err != nil {
 		return fail(err)
 	}
+	var within semantic.Expr
+	if len(q.Path) > 0 {
+		if within, err = s.navigationEntity(r, q); err != nil {
+			return fail(err)
+		}
+	}
 	end := s.stage(r, "sql")
-	err = s.writer(r).Delete(r.Context(), &adapters.Write{Set: q.Set, Key: q.Key, Restrict: q.Restrict, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey})
+	err = s.writer(r).Delete(r.Context(), &adapters.Write{Set: q.Set, Key: q.Key, Restrict: q.Restrict, Via: within, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey})
 	end(err)
 	releaseEarly(r)
 	s.audit(r, auth.Delete, q.Set, q.Key, err)
-	return response{status: http.StatusNoContent, err: err}
+	return response{status: http.StatusNoContent, err: notRelated(q, err)}
 }
 
 // writeTarget binds the path of a write: the set, and the key for updates
@@ -137,14 +155,11 @@ func (s *Server) writeTarget(r *http.Request, req *odata.Request, op auth.Op, ne
 			return nil, err
 		}
 	}
-	if q.Ref {
-		return nil, newHTTPError(http.StatusNotImplemented, codeNotImplemented, "changing references ($ref) is not supported")
-	}
 	switch {
 	case q.Property != nil:
 		return nil, newHTTPError(http.StatusNotImplemented, codeNotImplemented,
 			"writing one property (%s(key)/%s) is not supported; PATCH the entity", q.Set.Name, q.Property.Name)
-	case needKey && q.Key == nil:
+	case needKey && q.Key == nil && !q.Single: // a to-one navigation's key is read (navigationEntity)
 		return nil, methodNotAllowed([]string{"GET", "HEAD", "POST"}, "%s needs a key: %s(key)", op, q.Set.Name)
 	case !needKey && q.Key != nil:
 		return nil, methodNotAllowed([]string{"GET", "HEAD", "PATCH", "PUT", "DELETE"}, "POST goes to the entity set %s, not to an entity", q.Set.Name)

@@ -133,8 +133,8 @@ func navigationSuite(t *testing.T, g *gateway) {
 		`{"error":{"code":"NotFound","message":"no Customers entity with key ('NOPE')","innererror":{"requestId":"RID"}}}`)
 	expectNav(t, g, "POST", "/odata/Orders(10248)/Customer", `{"CustomerID":"X","Name":"x"}`, 405,
 		`{"error":{"code":"MethodNotAllowed","message":"Customer is a single-valued navigation property: POST creates entities in collections","innererror":{"requestId":"RID"}}}`)
-	expectNav(t, g, "PATCH", "/odata/Customers('ALFKI')/Orders(10248)", `{"Total":1}`, 501,
-		`{"error":{"code":"NotImplemented","message":"changing an entity through a navigation path is not supported; address it by its own URL, e.g. Orders(key)","innererror":{"requestId":"RID"}}}`)
+	expectNav(t, g, "PATCH", "/odata/Customers('ANATR')/Orders(10248)", `{"Total":1}`, 404,
+		`{"error":{"code":"NotFound","message":"Orders(10248) is not in Customers('ANATR')/Orders (or does not exist)","innererror":{"requestId":"RID"}}}`)
 
 	r = g.do("POST", "/odata/Orders", []byte(`{"OrderDate":"2024-03-02","Total":2.00,"Customer@odata.bind":"Customers('BERGS')"}`))
 	if r.Status != 201 || r.json(t)["CustomerID"] != "BERGS" {

@@ -474,7 +474,7 @@ func (b *Backend) Update(ctx context.Context, w *adapters.Write) (adapters.Row, 
 }
 
 func (b *Backend) update(ctx context.Context, tx *sql.Tx, w *adapters.Write) (adapters.Row, error) {
-	cur, ok, err := b.read(ctx, tx, w.Set, w.Key, w.Restrict)
+	cur, ok, err := b.read(ctx, tx, w.Set, w.Key, semantic.And(w.Restrict, w.Via))
 	if err != nil {
 		return adapters.Row{}, err
 	}
@@ -532,7 +532,7 @@ func (b *Backend) Delete(ctx context.Context, w *adapters.Write) error {
 
 func (b *Backend) delete(ctx context.Context, tx *sql.Tx, w *adapters.Write) error {
 	if w.IfMatch != "" {
-		cur, ok, err := b.read(ctx, tx, w.Set, w.Key, w.Restrict)
+		cur, ok, err := b.read(ctx, tx, w.Set, w.Key, semantic.And(w.Restrict, w.Via))
 		if err != nil {
 			return err
 		}

@@ -222,6 +222,15 @@ func goldenCases(o *orders) []goldenCase {
 		{name: "delete", op: "delete", w: &adapters.Write{Set: o.set,
 			Key:      []semantic.Const{c(metadata.String, "SO-1"), c(metadata.Int32, int64(2))},
 			Restrict: &semantic.Not{X: cmp(semantic.Gt, pr(o.qty), i32(5))}}},
+		// Through a navigation path: the relationship holds before the
+		// write (Via), the row filter before and after (Restrict).
+		{name: "update_via", op: "update", w: &adapters.Write{Set: o.set,
+			Key:      []semantic.Const{c(metadata.String, "SO-1"), c(metadata.Int32, int64(2))},
+			Values:   map[*metadata.Property]semantic.Const{o.code: c(metadata.String, nil)},
+			Restrict: cmp(semantic.Eq, pr(o.status), str("mine")), Via: cmp(semantic.Eq, pr(o.code), str("A"))}},
+		{name: "delete_via", op: "delete", w: &adapters.Write{Set: o.set,
+			Key: []semantic.Const{c(metadata.String, "SO-1"), c(metadata.Int32, int64(2))},
+			Via: cmp(semantic.Eq, pr(o.code), str("A"))}},
 	}
 }
 

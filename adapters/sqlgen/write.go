@@ -5,6 +5,7 @@ import (
 
 	"github.com/odatagw/odatagw/adapters"
 	"github.com/odatagw/odatagw/metadata"
+	"github.com/odatagw/odatagw/odata/semantic"
 )
 
 // Insert renders INSERT ... RETURNING every property of the set (raw, in
@@ -64,7 +65,7 @@ func insert(d Dialect, w *adapters.Write, returning bool) (Statement, []*metadat
 	return Bind(d, b.String(), ps.Args()), w.Set.Properties, nil
 }
 
-// Update renders UPDATE ... SET ... WHERE key [AND Restrict] RETURNING every
+// Update renders UPDATE ... SET ... WHERE key [AND Restrict AND Via] RETURNING every
 // property (raw, in Set.Properties order). A PATCH sets the properties in
 // w.Values; a PUT (w.Replace) also resets every other writable non-key
 // property to its default, or NULL when it has none. Identity and
@@ -136,8 +137,8 @@ func update(d Dialect, w *adapters.Write, returning bool) (Statement, []*metadat
 	return Bind(d, b.String(), c.ps.Args()), w.Set.Properties, nil
 }
 
-// Delete renders DELETE ... WHERE key [AND Restrict]; it affects no row when
-// the key does not exist or the row does not match Restrict.
+// Delete renders DELETE ... WHERE key [AND Restrict AND Via]; it affects
+// no row when the key does not exist or the row does not match them.
 func Delete(d Dialect, w *adapters.Write) (Statement, error) {
 	c := &compiler{d: d, ps: NewParams(d)}
 	where, err := c.writeWhere(w)
@@ -152,10 +153,11 @@ func (c *compiler) writeWhere(w *adapters.Write) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if w.Restrict == nil {
+	cond := semantic.And(w.Restrict, w.Via)
+	if cond == nil {
 		return " WHERE " + k, nil
 	}
-	r, err := c.pred(w.Restrict, false)
+	r, err := c.pred(cond, false)
 	if err != nil {
 		return "", err
 	}

@@ -105,6 +105,10 @@ func Bind(m *metadata.Model, req *odata.Request, opt Options) (*Query, error) {
 		name := o.Unsupported[0]
 		return nil, &Error{Kind: NotImplemented, Option: name, Msg: "system query option " + name + " is not supported"}
 	}
+	if o.ID != "" && (!t.ref || t.entity) {
+		return nil, &Error{Kind: NotImplemented, Option: "$id",
+			Msg: "$id is supported only to remove an entity reference from a collection: DELETE …/navigation/$ref?$id=Set(key)"}
+	}
 	set = t.set
 	q := &Query{Set: set, CountOnly: t.count, Path: t.hops, Single: t.toOne, Ref: t.ref}
 	if t.entity {
