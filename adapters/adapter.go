@@ -60,6 +60,12 @@ type Writer interface {
 	Delete(ctx context.Context, w *Write) error
 }
 
+// Reader runs reads. The Adapter is one; so is the Writer of a change set
+// (Atomic), whose reads see the change set's own writes.
+type Reader interface {
+	Query(ctx context.Context, q *semantic.Query, limit int64) (Rows, error)
+}
+
 // Rows is a forward-only stream of rows.
 type Rows interface {
 	// Columns are the properties of each row's values, in order.

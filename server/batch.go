@@ -65,6 +65,16 @@ type batchTx struct{}
 
 // writer is where a write handler writes: the change set's transaction
 // inside a $batch change set, else the adapter (a transaction per write).
+// reader is where r's reads go: its change set's transaction, whose reads
+// see the change set's own writes ($1/orders reads the customer request $1
+// created), else the adapter.
+func (s *Server) reader(r *http.Request) adapters.Reader {
+	if rd, ok := r.Context().Value(batchTx{}).(adapters.Reader); ok {
+		return rd
+	}
+	return s.adapter
+}
+
 func (s *Server) writer(r *http.Request) adapters.Writer {
 	if w, ok := r.Context().Value(batchTx{}).(adapters.Writer); ok {
 		return w
@@ -74,18 +84,6 @@ func (s *Server) writer(r *http.Request) adapters.Writer {
 
 // inChangeSet reports a request of a change set: its database slot is the
 // change set's.
-// fromCreated marks a request of a change set whose URL starts at an
-// entity an earlier request of the batch created ("$1/orders").
-type fromCreated struct{}
-
-// startsAtCreated reports whether r's path starts at an entity created
-// earlier in its change set, which the change set's own transaction holds
-// and other reads cannot see yet.
-func startsAtCreated(r *http.Request) bool {
-	b, _ := r.Context().Value(fromCreated{}).(bool)
-	return b && inChangeSet(r)
-}
-
 func inChangeSet(r *http.Request) bool {
 	_, ok := r.Context().Value(batchTx{}).(adapters.Writer)
 	return ok
@@ -284,11 +282,7 @@ func (s *Server) runBatchRequest(parent *http.Request, q *odata.BatchRequest, re
 	if err != nil {
 		return s.batchFailure(pr, q, err)
 	}
-	ctx := pr.Context()
-	if strings.HasPrefix(q.URL, "$") && !strings.HasPrefix(q.URL, "$metadata") {
-		ctx = context.WithValue(ctx, fromCreated{}, true)
-	}
-	sub, err := http.NewRequestWithContext(ctx, q.Method, target.String(), bytes.NewReader(q.Body))
+	sub, err := http.NewRequestWithContext(pr.Context(), q.Method, target.String(), bytes.NewReader(q.Body))
 	if err != nil {
 		return s.batchFailure(pr, q, newHTTPError(http.StatusBadRequest, codeInvalidSyntax, "malformed request in $batch: %s %s", q.Method, q.URL))
 	}

@@ -50,7 +50,7 @@ func (s *Server) follow(r *http.Request, q *semantic.Query) (null bool, err erro
 // in Local order.
 func (s *Server) readHop(r *http.Request, h *semantic.Hop, via semantic.Expr) (vals []semantic.Const, found bool, err error) {
 	end := s.stage(r, "sql")
-	rows, err := s.adapter.Query(r.Context(), h.Read(via), 1)
+	rows, err := s.reader(r).Query(r.Context(), h.Read(via), 1)
 	end(err)
 	if err != nil {
 		return nil, false, err
@@ -127,14 +127,6 @@ func (s *Server) parentValues(r *http.Request, q *semantic.Query) (*metadata.Nav
 			return nil, nil, err
 		}
 		if !found {
-			// Only a parent created earlier in the change set ("$1/orders")
-			// may be unseen here: a literal key must name an entity the
-			// caller can see.
-			if len(q.Path) == 1 && startsAtCreated(r) {
-				if vals := keyJoin(h); vals != nil {
-					return last.Nav, vals, nil
-				}
-			}
 			return nil, nil, hopNotFound(q.Path[:i+1])
 		}
 		c, ok := semantic.Related(h.Nav, v)
@@ -144,26 +136,6 @@ func (s *Server) parentValues(r *http.Request, q *semantic.Query) (*metadata.Nav
 		via, vals = c, v
 	}
 	return last.Nav, vals, nil
-}
-
-// keyJoin is the values of the hop's navigation's Local properties taken
-// from the hop's key, when they all are key properties; nil otherwise.
-func keyJoin(h *semantic.Hop) []semantic.Const {
-	if h.Key == nil {
-		return nil
-	}
-	vals := make([]semantic.Const, len(h.Nav.Local))
-	for i, l := range h.Nav.Local {
-		for j, k := range h.Set.Key {
-			if k == l {
-				vals[i] = h.Key[j]
-			}
-		}
-		if vals[i].T == "" {
-			return nil
-		}
-	}
-	return vals
 }
 
 // navigationWrite refuses what writes through a navigation path do not

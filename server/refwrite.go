@@ -205,7 +205,7 @@ func (s *Server) refBody(r *http.Request) (string, error) {
 func (s *Server) referenced(r *http.Request, q *semantic.Query, key []semantic.Const, target string) ([]semantic.Const, error) {
 	nav := q.Path[len(q.Path)-1].Nav
 	end := s.stage(r, "sql")
-	rows, err := s.adapter.Query(r.Context(), &semantic.Query{Set: q.Set, Key: key, Select: nav.Remote, Restrict: q.Restrict}, 1)
+	rows, err := s.reader(r).Query(r.Context(), &semantic.Query{Set: q.Set, Key: key, Select: nav.Remote, Restrict: q.Restrict}, 1)
 	end(err)
 	if err != nil {
 		return nil, err

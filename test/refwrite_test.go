@@ -266,8 +266,9 @@ func TestRefWriteAccess(t *testing.T) {
 	}
 }
 
-// TestRefWriteBatch: reference changes inside a change set, one of them
-// under a customer created earlier in it ($c1); read back after.
+// TestRefWriteBatch: reference changes inside a change set, one under a
+// customer created earlier in it ($c1) and one to a customer created
+// earlier in it (REF2); read back after.
 func TestRefWriteBatch(t *testing.T) {
 	t.Parallel()
 	g := startFixture(t)
@@ -276,8 +277,11 @@ func TestRefWriteBatch(t *testing.T) {
 	 {"id":"c2","atomicityGroup":"g1","method":"POST","url":"$c1/Orders/$ref","body":{"@odata.id":"Orders(10252)"}},
 	 {"id":"c3","atomicityGroup":"g1","method":"PUT","url":"Orders(10251)/Customer/$ref","body":{"@odata.id":"Customers('BERGS')"}},
 	 {"id":"c4","atomicityGroup":"g1","method":"DELETE","url":"line_notes(1)/note_line/$ref"},
+	 {"id":"c5","atomicityGroup":"g1","method":"POST","url":"Customers","body":{"CustomerID":"REF2","Name":"Ref Two"},"headers":{"Prefer":"return=minimal"}},
+	 {"id":"c6","atomicityGroup":"g1","method":"PUT","url":"Orders(10249)/Customer/$ref","body":{"@odata.id":"Customers('REF2')"}},
 	 {"id":"r1","dependsOn":["g1"],"method":"GET","url":"Orders?$filter=OrderID ge 10251 and OrderID le 10252&$select=OrderID,CustomerID"},
-	 {"id":"r2","dependsOn":["g1"],"method":"GET","url":"line_notes(1)/note_line"}
+	 {"id":"r2","dependsOn":["g1"],"method":"GET","url":"line_notes(1)/note_line"},
+	 {"id":"r3","dependsOn":["g1"],"method":"GET","url":"Orders(10249)?$select=CustomerID"}
 	]}`))
 	got := navRIDRE.ReplaceAllString(strings.ReplaceAll(string(r.Body), g.base, "BASE"), `"requestId":"RID"`)
 	for _, want := range []string{
@@ -286,6 +290,10 @@ func TestRefWriteBatch(t *testing.T) {
 		`{"id":"c4","atomicityGroup":"g1","status":204`,
 		`"body":{"@odata.context":"BASE/odata/$metadata#Orders(OrderID,CustomerID)","value":[{"OrderID":10251,"CustomerID":"BERGS"},{"OrderID":10252,"CustomerID":"REF1"}]}}`,
 		`{"id":"r2","status":204`,
+		// A reference to a customer created earlier in the change set: the
+		// change set's reads see its own writes.
+		`{"id":"c6","atomicityGroup":"g1","status":204`,
+		`"CustomerID":"REF2"}`,
 	} {
 		if r.Status != 200 || !strings.Contains(got, want) {
 			t.Errorf("batch: %d\n%s\nmissing %s", r.Status, got, want)

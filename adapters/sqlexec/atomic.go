@@ -5,6 +5,7 @@ import (
 	"database/sql"
 
 	"github.com/odatagw/odatagw/adapters"
+	"github.com/odatagw/odatagw/odata/semantic"
 )
 
 // Atomic implements adapters.Adapter: fn's writes share one transaction.
@@ -20,6 +21,13 @@ func (b *Backend) Atomic(ctx context.Context, checked bool, fn func(w adapters.W
 type txWriter struct {
 	b  *Backend
 	tx *sql.Tx
+}
+
+// Query reads inside the transaction: the change set's own writes are
+// visible (adapters.Reader). The rows must be closed before the next
+// statement of the change set.
+func (t txWriter) Query(ctx context.Context, q *semantic.Query, limit int64) (adapters.Rows, error) {
+	return t.b.query(ctx, t.tx, q, limit)
 }
 
 func (t txWriter) Insert(ctx context.Context, w *adapters.Write) (adapters.Row, error) {

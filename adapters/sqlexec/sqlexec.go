@@ -124,22 +124,31 @@ func (b *Backend) classify(err error) error {
 
 // Query runs q; see adapters.Adapter.
 func (b *Backend) Query(ctx context.Context, q *semantic.Query, limit int64) (adapters.Rows, error) {
+	return b.query(ctx, nil, q, limit)
+}
+
+// query runs q in in (a change set's transaction, which the rows do not
+// own), or on the pool when in is nil.
+func (b *Backend) query(ctx context.Context, in *sql.Tx, q *semantic.Query, limit int64) (adapters.Rows, error) {
 	stmt, cols, err := sqlgen.Select(b.Dialect, q, limit)
 	if err != nil {
 		return nil, err
 	}
 	r := &Rows{cols: cols, count: adapters.NoCount, b: b}
-	var tx *sql.Tx // the count and the page in one snapshot
+	tx := in // the count and the page in one snapshot
 	if q.Count {
-		tx, err = b.DB.BeginTx(ctx, b.ReadTx)
-		if err != nil {
-			return nil, b.classify(err)
+		if tx == nil {
+			if tx, err = b.DB.BeginTx(ctx, b.ReadTx); err != nil {
+				return nil, b.classify(err)
+			}
+			r.tx = tx
 		}
 		if r.count, err = b.count(ctx, tx, q, b.CountTimeout); err != nil {
-			_ = tx.Rollback()
+			if r.tx != nil {
+				_ = r.tx.Rollback()
+			}
 			return nil, b.classify(err)
 		}
-		r.tx = tx
 	}
 	start := time.Now()
 	sr, err := b.on(tx).QueryContext(ctx, stmt.SQL, stmt.Args...)
