@@ -57,8 +57,11 @@ func ETag(key []byte, set *metadata.EntitySet, cols []*metadata.Property, vals [
 	case set.ETagHash:
 		h := hmac.New(sha256.New, key)
 		for i, p := range cols {
-			if p.Dynamic {
-				continue // a computed value ($compute), not the entity's
+			// Only the entity's own properties: a read may carry other
+			// columns (a $compute value, the value of an order by a
+			// navigation path), which are not the entity's state.
+			if p.Index < 0 || p.Index >= len(set.Properties) || set.Properties[p.Index] != p {
+				continue
 			}
 			t := etagText(p, &vals[i])
 			fmt.Fprintf(h, "%s=%d:%s;", p.Name, len(t), t)
