@@ -36,10 +36,11 @@ func (s *Server) changeTracker() adapters.ChangeTracker {
 // position (before anything is read). It reports whether the preference
 // is applied; later pages apply it when the walk carries a position.
 func (s *Server) startTracking(r *http.Request, q *semantic.Query, page *semantic.Page) (bool, error) {
-	if !preferences(r).trackChanges || !q.Set.Tracked || len(q.Path) > 0 || q.Ref || len(q.Expand) > 0 || q.Apply != nil {
-		// A delta response lists entities without their expansions: with
-		// $expand the preference is not applied (no delta link); nor on
-		// navigation paths, nor for aggregates.
+	if !preferences(r).trackChanges || !q.Set.Tracked || len(q.Path) > 0 || q.Ref || len(q.Expand) > 0 || q.Apply != nil ||
+		len(q.Compute) > 0 {
+		// A delta response lists entities with their own properties only:
+		// with $expand or $compute the preference is not applied (no delta
+		// link); nor on navigation paths, nor for aggregates.
 		return false, nil
 	}
 	if semantic.Navigates(q.Filter) {
@@ -89,9 +90,9 @@ func (s *Server) readDelta(r *http.Request, req *odata.Request, q *semantic.Quer
 	switch {
 	case q.Key != nil || q.CountOnly || q.Property != nil:
 		return fail(newHTTPError(http.StatusBadRequest, codeInvalidQuery, "$deltatoken applies to an entity set"))
-	case o.Top != nil || o.Skip != nil || len(o.OrderBy) > 0 || o.Count != nil || o.SkipToken != "":
+	case o.Top != nil || o.Skip != nil || len(o.OrderBy) > 0 || o.Count != nil || o.SkipToken != "" || len(o.Compute) > 0:
 		return fail(newHTTPError(http.StatusBadRequest, codeInvalidQuery,
-			"a delta link takes no $top, $skip, $orderby, $count or $skiptoken: use it as it was given"))
+			"a delta link takes no $top, $skip, $orderby, $count, $compute or $skiptoken: use it as it was given"))
 	}
 	d, err := s.tokens.DecodeDelta(semantic.DeltaFingerprint(q.Set.Name, req), o.DeltaToken)
 	if err != nil {

@@ -259,6 +259,17 @@ func TestChangeTrackingSQLite(t *testing.T) {
 		`{"@odata.context":"BASE/odata/$metadata#orders/$deletedEntity","id":"BASE/odata/orders(3)","reason":"changed"},`+
 		`{"@odata.context":"BASE/odata/$metadata#orders/$deletedEntity","id":"BASE/odata/orders(4)","reason":"deleted"}],`+
 		`"@odata.deltaLink":"BASE/odata/orders?$filter=status%20ne%20'Cancelled'&$select=order_id,status&$deltatoken=TOKEN"}`)
+
+	// Delta responses list the entities' own properties: with $compute the
+	// preference is not applied, and a delta link takes no $compute.
+	r = g.do("GET", "/odata/orders?$compute=order_id%20mod%202%20as%20m&$select=order_id,m&$top=0", nil, "Prefer", "odata.track-changes")
+	if r.Status != 200 || strings.Contains(string(r.Body), "deltaLink") || r.Header.Get("Preference-Applied") != "" {
+		t.Errorf("$compute with track-changes: %d %s %v", r.Status, r.Body, r.Header)
+	}
+	d := link(t, g.doURL("GET", delta, nil), "deltaLink")
+	if r = g.doURL("GET", d+"&$compute=order_id%20mod%202%20as%20m", nil); r.Status != 400 {
+		t.Errorf("a delta link with $compute: %d %s", r.Status, r.Body)
+	}
 }
 
 // TestCheckChangeTracking: `odatagw check` runs Salesforce's handshake and
