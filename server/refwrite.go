@@ -57,11 +57,16 @@ func (s *Server) writeRef(r *http.Request, req *odata.Request, method string) re
 	if err := s.checkCSRF(r); err != nil {
 		return fail(err)
 	}
+	// The entity whose foreign key changes is the one If-Match names.
+	ifMatch, err := s.ifMatch(r, holder)
+	if err != nil {
+		return fail(err)
+	}
 	var key []semantic.Const
 	if nav.Many {
-		key, err = s.changeManyRef(r, req, q, method)
+		key, err = s.changeManyRef(r, req, q, method, ifMatch)
 	} else {
-		key, err = s.changeOneRef(r, q, method)
+		key, err = s.changeOneRef(r, q, method, ifMatch)
 	}
 	releaseEarly(r)
 	if key != nil {
@@ -76,7 +81,7 @@ func (s *Server) writeRef(r *http.Request, req *odata.Request, method string) re
 // changeOneRef sets (PUT) or removes (DELETE) the reference of a to-one
 // navigation: the foreign key of the entity the path's last hop addresses.
 // It returns that entity's key once known.
-func (s *Server) changeOneRef(r *http.Request, q *semantic.Query, method string) ([]semantic.Const, error) {
+func (s *Server) changeOneRef(r *http.Request, q *semantic.Query, method, ifMatch string) ([]semantic.Const, error) {
 	last := &q.Path[len(q.Path)-1]
 	nav := last.Nav
 	var ref string
@@ -112,7 +117,8 @@ func (s *Server) changeOneRef(r *http.Request, q *semantic.Query, method string)
 		return nil, err
 	}
 	end := s.stage(r, "sql")
-	_, err = s.writer(r).Update(r.Context(), &adapters.Write{Set: holder, Key: key, Values: values, Restrict: last.Restrict, Via: within})
+	_, err = s.writer(r).Update(r.Context(), &adapters.Write{Set: holder, Key: key, Values: values, Restrict: last.Restrict, Via: within,
+		IfMatch: ifMatch, ETagKey: s.cfg.TokenKey})
 	end(err)
 	if isNotFound(err) {
 		err = newHTTPError(http.StatusNotFound, codeNotFound, "no %s entity with key (%s)",
@@ -124,7 +130,7 @@ func (s *Server) changeOneRef(r *http.Request, q *semantic.Query, method string)
 // changeManyRef adds (POST) or removes (DELETE) a reference of a to-many
 // navigation: the foreign key of the referenced entity of the target set
 // gets the parent's values, or null. It returns that entity's key.
-func (s *Server) changeManyRef(r *http.Request, req *odata.Request, q *semantic.Query, method string) ([]semantic.Const, error) {
+func (s *Server) changeManyRef(r *http.Request, req *odata.Request, q *semantic.Query, method, ifMatch string) ([]semantic.Const, error) {
 	last := &q.Path[len(q.Path)-1]
 	nav := last.Nav
 	var ref, target string
@@ -159,7 +165,7 @@ func (s *Server) changeManyRef(r *http.Request, req *odata.Request, q *semantic.
 	if err != nil {
 		return nil, err
 	}
-	w := &adapters.Write{Set: q.Set, Key: key, Restrict: q.Restrict}
+	w := &adapters.Write{Set: q.Set, Key: key, Restrict: q.Restrict, IfMatch: ifMatch, ETagKey: s.cfg.TokenKey}
 	var vals []semantic.Const
 	if method == http.MethodPost {
 		vals = parent

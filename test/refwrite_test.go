@@ -335,3 +335,36 @@ func TestRefWriteSQLite(t *testing.T) {
 			`{"@odata.context":"BASE/odata/$metadata#orders(total)/$entity","total":1.00}`},
 	})
 }
+
+// TestRefWriteIfMatch: a reference change is a change of the entity that
+// holds the foreign key, so If-Match (and require_if_match) apply to it.
+func TestRefWriteIfMatch(t *testing.T) {
+	t.Parallel()
+	g := startFixture(t, func(c *app.Config) {
+		c.Sets["Orders"] = app.SetConfig{ETagHash: true}
+		c.RequireIfMatch = true
+	})
+	body := []byte(`{"@odata.id":"Customers('ANATR')"}`)
+	if r := g.do("PUT", "/odata/Orders(10248)/Customer/$ref", body); r.Status != 428 {
+		t.Errorf("without If-Match: %d %s", r.Status, r.Body)
+	}
+	if r := g.do("PUT", "/odata/Orders(10248)/Customer/$ref", body, "If-Match", `W/"stale"`); r.Status != 412 {
+		t.Errorf("stale If-Match: %d %s", r.Status, r.Body)
+	}
+	etag := g.do("GET", "/odata/Orders(10248)", nil).Header.Get("ETag")
+	if r := g.do("PUT", "/odata/Orders(10248)/Customer/$ref", body, "If-Match", etag); r.Status != 204 {
+		t.Errorf("current If-Match: %d %s", r.Status, r.Body)
+	}
+	// The collection side: If-Match names the referenced order.
+	add := []byte(`{"@odata.id":"Orders(10248)"}`)
+	if r := g.do("POST", "/odata/Customers('ALFKI')/Orders/$ref", add, "If-Match", etag); r.Status != 412 {
+		t.Errorf("POST …/$ref with the order's old ETag: %d %s", r.Status, r.Body)
+	}
+	etag = g.do("GET", "/odata/Orders(10248)", nil).Header.Get("ETag")
+	if r := g.do("POST", "/odata/Customers('ALFKI')/Orders/$ref", add, "If-Match", etag); r.Status != 204 {
+		t.Errorf("POST …/$ref with the current ETag: %d %s", r.Status, r.Body)
+	}
+	if r := g.do("GET", "/odata/Orders(10248)?$select=CustomerID", nil); !strings.Contains(string(r.Body), `"CustomerID":"ALFKI"`) {
+		t.Errorf("after the relink: %s", r.Body)
+	}
+}
