@@ -42,6 +42,9 @@ func (s *Server) create(r *http.Request, req *odata.Request) response {
 			return fail(err)
 		}
 	}
+	if err := s.checkLinks(r, q.Set, values); err != nil {
+		return fail(err)
+	}
 	end := s.stage(r, "sql")
 	row, err := s.writer(r).Insert(r.Context(), &adapters.Write{Set: q.Set, Values: values, Restrict: q.Restrict})
 	end(err)
@@ -98,6 +101,9 @@ func (s *Server) update(r *http.Request, req *odata.Request, replace bool) respo
 		if err := s.acquire(r, false); err != nil {
 			return fail(err)
 		}
+	}
+	if err := s.checkLinks(r, q.Set, values); err != nil {
+		return fail(err)
 	}
 	end := s.stage(r, "sql")
 	row, err := s.writer(r).Update(r.Context(), &adapters.Write{
@@ -186,6 +192,64 @@ func (s *Server) bindBody(r *http.Request, q *semantic.Query, body *odata.Entity
 		return nil, err
 	}
 	return values, s.checkWritable(r, q.Set, values, mode == semantic.Replace)
+}
+
+// checkLinks refuses a write that would point a foreign key at a row the
+// caller's row filter hides (the same rule as a $ref change): for each
+// to-one navigation of set whose foreign-key properties the write sets, all
+// non-null, and whose target the caller sees through a row filter, the
+// referenced row must be visible. It is a 400 whether the row is hidden or
+// missing, so that the answer tells nothing about hidden rows. Without a
+// row filter on the target the database's foreign key decides, as always.
+func (s *Server) checkLinks(r *http.Request, set *metadata.EntitySet, values semantic.Entity) error {
+	if s.policy == nil {
+		return nil
+	}
+	for _, nav := range set.Navigations {
+		if nav.Many {
+			continue
+		}
+		key := make([]semantic.Const, len(nav.Local))
+		complete := true
+		for i, p := range nav.Local {
+			v, ok := values[p]
+			if !ok || v.Null {
+				complete = false
+				break
+			}
+			key[i] = v
+		}
+		if !complete {
+			continue
+		}
+		restrict, err := s.policy.RowFilter(requestInfo(r).principal, nav.Target)
+		if err != nil {
+			return err
+		}
+		if restrict == nil {
+			continue
+		}
+		end := s.stage(r, "sql")
+		rows, err := s.reader(r).Query(r.Context(), &semantic.Query{Set: nav.Target, Select: nav.Remote,
+			Filter: semantic.ValuesIn(nav.Remote, [][]semantic.Const{key}), Restrict: restrict}, 1)
+		end(err)
+		if err != nil {
+			return err
+		}
+		found := rows.Next()
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return err
+		}
+		if !found {
+			e := newHTTPError(http.StatusBadRequest, codeInvalidValue,
+				"%s refers to a %s entity that does not exist or that you may not see", nav.Local[0].Name, nav.Target.Name)
+			e.target = nav.Local[0].Name
+			return e
+		}
+	}
+	return nil
 }
 
 // entityResult answers a successful write with the entity, or with 204

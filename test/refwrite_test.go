@@ -250,6 +250,16 @@ func TestRefWriteAccess(t *testing.T) {
 				{"GET", "/odata/Customers('ALFKI')/Orders/$ref?$orderby=OrderID", ``, 200,
 					`{"@odata.context":"BASE/odata/$metadata#Collection($ref)","value":[{"@odata.id":"BASE/odata/Orders(10248)"},{"@odata.id":"BASE/odata/Orders(10250)"},{"@odata.id":"BASE/odata/Orders(10253)"}]}`},
 				{"PATCH", "/odata/Orders(10250)/Customer", `{"Name":"Alfreds F."}`, 204, ``},
+				// A foreign key may not point at a customer the caller
+				// cannot see, through @odata.bind or directly; hidden and
+				// missing answer alike.
+				{"PATCH", "/odata/Customers('ALFKI')/Orders(10248)", `{"Customer@odata.bind":"Customers('ANATR')"}`, 400,
+					`{"error":{"code":"InvalidValue","message":"CustomerID refers to a Customers entity that does not exist or that you may not see","target":"CustomerID","innererror":{"requestId":"RID"}}}`},
+				{"PATCH", "/odata/Orders(10253)", `{"CustomerID":"ANATR"}`, 400,
+					`{"error":{"code":"InvalidValue","message":"CustomerID refers to a Customers entity that does not exist or that you may not see","target":"CustomerID","innererror":{"requestId":"RID"}}}`},
+				{"PATCH", "/odata/Orders(10253)", `{"CustomerID":"NOPE"}`, 400,
+					`{"error":{"code":"InvalidValue","message":"CustomerID refers to a Customers entity that does not exist or that you may not see","target":"CustomerID","innererror":{"requestId":"RID"}}}`},
+				{"PATCH", "/odata/Orders(10253)", `{"CustomerID":"ALFKI"}`, 204, ``},
 			}, linker...)
 			runRefSteps(t, g, []refStep{
 				{"PUT", "/odata/Orders(10248)/Customer/$ref", `{"@odata.id":"Customers('ALFKI')"}`, 403,
