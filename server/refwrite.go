@@ -135,6 +135,9 @@ func (s *Server) changeManyRef(r *http.Request, req *odata.Request, q *semantic.
 	nav := last.Nav
 	var ref, target string
 	switch {
+	case method == http.MethodPost && req.Options.ID != "":
+		return nil, newHTTPError(http.StatusBadRequest, codeInvalidQuery,
+			"POST …/$ref takes the reference in its body ({\"@odata.id\": …}); $id names the reference DELETE removes")
 	case method == http.MethodPost:
 		var err error
 		if ref, err = s.refBody(r); err != nil {

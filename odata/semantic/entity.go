@@ -282,7 +282,9 @@ func refKey(nav *metadata.Navigation, ref string, refs RefPath) ([]Const, string
 			return nil, fmt.Sprintf("%q is not a URL of this service", ref)
 		}
 	}
-	rel, _, _ = strings.Cut(rel, "?")
+	if strings.ContainsAny(rel, "?#") {
+		return nil, fmt.Sprintf("%q is not an entity URL: a reference names the entity only, without query options", ref)
+	}
 	req, err := odata.ParseRequest("/"+strings.TrimPrefix(rel, "/"), "")
 	if err != nil {
 		return nil, fmt.Sprintf("%q is not an entity URL: %v", ref, err)
