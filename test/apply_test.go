@@ -387,9 +387,7 @@ func applyErrors(t *testing.T, g *gateway) {
 func TestApplyRowFilter(t *testing.T) {
 	t.Parallel()
 	g := startFixture(t, func(c *app.Config) {
-		c.Auth.JWT.HMACSecrets = []auth.HMACKey{{Secret: secHMACSecret}}
-		c.Auth.JWT.Audience = []string{secAudience}
-		c.Auth.JWT.Issuer = secIssuer
+		secJWT(c)
 		c.Policy = auth.PolicyConfig{Sets: map[string]auth.SetRules{
 			"Orders": {
 				Grants:     []auth.Grant{{To: []string{"*"}, Ops: []string{"read"}}},
@@ -463,9 +461,7 @@ func TestApplyRowFilter(t *testing.T) {
 func TestApplyHiddenJoin(t *testing.T) {
 	t.Parallel()
 	g := startFixture(t, func(c *app.Config) {
-		c.Auth.JWT.HMACSecrets = []auth.HMACKey{{Secret: secHMACSecret}}
-		c.Auth.JWT.Audience = []string{secAudience}
-		c.Auth.JWT.Issuer = secIssuer
+		secJWT(c)
 		c.Policy = auth.PolicyConfig{Sets: map[string]auth.SetRules{
 			"*":      {Grants: []auth.Grant{{To: []string{"*"}, Ops: []string{"read"}}}},
 			"Orders": {Properties: []auth.PropertyRule{{Names: []string{"CustomerID"}, Read: []string{"role:boss"}}}},

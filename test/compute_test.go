@@ -169,9 +169,7 @@ func TestComputeMariaDB(t *testing.T) {
 func TestComputeHidden(t *testing.T) {
 	t.Parallel()
 	g := startFixture(t, func(c *app.Config) {
-		c.Auth.JWT.HMACSecrets = []auth.HMACKey{{Secret: secHMACSecret}}
-		c.Auth.JWT.Audience = []string{secAudience}
-		c.Auth.JWT.Issuer = secIssuer
+		secJWT(c)
 		c.Policy = auth.PolicyConfig{Sets: map[string]auth.SetRules{
 			"Orders":    {Grants: []auth.Grant{{To: []string{"*"}, Ops: []string{"read"}}}},
 			"Customers": {Grants: []auth.Grant{{To: []string{"*"}, Ops: []string{"read"}}}, Properties: []auth.PropertyRule{{Names: []string{"CreditLimit"}, Read: []string{"role:boss"}}}},

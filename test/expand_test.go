@@ -201,9 +201,7 @@ func TestExpandPagingMariaDB(t *testing.T) {
 // expandPolicy: everybody reads everything, but Orders are row-filtered
 // (no shipped orders) and their Total is for finance only.
 func expandPolicy(c *app.Config) {
-	c.Auth.JWT.HMACSecrets = []auth.HMACKey{{Secret: secHMACSecret}}
-	c.Auth.JWT.Audience = []string{secAudience}
-	c.Auth.JWT.Issuer = secIssuer
+	secJWT(c)
 	c.Policy = auth.PolicyConfig{Sets: map[string]auth.SetRules{
 		"*": {Grants: []auth.Grant{{To: []string{"role:reader"}, Ops: []string{"read"}}}},
 		"Orders": {

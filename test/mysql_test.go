@@ -491,9 +491,7 @@ func TestMySQLUpsert(t *testing.T) {
 func TestMySQLRowFilter(t *testing.T) {
 	t.Parallel()
 	g, _ := startMySQL(t, func(c *app.Config) {
-		c.Auth.JWT.HMACSecrets = []auth.HMACKey{{Secret: secHMACSecret}}
-		c.Auth.JWT.Audience = []string{secAudience}
-		c.Auth.JWT.Issuer = secIssuer
+		secJWT(c)
 		c.Policy = auth.PolicyConfig{Sets: map[string]auth.SetRules{
 			"Customers": {
 				Grants:     []auth.Grant{{To: []string{"role:writer"}, Ops: []string{"read", "write"}}},

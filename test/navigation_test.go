@@ -225,9 +225,7 @@ func walkNav(t *testing.T, g *gateway, path string) (ids []string, pages int) {
 func TestNavigationAccess(t *testing.T) {
 	t.Parallel()
 	policy := func(c *app.Config) {
-		c.Auth.JWT.HMACSecrets = []auth.HMACKey{{Secret: secHMACSecret}}
-		c.Auth.JWT.Audience = []string{secAudience}
-		c.Auth.JWT.Issuer = secIssuer
+		secJWT(c)
 		c.Policy = auth.PolicyConfig{Sets: map[string]auth.SetRules{
 			"Customers": {RowFilters: []auth.RowFilter{{To: []string{"*"}, Filter: "City eq {claim:city}"}}},
 			"Orders": {Grants: []auth.Grant{{To: []string{"role:sales"}, Ops: []string{"insert"}}}, Properties: []auth.PropertyRule{

@@ -203,9 +203,7 @@ func refWriteSuite(t *testing.T, g *gateway) {
 func TestRefWriteAccess(t *testing.T) {
 	t.Parallel()
 	policy := func(c *app.Config) {
-		c.Auth.JWT.HMACSecrets = []auth.HMACKey{{Secret: secHMACSecret}}
-		c.Auth.JWT.Audience = []string{secAudience}
-		c.Auth.JWT.Issuer = secIssuer
+		secJWT(c)
 		c.Policy = auth.PolicyConfig{Sets: map[string]auth.SetRules{
 			// Berlin sees ALFKI only.
 			"Customers": {

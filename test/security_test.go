@@ -96,6 +96,14 @@ func secSign(t testing.TB, method jwt.SigningMethod, key any, claims jwt.MapClai
 	return s
 }
 
+// secJWT configures JWT authentication with the tests' HMAC key, audience
+// and issuer (the tokens secHS256 signs).
+func secJWT(c *app.Config) {
+	c.Auth.JWT.HMACSecrets = []auth.HMACKey{{Secret: secHMACSecret}}
+	c.Auth.JWT.Audience = []string{secAudience}
+	c.Auth.JWT.Issuer = secIssuer
+}
+
 func secHS256(t testing.TB, claims jwt.MapClaims) string {
 	return secSign(t, jwt.SigningMethodHS256, []byte(secHMACSecret), claims)
 }
@@ -495,9 +503,7 @@ func TestAuthorizationHTTP(t *testing.T) {
 	t.Parallel()
 	dsn := authzDSN(t)
 	c := fixtureConfig(dsn)
-	c.Auth.JWT.HMACSecrets = []auth.HMACKey{{Secret: secHMACSecret}}
-	c.Auth.JWT.Audience = []string{secAudience}
-	c.Auth.JWT.Issuer = secIssuer
+	secJWT(&c)
 	c.Policy = authzPolicy()
 	g := start(t, c)
 
