@@ -84,6 +84,10 @@ func (s *Server) writer(r *http.Request) adapters.Writer {
 
 // inChangeSet reports a request of a change set: its database slot is the
 // change set's.
+// batchRefs holds the Content-ID references of the batch a request is part
+// of (id → the created entity's URL).
+type batchRefs struct{}
+
 func inChangeSet(r *http.Request) bool {
 	_, ok := r.Context().Value(batchTx{}).(adapters.Writer)
 	return ok
@@ -282,7 +286,10 @@ func (s *Server) runBatchRequest(parent *http.Request, q *odata.BatchRequest, re
 	if err != nil {
 		return s.batchFailure(pr, q, err)
 	}
-	sub, err := http.NewRequestWithContext(pr.Context(), q.Method, target.String(), bytes.NewReader(q.Body))
+	// Bodies may name entities created earlier in the batch by Content-ID
+	// too ("customer@odata.bind": "$1"): refPath resolves them.
+	ctx := context.WithValue(pr.Context(), batchRefs{}, refs)
+	sub, err := http.NewRequestWithContext(ctx, q.Method, target.String(), bytes.NewReader(q.Body))
 	if err != nil {
 		return s.batchFailure(pr, q, newHTTPError(http.StatusBadRequest, codeInvalidSyntax, "malformed request in $batch: %s %s", q.Method, q.URL))
 	}

@@ -158,7 +158,20 @@ func navigationWrite(q *semantic.Query, create bool) error {
 // relative URLs (taken relative to the service root).
 func (s *Server) refPath(r *http.Request) semantic.RefPath {
 	root := s.serviceRootURL(r)
+	refs, _ := r.Context().Value(batchRefs{}).(map[string]string)
 	return func(ref string) (string, bool) {
+		if strings.HasPrefix(ref, "$") && refs != nil {
+			// "$1" or "$1/…": an entity created earlier in the batch.
+			id, rest := ref[1:], ""
+			if i := strings.IndexByte(id, '/'); i >= 0 {
+				id, rest = id[:i], id[i:]
+			}
+			loc, ok := refs[id]
+			if !ok {
+				return "", false
+			}
+			ref = loc + rest
+		}
 		switch {
 		case strings.HasPrefix(ref, root):
 			return ref[len(root):], true
