@@ -38,11 +38,11 @@ test-ui:
 	ODATAGW_REQUIRE_CHROMIUM=1 $(GO) test -count=1 -run '^TestConsoleBrowser$$' ./test
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParseFilter$$' -fuzztime $(FUZZTIME) ./odata
-	$(GO) test -run '^$$' -fuzz '^FuzzParseSearch$$' -fuzztime $(FUZZTIME) ./odata
-	$(GO) test -run '^$$' -fuzz '^FuzzParseBatch$$' -fuzztime $(FUZZTIME) ./odata
-	$(GO) test -run '^$$' -fuzz '^FuzzParseExpand$$' -fuzztime $(FUZZTIME) ./odata
-	$(GO) test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME) ./test
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh FuzzParseFilter ./odata
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh FuzzParseSearch ./odata
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh FuzzParseBatch ./odata
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh FuzzParseExpand ./odata
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh FuzzHandler ./test
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
