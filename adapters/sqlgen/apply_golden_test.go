@@ -1,10 +1,7 @@
 package sqlgen_test
 
 import (
-	"encoding/json"
 	"net/url"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,7 +9,6 @@ import (
 	"github.com/odatagw/odatagw/adapters/postgres"
 	"github.com/odatagw/odatagw/adapters/sqlgen"
 	"github.com/odatagw/odatagw/adapters/sqlite"
-	"github.com/odatagw/odatagw/internal/golden"
 	"github.com/odatagw/odatagw/metadata"
 	"github.com/odatagw/odatagw/odata"
 	"github.com/odatagw/odatagw/odata/semantic"
@@ -91,32 +87,13 @@ func TestApplyGolden(t *testing.T) {
 			if tc.page > 0 {
 				q.After = &semantic.Keyset{Offset: tc.page}
 			}
-			var b strings.Builder
-			for _, d := range dialects {
-				var st sqlgen.Statement
-				var cols []*metadata.Property
+			assertGolden(t, tc.name, dialects, func(d sqlgen.Dialect) (sqlgen.Statement, []*metadata.Property, error) {
 				if tc.count {
-					st, err = sqlgen.Count(d, q)
-				} else {
-					st, cols, err = sqlgen.Select(d, q, 11)
+					st, err := sqlgen.Count(d, q)
+					return st, nil, err
 				}
-				if err != nil {
-					t.Fatalf("%s: %v", d.Name(), err)
-				}
-				args, _ := json.Marshal(st.Args)
-				b.WriteString("-- " + d.Name() + "\n" + st.SQL + "\n-- args\n" + string(args) + "\n")
-				if cols != nil {
-					var names []string
-					for _, p := range cols {
-						names = append(names, p.Name+" "+string(p.Type))
-					}
-					b.WriteString("-- columns\n" + strings.Join(names, ",") + "\n")
-				}
-				if n := placeholders(st.SQL, d); n != len(st.Args) {
-					t.Errorf("%s: %d distinct placeholders for %d args", d.Name(), n, len(st.Args))
-				}
-			}
-			golden.Assert(t, filepath.Join("testdata", tc.name+".golden"), []byte(b.String()))
+				return sqlgen.Select(d, q, 11)
+			})
 		})
 	}
 }

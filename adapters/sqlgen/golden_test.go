@@ -293,7 +293,7 @@ func assertGolden(t *testing.T, name string, dialects []sqlgen.Dialect, render f
 		if cols != nil {
 			var names []string
 			for _, p := range cols {
-				names = append(names, p.Name)
+				names = append(names, p.Name+" "+string(p.Type))
 			}
 			b.WriteString("-- columns\n" + strings.Join(names, ",") + "\n")
 		}
