@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/odatagw/odatagw/internal/mytest"
 	"github.com/odatagw/odatagw/server/app"
 	"github.com/odatagw/odatagw/server/auth"
@@ -400,10 +398,7 @@ func TestApplyRowFilter(t *testing.T) {
 			},
 		}}
 	})
-	token := func(roles ...string) []string {
-		return []string{"Authorization", "Bearer " + secHS256(t, secClaims("u", func(c jwt.MapClaims) { c["roles"] = roles }))}
-	}
-	clerk, boss := token("clerk"), token("boss")
+	clerk, boss := secRoles(t, "clerk"), secRoles(t, "boss")
 	db, err := sql.Open("postgres", g.g.Config.DB)
 	if err != nil {
 		t.Fatal(err)
@@ -467,10 +462,7 @@ func TestApplyHiddenJoin(t *testing.T) {
 			"Orders": {Properties: []auth.PropertyRule{{Names: []string{"CustomerID"}, Read: []string{"role:boss"}}}},
 		}}
 	})
-	token := func(roles ...string) []string {
-		return []string{"Authorization", "Bearer " + secHS256(t, secClaims("u", func(c jwt.MapClaims) { c["roles"] = roles }))}
-	}
-	clerk, boss := token("clerk"), token("boss")
+	clerk, boss := secRoles(t, "clerk"), secRoles(t, "boss")
 	for _, q := range []string{
 		"order_lines?$apply=groupby((order/Customer/Name),aggregate($count as C))",
 		"order_lines?$apply=groupby((order/OrderID,order/Customer/CustomerID))",

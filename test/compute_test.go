@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/odatagw/odatagw/internal/mytest"
 	"github.com/odatagw/odatagw/server/app"
 	"github.com/odatagw/odatagw/server/auth"
@@ -175,10 +173,7 @@ func TestComputeHidden(t *testing.T) {
 			"Customers": {Grants: []auth.Grant{{To: []string{"*"}, Ops: []string{"read"}}}, Properties: []auth.PropertyRule{{Names: []string{"CreditLimit"}, Read: []string{"role:boss"}}}},
 		}}
 	})
-	token := func(roles ...string) []string {
-		return []string{"Authorization", "Bearer " + secHS256(t, secClaims("u", func(c jwt.MapClaims) { c["roles"] = roles }))}
-	}
-	clerk, boss := token("clerk"), token("boss")
+	clerk, boss := secRoles(t, "clerk"), secRoles(t, "boss")
 	for _, q := range []string{
 		"Customers?$compute=CreditLimit mul 2 as X&$select=CustomerID",
 		"Customers?$compute=CreditLimit as X",

@@ -104,6 +104,12 @@ func secJWT(c *app.Config) {
 	c.Auth.JWT.Issuer = secIssuer
 }
 
+// secRoles is the Authorization header of a token for subject "u" with
+// roles (secJWT's key, audience and issuer).
+func secRoles(t testing.TB, roles ...string) []string {
+	return []string{"Authorization", "Bearer " + secHS256(t, secClaims("u", func(c jwt.MapClaims) { c["roles"] = roles }))}
+}
+
 func secHS256(t testing.TB, claims jwt.MapClaims) string {
 	return secSign(t, jwt.SigningMethodHS256, []byte(secHMACSecret), claims)
 }
